@@ -1,0 +1,29 @@
+"""tinygrad_softmax: a minimal, exact reverse-mode autodiff framework on NumPy.
+
+>>> from tinygrad_softmax import Tensor
+>>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> (x * x).sum().backward()
+>>> x.grad
+Tensor([2., 4., 6.])
+"""
+
+from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .ops import TensorIndexError
+from .tensor import Function, Tensor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor",
+    "Function",
+    "TensorIndexError",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+]
+
+# --- functional (issue 3) ---
+# --- gradient checking (issue 5) ---
+# --- nn, optim, models, datasets (issue 6) ---
+# --- visualisation, tracing, anomaly detection (issue 7) ---

@@ -1,0 +1,5 @@
+"""``python -m tinygrad_softmax COMMAND``: the same as the ``tinygrad-softmax`` script."""
+
+from .cli import main
+
+raise SystemExit(main())

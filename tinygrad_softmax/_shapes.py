@@ -1,0 +1,66 @@
+"""Pure shape arithmetic shared by the ops: axes, keepdims shapes and broadcast reduction.
+
+Nothing here touches tensors or gradients; every function maps shapes to shapes (or axes), so
+each can be read and tested on its own.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+
+Shape = tuple[int, ...]
+Axis = int | Sequence[int] | None
+
+
+def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
+    """Turn ``axis`` (None, an int or a sequence of ints, negatives allowed) into sorted
+    non-negative axes of an array with ``ndim`` dimensions.
+
+    >>> normalize_axes(-1, 3), normalize_axes(None, 2), normalize_axes((0, -1), 3)
+    ((2,), (0, 1), (0, 2))
+    """
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if not isinstance(axis, Sequence) else tuple(axis)
+    out = []
+    for a in axes:
+        try:
+            a = operator.index(a)
+        except TypeError:
+            raise TypeError(f"axis must be None, an int or a tuple of ints, got {axis!r}") from None
+        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+            raise ValueError(f"axis {a} is out of bounds for an array of dimension {ndim}")
+        out.append(a % ndim if ndim else 0)
+    if len(set(out)) != len(out):
+        raise ValueError(f"repeated axis in {axis!r}")
+    return tuple(sorted(out))
+
+
+def keepdims_shape(shape: Shape, axes: tuple[int, ...]) -> Shape:
+    """The shape a reduction over ``axes`` has with ``keepdims=True`` (reduced axes become 1)."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def broadcast_reduction(grad_shape: Shape, shape: Shape) -> tuple[int, ...] | None:
+    """Axes to sum (with keepdims) so a gradient of ``grad_shape`` folds back onto ``shape``.
+
+    Returns None when no reduction is needed. Leading axes that broadcasting added are
+    summed too; the caller then reshapes to ``shape`` to drop them.
+
+    >>> broadcast_reduction((4, 3), (3,)), broadcast_reduction((4, 3), (4, 1))
+    ((0,), (1,))
+    """
+    if grad_shape == shape:
+        return None
+    lead = len(grad_shape) - len(shape)
+    if lead < 0:
+        raise ValueError(f"a gradient of shape {grad_shape} cannot be summed to shape {shape}")
+    axes = list(range(lead))
+    for i, n in enumerate(shape):
+        g = grad_shape[lead + i]
+        if n == 1 and g != 1:
+            axes.append(lead + i)
+        elif n != g:
+            raise ValueError(f"a gradient of shape {grad_shape} cannot be summed to shape {shape}")
+    return tuple(axes)

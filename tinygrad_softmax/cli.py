@@ -1,0 +1,38 @@
+"""The ``tinygrad-softmax`` command (also ``python -m tinygrad_softmax``).
+
+Each sub-command lives in its own module, which is imported only when that command runs and
+exposes ``main(argv) -> int``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "demo": ("tinygrad_softmax.demo", "reproduce the article: train, check gradients, plot"),
+    "gradcheck": ("tinygrad_softmax.gradcheck_report",
+                  "gradient-check every built-in op and both cross-entropy paths"),
+    "bench": ("tinygrad_softmax.bench", "time the engine against hand-written NumPy"),
+}
+
+USAGE = "usage: tinygrad-softmax {" + ",".join(COMMANDS) + "} [options]\n\ncommands:\n" + "".join(
+    f"  {name:<10} {help_}\n" for name, (_, help_) in COMMANDS.items()
+) + "\nRun `tinygrad-softmax COMMAND --help` for the options of one command.\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(USAGE, end="")
+        return 0 if args else 2
+    name, rest = args[0], args[1:]
+    if name not in COMMANDS:
+        print(f"tinygrad-softmax: unknown command {name!r}\n\n{USAGE}", end="", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[name][0])
+    return int(module.main(rest) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

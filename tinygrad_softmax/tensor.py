@@ -1,0 +1,530 @@
+"""The engine: ``Tensor``, ``Function`` and the backward pass, in one file.
+
+A ``Tensor`` wraps a NumPy array. Every differentiable operation is a ``Function`` subclass
+(see ``ops.py``): ``Function.apply`` runs its ``forward`` on plain arrays and, when an input
+requires grad, hands back a Tensor whose ``grad_fn`` is the Function instance itself. That
+instance is also the *context*: it keeps the input tensors (``parents``) and whatever
+``forward`` saved with ``save_for_backward``. The graph is nothing more than these links.
+
+``Tensor.backward`` walks the graph once, from the output back to the leaves, in reverse
+topological order, so that a tensor used by several operations (a "diamond") receives the
+sum of all its gradient contributions *before* it passes a gradient on. Two modes:
+
+* plain (``create_graph=False``): upstream gradients are ndarrays and nothing is recorded;
+* ``create_graph=True``: upstream gradients are Tensors and every backward formula is itself
+  recorded, so gradients can be differentiated again.
+
+Every built-in backward is written once, with operations that ndarrays and Tensors both
+support (``*``, ``@``, ``.sum``, ``.reshape`` ...), so the same formula serves both modes.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from ._grad_mode import is_grad_enabled, set_grad_enabled
+
+Array = np.ndarray
+
+
+def _as_array(data: Any, dtype: Any = None) -> Array:
+    if isinstance(data, Tensor):
+        data = data.data
+    arr = np.asarray(data, dtype=dtype)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"Tensor data must be bool, integer or floating point, got dtype {arr.dtype}")
+    return arr
+
+
+def _lift(x: Any, like: Tensor) -> Tensor:
+    """Wrap a non-Tensor operand as a constant. A Python number takes ``like``'s float dtype,
+    as NumPy does (``float32_array * 2`` stays float32)."""
+    if isinstance(x, Tensor):
+        return x
+    if type(x) in (int, float, bool) and like.data.dtype.kind == "f":
+        return Tensor._make(np.asarray(x, dtype=like.data.dtype))
+    if type(x) in (int, float, bool):
+        return Tensor._make(np.asarray(x, dtype=np.result_type(like.data, x)))
+    return Tensor(x)
+
+
+class Function:
+    """Base class of every differentiable operation, built-in or written by a user.
+
+    Subclass it and write two static methods, as in PyTorch::
+
+        class Square(Function):
+            @staticmethod
+            def forward(ctx, x):              # x: ndarray
+                ctx.save_for_backward(x)
+                return x * x                  # return an ndarray
+            @staticmethod
+            def backward(ctx, grad):          # d(x²)/dx = 2x
+                (x,) = ctx.saved_tensors
+                return 2 * x * grad           # one gradient per input (or None)
+
+        y = Square.apply(t)
+
+    Positional arguments of ``apply`` are the inputs (arrays and numbers are wrapped as
+    constant tensors); keyword arguments are passed to ``forward`` unchanged. ``forward`` gets
+    ndarrays; ``backward`` gets the upstream gradient, an ndarray in a plain backward and a
+    Tensor under ``create_graph=True``. Write it with operators and methods that both types
+    have, and saved inputs/outputs come back as the graph's own tensors, so the op is twice
+    differentiable for free. The engine checks that each returned gradient has its input's
+    shape and raises a ValueError naming the op if not.
+    """
+
+    parents: tuple[Tensor, ...] = ()
+    needs_input_grad: tuple[bool, ...] = ()
+    _saved: tuple[Any, ...] = ()
+    _output: weakref.ref[Tensor] | None = None
+    _freed = False
+
+    @staticmethod
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define forward(ctx, *arrays)")
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define backward(ctx, grad)")
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep ``values`` (usually inputs or the output) for ``backward``."""
+        self._saved = values
+
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        """What ``forward`` saved: ndarrays in a plain backward; under ``create_graph`` the
+        arrays that are an input or the output come back as those very tensors, so the
+        backward formula joins the recorded graph."""
+        if self._freed:
+            raise RuntimeError(f"the saved values of {self.name} were freed by an earlier backward(); "
+                               "pass retain_graph=True to the first backward() to keep them")
+        if not is_grad_enabled():
+            return self._saved
+        return tuple(self._graph_tensor(v) for v in self._saved)
+
+    def _graph_tensor(self, value: Any) -> Any:
+        if not isinstance(value, np.ndarray):
+            return value
+        for p in self.parents:
+            if p.data is value:
+                return p
+        out = self._output() if self._output is not None else None
+        return out if out is not None and out.data is value else Tensor(value)
+
+    @classmethod
+    def apply(cls, *inputs: Any, **params: Any) -> Tensor:
+        """Run the op on ``inputs`` and, if any input requires grad, record it in the graph."""
+        parents = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
+        ctx = cls()
+        ctx.needs_input_grad = needs = tuple(p._requires_grad for p in parents)
+        try:
+            out = cls.forward(ctx, *[p.data for p in parents], **params)
+        except ValueError as e:
+            if type(e) is not ValueError:
+                raise
+            shapes = ", ".join(str(p.shape) for p in parents)  # add the op and input shapes
+            raise ValueError(f"{cls.__name__} (input shapes {shapes}): {e}") from None
+        if not isinstance(out, np.ndarray):
+            out = np.asarray(out)  # NumPy reductions return scalars; keep 0-d arrays
+        result = Tensor._make(out)
+        if out.dtype.kind == "f" and any(needs) and is_grad_enabled():
+            ctx.parents = parents
+            result._requires_grad = True
+            result.grad_fn = ctx
+            if any(v is out for v in ctx._saved):
+                ctx._output = weakref.ref(result)  # weak: the output owns ctx, not vice versa
+        return result
+
+    def _backward(self, grad: Any, create_graph: bool) -> list[Any]:
+        """Call ``backward`` and check what it returns: one gradient per input, each of the
+        input's shape, converted to the mode's type and to the input's dtype."""
+        grads = type(self).backward(self, grad)
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        if len(grads) != len(self.parents):
+            raise TypeError(f"{self.name}.backward returned {len(grads)} gradients for "
+                            f"{len(self.parents)} inputs")
+        checked: list[Any] = []
+        for i, (p, g) in enumerate(zip(self.parents, grads)):
+            if g is None or not p._requires_grad:
+                checked.append(None)
+                continue
+            if create_graph:
+                g = g if isinstance(g, Tensor) else Tensor(g)
+            elif isinstance(g, Tensor):
+                g = g.data
+            elif not isinstance(g, np.ndarray):
+                g = np.asarray(g)
+            if g.shape != p.shape:
+                raise ValueError(f"{self.name}.backward returned a gradient of shape {g.shape} for "
+                                 f"input {i} of shape {p.shape}")
+            if g.dtype != p.dtype:
+                g = g.astype(p.dtype)
+            checked.append(g)
+        return checked
+
+    def _release(self) -> None:
+        # Drop saved arrays, op parameters and graph links: memory goes as soon as backward is
+        # done with this node (the class-level defaults take over).
+        self.__dict__.clear()
+        self._freed = True
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    ``Tensor(data, requires_grad=False, dtype=None)`` accepts ndarrays, nested lists and
+    scalars, sharing memory with an ndarray when it can (like ``np.asarray``). Dtypes follow
+    NumPy; only floating-point tensors can require grad.
+    """
+
+    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_retains_grad", "__weakref__")
+    __array_ufunc__ = None  # NumPy defers to us: `arr + t` calls t.__radd__ and gives a Tensor
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        self.data: Array = _as_array(data, dtype)
+        self.grad: Tensor | None = None
+        self.grad_fn: Function | None = None
+        self._retains_grad = False
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @staticmethod
+    def _make(data: Array) -> Tensor:
+        # Skips __init__'s checks: used for op results, whose data is already an ndarray.
+        t = Tensor.__new__(Tensor)
+        t.data, t.grad, t.grad_fn, t._retains_grad, t._requires_grad = data, None, None, False, False
+        return t
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded so that gradients can flow to it."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    # ---- the graph ---------------------------------------------------------------------
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` on a leaf, in place; returns self."""
+        if self.grad_fn is not None and not requires_grad:
+            raise RuntimeError("requires_grad can only be changed on leaf tensors; use .detach()")
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype "
+                            f"{self.data.dtype}; convert first, e.g. Tensor(x, dtype=np.float64)")
+        self._requires_grad = bool(requires_grad) or self.grad_fn is not None
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user (not by an op); only leaves receive ``.grad``."""
+        return self.grad_fn is None
+
+    def retain_grad(self) -> None:
+        """Ask backward to store ``.grad`` on this non-leaf tensor too."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() needs a tensor that requires grad")
+        self._retains_grad = True
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this one's data, cut from the graph."""
+        return Tensor._make(self.data)
+
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
+
+        ``gradient`` is the upstream gradient (needed unless self has one element).
+        ``retain_graph`` (default: ``create_graph``) keeps the graph for another backward;
+        ``create_graph`` records this backward pass so its gradients can be differentiated.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("backward() on a tensor that does not require grad: no input of "
+                               "its graph has requires_grad=True")
+        if retain_graph is None:
+            retain_graph = create_graph
+        grad: Any = _seed(self, gradient, create_graph)
+        order = _topological_order(self)
+        grads: dict[Tensor, Any] = {self: grad}
+        with set_grad_enabled(create_graph):
+            while order:
+                t = order.pop()  # consumers come out before the tensors they consume
+                g = grads.pop(t, None)
+                if g is None:
+                    continue  # no gradient reached this tensor
+                ctx = t.grad_fn
+                if ctx is None or t._retains_grad:
+                    _accumulate(t, g, create_graph)
+                if ctx is None:
+                    continue
+                for p, pg in zip(ctx.parents, ctx._backward(g, create_graph)):
+                    if pg is not None:
+                        prev = grads.get(p)
+                        grads[p] = pg if prev is None else prev + pg  # never in place: may alias
+                if not retain_graph:
+                    ctx._release()
+
+    # ---- array facts and conversions -------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+        return self.data.item()
+
+    def numpy(self) -> Array:
+        """The underlying ndarray (shared, not copied)."""
+        return self.data
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> Array:
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    __hash__ = object.__hash__  # identity, as in PyTorch (== is elementwise)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        extra = "" if self.dtype in (np.float64, np.int64, np.bool_) else f", dtype={self.dtype}"
+        if self.grad_fn is not None:
+            extra += f", grad_fn={self.grad_fn!r}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"Tensor({body}{extra})"
+
+    # ---- differentiable operations: each is one Function in ops.py --------------------
+    def __add__(self, other: Any) -> Tensor:
+        return ops.Add.apply(self, _lift(other, self))
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.Add.apply(_lift(other, self), self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ops.Sub.apply(self, _lift(other, self))
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.Sub.apply(_lift(other, self), self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ops.Mul.apply(self, _lift(other, self))
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.Mul.apply(_lift(other, self), self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return ops.Div.apply(self, _lift(other, self))
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops.Div.apply(_lift(other, self), self)
+
+    def __neg__(self) -> Tensor:
+        return ops.Neg.apply(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        if isinstance(exponent, Tensor) and exponent.requires_grad:
+            return (exponent * self.log()).exp()  # x**y = exp(y log x): differentiable in y
+        if type(exponent) not in (int, float):
+            exponent = _as_array(exponent)  # a Python number stays "weak", as NumPy treats it
+        return ops.Pow.apply(self, exponent=exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return (self * _lift(base, self).log()).exp()
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return ops.MatMul.apply(self, _lift(other, self))
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return ops.MatMul.apply(_lift(other, self), self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.GetItem.apply(self, index=index)
+
+    def exp(self) -> Tensor:
+        return ops.Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return ops.Log.apply(self)
+
+    def tanh(self) -> Tensor:
+        return ops.Tanh.apply(self)
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Maximum over ``axis``; on ties the gradient is split evenly among the maxima."""
+        return ops.Max.apply(self, axis=axis, keepdims=keepdims)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return ops.Reshape.apply(self, shape=shape[0] if len(shape) == 1 else shape)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """Permute the axes (``t.transpose(1, 0)`` or ``t.transpose((1, 0))``); reverse if none."""
+        perm = axes[0] if len(axes) == 1 else axes
+        return ops.Transpose.apply(self, axes=None if perm is None or len(perm) == 0 else tuple(perm))
+
+    def broadcast_to(self, shape: Any) -> Tensor:
+        return ops.BroadcastTo.apply(self, shape=shape)
+
+    def astype(self, dtype: Any) -> Tensor:
+        return ops.Cast.apply(self, dtype=np.dtype(dtype))
+
+    # ---- composites: written with the primitives above -------------------------------
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - NumPy's name
+        return self.transpose()
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 - NumPy's name
+        return self.swapaxes(-1, -2)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        perm = list(range(self.ndim))
+        perm[axis1], perm[axis2] = perm[axis2], perm[axis1]
+        return self.transpose(perm)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return -((-self).max(axis=axis, keepdims=keepdims))
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        s = self.sum(axis=axis, keepdims=keepdims)
+        return s * (s.size / self.size if self.size else np.nan)
+
+    def relu(self) -> Tensor:
+        return self * (self.data > 0)  # the mask is a constant: d relu/dx = 1 where x > 0, else 0
+
+    def flatten(self) -> Tensor:
+        return self.reshape(-1)
+
+    # ---- comparisons give constant boolean tensors ------------------------------------
+    def __lt__(self, other: Any) -> Tensor:
+        return Tensor._make(np.asarray(self.data < _data(other)))
+
+    def __le__(self, other: Any) -> Tensor:
+        return Tensor._make(np.asarray(self.data <= _data(other)))
+
+    def __gt__(self, other: Any) -> Tensor:
+        return Tensor._make(np.asarray(self.data > _data(other)))
+
+    def __ge__(self, other: Any) -> Tensor:
+        return Tensor._make(np.asarray(self.data >= _data(other)))
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor._make(np.asarray(self.data == _data(other)))
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor._make(np.asarray(self.data != _data(other)))
+
+
+def _data(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
+    """The gradient backward starts from: ones for a one-element output, else ``gradient``."""
+    if gradient is None:
+        if root.data.size != 1:
+            raise RuntimeError(f"backward() on an output of shape {root.shape} needs a `gradient` "
+                               "of that shape (only one-element outputs get an implicit 1)")
+        seed: Any = np.ones_like(root.data)
+    elif isinstance(gradient, Tensor) and create_graph:
+        seed = gradient
+    else:
+        seed = _as_array(gradient)
+    if seed.shape != root.shape:
+        raise ValueError(f"backward(gradient=...) got shape {seed.shape}, but the output has "
+                         f"shape {root.shape}")
+    if seed.dtype != root.dtype:
+        seed = seed.astype(root.dtype)
+    return Tensor(seed) if create_graph and not isinstance(seed, Tensor) else seed
+
+
+def _topological_order(root: Tensor) -> list[Tensor]:
+    """Every tensor that requires grad and leads to ``root``, each listed after the tensors
+    it consumes (post-order DFS). Iterative, so a graph 1,000,000 ops deep is fine."""
+    def inputs(t: Tensor) -> Iterator[Tensor]:
+        ctx = t.grad_fn
+        if ctx is not None and ctx._freed:
+            raise RuntimeError(f"trying to backward through the graph a second time: the graph "
+                               f"below {ctx.name} was freed by an earlier backward(); pass "
+                               "retain_graph=True to that backward() to keep it")
+        return iter(ctx.parents) if ctx is not None else iter(())
+
+    order: list[Tensor] = []
+    seen = {root}
+    stack = [(root, inputs(root))]
+    while stack:
+        t, pending = stack[-1]
+        for p in pending:  # resumes where it left off the last time t was on top
+            if p._requires_grad and p not in seen:
+                seen.add(p)
+                stack.append((p, inputs(p)))
+                break
+        else:
+            stack.pop()
+            order.append(t)
+    return order
+
+
+def _accumulate(t: Tensor, g: Any, create_graph: bool) -> None:
+    """Add ``g`` to ``t.grad`` (PyTorch semantics: gradients add up across backward calls)."""
+    if create_graph:
+        t.grad = g if t.grad is None else t.grad + g
+    elif t.grad is None:
+        t.grad = Tensor._make(np.array(g))  # a copy: g may be shared with another tensor's grad
+    else:
+        t.grad = Tensor._make(t.grad.data + g)
+
+
+from . import ops  # noqa: E402  (ops.py builds on Tensor and Function, so it comes last)
