@@ -30,6 +30,12 @@ from ._grad_mode import is_grad_enabled, set_grad_enabled
 
 Array = np.ndarray
 
+# Observers watch the engine work: ``observer.forward(ctx, inputs, result)`` after every op and
+# ``observer.backward(tensor, grad, input_grads)`` at every tensor backward visits (input_grads
+# is None for a leaf). The backward trace and anomaly detection are observers. The list is
+# almost always empty, so when unused they cost one truth test per op.
+_observers: list[Any] = []
+
 
 def _as_array(data: Any, dtype: Any = None) -> Array:
     if isinstance(data, Tensor):
@@ -146,6 +152,9 @@ class Function:
             result.grad_fn = ctx
             if any(v is out for v in ctx._saved):
                 ctx._output = weakref.ref(result)  # weak: the output owns ctx, not vice versa
+        if _observers:
+            for observer in _observers:
+                observer.forward(ctx, parents, result)
         return result
 
     def _backward(self, grad: Any, create_graph: bool) -> list[Any]:
@@ -271,8 +280,15 @@ class Tensor:
                 if ctx is None or t._retains_grad:
                     _accumulate(t, g, create_graph)
                 if ctx is None:
+                    if _observers:
+                        for observer in _observers:
+                            observer.backward(t, g, None)
                     continue
-                for p, pg in zip(ctx.parents, ctx._backward(g, create_graph)):
+                input_grads = ctx._backward(g, create_graph)
+                if _observers:
+                    for observer in _observers:
+                        observer.backward(t, g, input_grads)
+                for p, pg in zip(ctx.parents, input_grads):
                     if pg is not None:
                         prev = grads.get(p)
                         grads[p] = pg if prev is None else prev + pg  # never in place: may alias
