@@ -21,9 +21,13 @@ __all__ = [
     "enable_grad",
     "set_grad_enabled",
     "is_grad_enabled",
+    "functional",
+    "reference",
 ]
 
 # --- functional (issue 3) ---
+from . import functional  # noqa: E402
+from . import reference  # noqa: E402
 # --- gradient checking (issue 5) ---
 # --- nn, optim, models, datasets (issue 6) ---
 # --- visualisation, tracing, anomaly detection (issue 7) ---
