@@ -23,6 +23,10 @@ __all__ = [
     "is_grad_enabled",
     "functional",
     "reference",
+    "datasets",
+    "models",
+    "nn",
+    "optim",
 ]
 
 # --- functional (issue 3) ---
@@ -30,4 +34,5 @@ from . import functional  # noqa: E402
 from . import reference  # noqa: E402
 # --- gradient checking (issue 5) ---
 # --- nn, optim, models, datasets (issue 6) ---
+from . import datasets, models, nn, optim  # noqa: E402
 # --- visualisation, tracing, anomaly detection (issue 7) ---

@@ -1,0 +1,338 @@
+"""Layers: ``Module`` and a few building blocks, with PyTorch's names.
+
+A ``Module`` is a container of parameters (leaf Tensors with ``requires_grad=True``) and of
+other modules. Assigning either to an attribute registers it, so ``parameters()`` and
+``state_dict()`` find everything without any bookkeeping by the user::
+
+    class TwoLayer(Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = Linear(2, 16, rng=0)
+            self.out = Linear(16, 3, rng=1)
+
+        def forward(self, x):
+            return self.out(self.hidden(x).relu())
+
+One deliberate difference from PyTorch: ``Linear.weight`` has shape ``(in_features,
+out_features)`` and the layer computes ``x @ W + b`` -- the layout of the article's ``W``
+(n_features x n_classes), so the article's closed-form gradient applies to it unchanged.
+(PyTorch stores the transpose, ``(out, in)``, and computes ``x @ W.T + b``.)
+
+Checkpoints are ``.npz`` files read with ``allow_pickle=False``: loading one can never run
+code, and an object array in the file is rejected.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from . import functional as F
+from .tensor import Tensor
+
+__all__ = [
+    "Module", "Linear", "Sequential", "ReLU", "Tanh", "CrossEntropyLoss",
+    "StateDictError", "save", "load",
+]
+
+
+class StateDictError(ValueError):
+    """A state (dict or ``.npz`` file) that does not fit a module: missing, unexpected or
+    mis-shaped entries. The message lists every problem, not just the first."""
+
+
+class Module:
+    """Base class of layers and models.
+
+    Subclasses set parameters and sub-modules as attributes in ``__init__`` (after calling
+    ``super().__init__()``) and define ``forward``; calling the module calls ``forward``.
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "training", True)
+
+    # ---- registration ----------------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(f"assign {name!r} after calling super().__init__() in "
+                               f"{type(self).__name__}.__init__")
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        if isinstance(value, Tensor) and value.requires_grad:
+            if not value.is_leaf:
+                raise ValueError(f"parameter {name!r} must be a leaf tensor (made by the user, not by "
+                                 "an op); use .detach().requires_grad_()")
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # ---- traversal -------------------------------------------------------------------
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and every sub-module, depth first, with dotted names ("" for self)."""
+        yield prefix, self
+        for name, child in self._modules.items():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def children(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, parameter) pairs, e.g. ``("0.weight", W)``; a tensor shared by two
+        sub-modules is listed once."""
+        seen: set[int] = set()
+        for mod_name, module in self.named_modules(prefix):
+            for name, p in module._parameters.items():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    yield (f"{mod_name}.{name}" if mod_name else name), p
+
+    def parameters(self) -> Iterator[Tensor]:
+        """Every parameter (what an optimizer needs): ``SGD(model.parameters(), lr=0.1)``."""
+        for _, p in self.named_parameters():
+            yield p
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients of every parameter (``None`` by default, as PyTorch does)."""
+        for p in self.parameters():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = Tensor(np.zeros_like(p.data))
+
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode on this module and its sub-modules (no layer here behaves
+        differently, but user layers such as dropout can read ``self.training``)."""
+        for _, m in self.named_modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    # ---- state -----------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A copy of every parameter's array, keyed by dotted name."""
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
+        """Copy ``state`` into the parameters, in place (so optimizers keep working).
+
+        The state must name exactly this module's parameters, with their shapes; otherwise a
+        ``StateDictError`` lists every missing, unexpected and mis-shaped entry and nothing
+        is changed. ``strict=False`` tolerates missing and unexpected names (shapes are still
+        checked). Values are cast to each parameter's dtype.
+        """
+        params = dict(self.named_parameters())
+        missing = sorted(set(params) - set(state))
+        unexpected = sorted(set(state) - set(params))
+        problems = []
+        arrays: dict[str, np.ndarray] = {}
+        for name in sorted(set(params) & set(state)):
+            value = state[name]
+            arr = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if arr.dtype.kind not in "biuf":
+                problems.append(f"{name}: dtype {arr.dtype} is not numeric")
+            elif arr.shape != params[name].shape:
+                problems.append(f"{name}: shape {arr.shape} in the state, {params[name].shape} in the model")
+            else:
+                arrays[name] = arr
+        if strict:
+            problems += [f"{name}: missing from the state" for name in missing]
+            problems += [f"{name}: unexpected (the model has no such parameter)" for name in unexpected]
+        if problems:
+            raise StateDictError(f"cannot load the state into {type(self).__name__} "
+                                 f"({len(problems)} problem{'s' if len(problems) > 1 else ''}):\n  "
+                                 + "\n  ".join(problems))
+        for name, arr in arrays.items():
+            params[name].data[...] = arr
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write ``state_dict()`` to an ``.npz`` file (see ``save``)."""
+        save(self, path)
+
+    def load(self, path: str | os.PathLike[str], strict: bool = True) -> Module:
+        """Read parameters from an ``.npz`` file written by ``save`` (see ``load``)."""
+        return load(self, path, strict=strict)
+
+    def __repr__(self) -> str:
+        if not self._modules:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"  ({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items()]
+        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
+
+    def extra_repr(self) -> str:
+        return ""
+
+
+def _make_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+class Linear(Module):
+    """An affine layer: ``y = x @ weight + bias``, ``weight`` of shape (in_features, out_features).
+
+    Initialisation (``rng`` is a ``numpy.random.Generator``, a seed, or None for fresh entropy):
+
+    * default (``weight_std=None``), PyTorch's: every entry of ``weight`` and ``bias`` is drawn
+      from U(-k, k) with k = 1/sqrt(in_features);
+    * ``weight_std=s``: ``weight`` ~ N(0, s²) and ``bias`` = 0 -- the article's scheme with
+      s = 1e-3.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
+                 rng: np.random.Generator | int | None = None, weight_std: float | None = None,
+                 dtype: Any = np.float64) -> None:
+        super().__init__()
+        for label, n in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+                raise ValueError(f"Linear: {label} must be a positive integer, got {n!r}")
+        if weight_std is not None and not weight_std >= 0:
+            raise ValueError(f"Linear: weight_std must be >= 0, got {weight_std!r}")
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Linear: dtype must be floating point, got {dtype}")
+        gen = _make_rng(rng)
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        if weight_std is None:
+            k = 1.0 / np.sqrt(in_features)
+            w = gen.uniform(-k, k, size=(in_features, out_features))
+            b = gen.uniform(-k, k, size=out_features) if bias else None
+        else:
+            w = gen.normal(0.0, weight_std, size=(in_features, out_features))
+            b = np.zeros(out_features) if bias else None
+        self.weight = Tensor(w.astype(dtype), requires_grad=True)
+        self.bias = Tensor(b.astype(dtype), requires_grad=True) if b is not None else None
+
+    def forward(self, x: Any) -> Tensor:
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(f"Linear({self.in_features}, {self.out_features}) expects inputs whose "
+                             f"last axis has {self.in_features} features, got shape {x.shape}")
+        out = x @ self.weight
+        return out + self.bias if self.bias is not None else out
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, " \
+               f"bias={self.bias is not None}"
+
+
+class Sequential(Module):
+    """Modules applied one after another; their parameters are named "0.weight", "1.bias", ..."""
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__()
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential: argument {i} is a {type(m).__name__}, not a Module")
+            setattr(self, str(i), m)
+
+    def forward(self, x: Any) -> Any:
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __getitem__(self, i: int) -> Module:
+        return list(self._modules.values())[i]
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+
+class ReLU(Module):
+    """max(x, 0) elementwise; the gradient is 1 where x > 0 and 0 elsewhere (also at 0)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.relu()
+
+
+class Tanh(Module):
+    """tanh(x) elementwise; the gradient is 1 - tanh(x)²."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.tanh()
+
+
+class CrossEntropyLoss(Module):
+    """``loss = CrossEntropyLoss()(logits, target)``: softmax cross-entropy on raw scores.
+
+    Takes the options of ``functional.cross_entropy`` (``weight``, ``ignore_index``,
+    ``reduction``, ``label_smoothing``). ``fused=True`` (default) uses the single fused op
+    ``functional.softmax_cross_entropy``, whose backward is the closed form (S - Y)/N;
+    ``fused=False`` composes the loss from primitives (max-shift, exp, sum, log, indexing) and
+    lets backward derive the same gradient op by op.
+    """
+
+    def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean",
+                 label_smoothing: float = 0.0, fused: bool = True) -> None:
+        super().__init__()
+        if reduction not in ("mean", "sum", "none"):
+            raise ValueError(f"CrossEntropyLoss: reduction must be 'mean', 'sum' or 'none', "
+                             f"got {reduction!r}")
+        # a plain attribute, not a parameter: class weights are constants
+        object.__setattr__(self, "weight", weight)
+        self.ignore_index = ignore_index
+        self.reduction = reduction
+        self.label_smoothing = label_smoothing
+        self.fused = bool(fused)
+
+    def forward(self, logits: Any, target: Any) -> Tensor:
+        fn = F.softmax_cross_entropy if self.fused else F.cross_entropy
+        return fn(logits, target, weight=self.weight, ignore_index=self.ignore_index,
+                  reduction=self.reduction, label_smoothing=self.label_smoothing)
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}, fused={self.fused}"
+
+
+# ---- checkpoints -------------------------------------------------------------------------
+def save(module: Module, path: str | os.PathLike[str]) -> None:
+    """Write ``module.state_dict()`` to ``path`` as an uncompressed ``.npz`` (one array per
+    parameter, keyed by dotted name). NumPy appends ``.npz`` if the name lacks it."""
+    np.savez(path, **module.state_dict())
+
+
+def load(module: Module, path: str | os.PathLike[str], strict: bool = True) -> Module:
+    """Load parameters saved by ``save`` into ``module`` (in place) and return it.
+
+    The file is opened with ``allow_pickle=False``, so it cannot run code; an object array in
+    it, or a state with missing, unexpected or mis-shaped entries, raises ``StateDictError``.
+    """
+    where = repr(os.fspath(path))
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:  # not a NumPy file, or pickled data
+        raise StateDictError(f"cannot read checkpoint {where}: {e}") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise StateDictError(f"{where} holds a single array, not an .npz archive of named parameters")
+    state = {}
+    with archive:
+        for name in archive.files:
+            try:
+                state[name] = archive[name]
+            except ValueError as e:  # NumPy refuses object arrays without pickle
+                raise StateDictError(f"{where}: entry {name!r} cannot be loaded without pickle ({e}); "
+                                     "checkpoints hold numeric arrays only") from None
+    module.load_state_dict(state, strict=strict)
+    return module
