@@ -23,6 +23,15 @@ __all__ = [
     "is_grad_enabled",
     "functional",
     "reference",
+    "to_dot",
+    "draw",
+    "trace_backward",
+    "backward_trace",
+    "BackwardTrace",
+    "TraceRecord",
+    "detect_anomaly",
+    "is_anomaly_enabled",
+    "AnomalyError",
     "datasets",
     "models",
     "nn",
@@ -30,9 +39,11 @@ __all__ = [
 ]
 
 # --- functional (issue 3) ---
-from . import functional  # noqa: E402
-from . import reference  # noqa: E402
+from . import functional, reference  # noqa: E402
 # --- gradient checking (issue 5) ---
 # --- nn, optim, models, datasets (issue 6) ---
 from . import datasets, models, nn, optim  # noqa: E402
 # --- visualisation, tracing, anomaly detection (issue 7) ---
+from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled  # noqa: E402
+from .trace import BackwardTrace, TraceRecord, backward_trace, trace_backward  # noqa: E402
+from .viz import draw, to_dot  # noqa: E402
