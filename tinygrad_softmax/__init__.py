@@ -36,11 +36,23 @@ __all__ = [
     "models",
     "nn",
     "optim",
+    "gradcheck",
+    "gradgradcheck",
+    "check_derivation",
+    "numerical_gradient",
+    "GradcheckError",
 ]
 
 # --- functional (issue 3) ---
 from . import functional, reference  # noqa: E402
 # --- gradient checking (issue 5) ---
+from .gradient_check import (  # noqa: E402
+    GradcheckError,
+    check_derivation,
+    gradcheck,
+    gradgradcheck,
+    numerical_gradient,
+)
 # --- nn, optim, models, datasets (issue 6) ---
 from . import datasets, models, nn, optim  # noqa: E402
 # --- visualisation, tracing, anomaly detection (issue 7) ---
