@@ -1,0 +1,207 @@
+"""to_dot's output, parsed back into nodes and edges, and draw()'s rendering with Graphviz."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinygrad_softmax import Tensor, draw, to_dot
+from tinygrad_softmax import viz as viz_module
+
+ROOT = Path(__file__).resolve().parents[1]
+NODE = re.compile(r'^\s*(\w+) \[(.*)\];$')
+EDGE = re.compile(r'^\s*(\w+) -> (\w+);$')
+LABEL = re.compile(r'label="((?:[^"\\]|\\.)*)"')
+
+
+def parse(dot: str) -> tuple[dict[str, dict[str, str]], list[tuple[str, str]]]:
+    """Nodes (id -> {"label": ..., "attrs": ...}) and edges (in order) of our DOT output."""
+    nodes: dict[str, dict[str, str]] = {}
+    edges: list[tuple[str, str]] = []
+    lines = dot.strip().splitlines()
+    assert lines[0] == "digraph backprop {" and lines[-1] == "}"
+    for line in lines[1:-1]:
+        if (m := EDGE.match(line)):
+            edges.append((m.group(1), m.group(2)))
+        elif (m := NODE.match(line)) and m.group(1) not in ("node", "edge"):
+            label = LABEL.search(m.group(2))
+            assert label is not None, line
+            nodes[m.group(1)] = {"label": label.group(1).replace("\\n", "\n"), "attrs": m.group(2)}
+    for a, b in edges:
+        assert a in nodes and b in nodes, (a, b)
+    return nodes, edges
+
+
+def by_label(nodes: dict[str, dict[str, str]], text: str) -> str:
+    hits = [k for k, v in nodes.items() if v["label"].startswith(text)]
+    assert len(hits) == 1, (text, hits)
+    return hits[0]
+
+
+def small_graph() -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    x = Tensor(np.ones((2, 3)))
+    W = Tensor(np.full((3, 4), 0.1), requires_grad=True)
+    b = Tensor(np.zeros(4, dtype=np.float64), requires_grad=True)
+    y = (x @ W + b).exp().sum()
+    return x, W, b, y
+
+
+def test_small_graph_has_exactly_its_tensors_ops_and_edges():
+    x, W, b, y = small_graph()
+    nodes, edges = parse(to_dot(y, names={"x": x, "W": W, "b": b, "loss": y}))
+    ops = {k: v["label"] for k, v in nodes.items() if "shape=ellipse" in v["attrs"]}
+    tensors = {k: v["label"] for k, v in nodes.items() if "shape=box" in v["attrs"]}
+    assert sorted(ops.values()) == ["Add", "Exp", "MatMul", "Sum"]
+    assert len(tensors) == 7  # x, W, b, x@W, x@W+b, exp(...), loss
+    assert len(edges) == 10  # 6 into ops (2 + 2 + 1 + 1), 4 out of them
+    op = {name: k for k, name in ops.items()}
+    xw = [t for t in tensors if (t, op["Add"]) in edges and tensors[t].startswith("(2, 4)")][0]
+    h = [t for t in tensors if (op["Add"], t) in edges][0]
+    e = [t for t in tensors if (op["Exp"], t) in edges][0]
+    X, Wn, bn, loss = (by_label(nodes, s) for s in ("x\n", "W\n", "b\n", "loss\n"))
+    expected = {(X, op["MatMul"]), (Wn, op["MatMul"]), (op["MatMul"], xw), (xw, op["Add"]), (bn, op["Add"]),
+                (op["Add"], h), (h, op["Exp"]), (op["Exp"], e), (e, op["Sum"]), (op["Sum"], loss)}
+    assert set(edges) == expected  # every edge points the way data flows: input -> op -> output
+    assert "(3, 4) float64" in tensors[Wn] and "leaf, requires_grad" in tensors[Wn]
+    assert "(2, 3) float64" in tensors[X] and "constant" in tensors[X]
+    assert "() float64" in tensors[loss] and "peripheries=2" in nodes[loss]["attrs"]
+    assert "leaf" not in tensors[h] and "constant" not in tensors[h]
+
+
+def test_dtype_is_shown_and_a_reused_tensor_gets_one_arrow_per_use():
+    a = Tensor(np.float32(2.0), requires_grad=True)
+    c = (a + a) * 3.0
+    nodes, edges = parse(to_dot(c, names={"a": a}))
+    add = by_label(nodes, "Add")
+    assert edges.count((by_label(nodes, "a\n"), add)) == 2
+    assert "() float32" in nodes[by_label(nodes, "a\n")]["label"]
+
+
+def test_values_and_grads_are_shown_and_labels_are_capped():
+    x = Tensor([1.0, 3.0], requires_grad=True)
+    big = Tensor(np.arange(1000.0), requires_grad=True)
+    y = (x * x).sum() + big.sum()
+    y.backward(retain_graph=True)
+    nodes, _ = parse(to_dot(y, show_values=True, show_grads=True, names={"x": x, "big": big}, max_label=15))
+    label = nodes[by_label(nodes, "x\n")]["label"]
+    assert "value [1., 3.]" in label and "grad [2., 6.]" in label  # d(x²)/dx = 2x
+    for line in nodes[by_label(nodes, "big\n")]["label"].splitlines():
+        assert len(line) <= len("value ") + 15
+    assert "…" in nodes[by_label(nodes, "big\n")]["label"]
+    plain, _ = parse(to_dot(y))
+    assert all("\nvalue " not in n["label"] and "\ngrad " not in n["label"] for n in plain.values())
+
+
+def test_labels_with_quotes_are_escaped():
+    x = Tensor([1.0], requires_grad=True)
+    nodes, _ = parse(to_dot(x * 2, names={'say "hi"\\': x}))
+    assert any(n["label"].startswith('say \\"hi\\"\\\\') for n in nodes.values())
+
+
+def test_a_freed_graph_cannot_be_drawn_and_the_error_says_what_to_do():
+    _, _, _, y = small_graph()
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        to_dot(y)
+
+
+def test_long_chains_of_identical_ops_collapse_into_one_node():
+    w = Tensor(0.5, requires_grad=True)
+    t = Tensor(1.0, requires_grad=True)
+    h = t
+    for _ in range(50):
+        h = h + 1.0  # 50 Adds, each with its own constant 1.0
+    for _ in range(10):
+        h = h * w  # a shared weight: its arrow to the chain is kept, once
+    y = h.sum()
+    nodes, edges = parse(to_dot(y, names={"w": w, "t": t}))
+    chain_add = by_label(nodes, "Add × 50")
+    chain_mul = by_label(nodes, "Mul × 10")
+    assert (by_label(nodes, "t\n"), chain_add) in edges
+    assert edges.count((by_label(nodes, "w\n"), chain_mul)) == 1
+    assert len(nodes) == 8  # t, w, chain_add, its output, chain_mul, its output, Sum, y
+    full, full_edges = parse(to_dot(y, collapse_chains=0))
+    assert sum(n["label"] == "Add" for n in full.values()) == 50
+    assert sum(n["label"] == "Mul" for n in full.values()) == 10
+    # tensors: t, w, 50 constants, 50 + 10 op outputs, y; ops: 50 Add, 10 Mul, Sum
+    assert len(full) == (2 + 50 + 60 + 1) + (50 + 10 + 1)
+    assert len(full_edges) == 50 * 3 + 10 * 3 + 2
+
+
+def test_a_chain_whose_middle_is_used_twice_is_not_collapsed():
+    t = Tensor(1.0, requires_grad=True)
+    h = t
+    for _ in range(5):
+        h = h.tanh()
+    middle = h
+    for _ in range(5):
+        h = h.tanh()
+    nodes, _ = parse(to_dot(h + middle, collapse_chains=4))
+    chains = {n["label"] for n in nodes.values() if n["label"].startswith("Tanh ×")}
+    assert chains == {"Tanh × 5\n(4 intermediate tensors hidden)"}
+
+
+def dot_available() -> bool:
+    if shutil.which("dot") is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but Graphviz's `dot` is not installed; .ci/run installs it")
+        pytest.skip("Graphviz's `dot` is not installed (CI installs it)")
+    return True
+
+
+@pytest.mark.parametrize("suffix, magic", [(".svg", b"<svg"), (".png", b"\x89PNG")])
+def test_draw_renders_with_graphviz(tmp_path, suffix, magic):
+    dot_available()
+    _, W, b, y = small_graph()
+    out = draw(y, tmp_path / f"graph{suffix}", names={"W": W})
+    assert out == tmp_path / f"graph{suffix}"
+    data = out.read_bytes()
+    assert magic in data[:400]
+    if suffix == ".svg":
+        text = data.decode()
+        for word in ("MatMul", "Add", "Exp", "Sum", "leaf, requires_grad", "(3, 4) float64"):
+            assert word in text
+        assert text.count('class="node"') == 11 and text.count('class="edge"') == 10
+
+
+def test_our_dot_source_is_accepted_by_graphviz():
+    dot_available()
+    _, _, _, y = small_graph()
+    proc = subprocess.run(["dot", "-Tcanon"], input=to_dot(y, show_values=True).encode(),
+                          capture_output=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_without_graphviz_draw_writes_the_dot_file_and_says_how_to_render(tmp_path, monkeypatch):
+    monkeypatch.setattr(viz_module.shutil, "which", lambda name: None)
+    _, _, _, y = small_graph()
+    with pytest.warns(UserWarning, match=r"dot -Tsvg .*graph\.dot -o .*graph\.svg"):
+        out = draw(y, tmp_path / "graph.svg")
+    assert out == tmp_path / "graph.dot" and not (tmp_path / "graph.svg").exists()
+    assert out.read_text() == to_dot(y)
+
+
+def test_draw_rejects_unknown_formats(tmp_path):
+    _, _, _, y = small_graph()
+    with pytest.raises(ValueError, match="svg"):
+        draw(y, tmp_path / "graph.jpeg")
+    assert draw(y, tmp_path / "g.dot").read_text() == to_dot(y)
+
+
+def test_example_draws_the_blog_model_and_the_committed_picture_exists(tmp_path):
+    dot_available()
+    out = tmp_path / "model.svg"
+    subprocess.run([sys.executable, str(ROOT / "examples" / "07_draw_graph.py"), str(out)],
+                   check=True, timeout=60, capture_output=True)
+    svg = out.read_text()
+    committed = (ROOT / "docs" / "images" / "blog_model_graph.svg").read_text()
+    for text in (svg, committed):
+        for word in ("MatMul", "W", "b", "leaf, requires_grad"):
+            assert word in text

@@ -1,0 +1,190 @@
+"""Watching backward happen, one node at a time.
+
+Inside ``with trace_backward() as trace:`` every ``backward()`` is recorded: for each tensor
+the pass visits, in the order it visits them (reverse topological order: a tensor comes only
+after every op that consumed it has sent its gradient), one ``TraceRecord`` with
+
+* the op that produced the tensor (``"leaf"`` for a tensor made by the user), its shape;
+* the incoming gradient dL/d(tensor) — the sum of everything its consumers sent — kept in
+  full as an array, plus its norm and first few values for the table;
+* what the op sends to each of its inputs (``None`` for an input that needs no gradient).
+
+``str(trace)`` (or ``trace.table()``) prints it as a table; ``trace.records`` is the data.
+The trace is an observer of the engine (``tensor._observers``); it is installed on entering
+the ``with`` block and removed on leaving it, even after an error.
+
+>>> from tinygrad_softmax import Tensor
+>>> a = Tensor(1.0, requires_grad=True)
+>>> b = a + a
+>>> c = b + b
+>>> with trace_backward(names={"a": a, "b": b, "c": c}) as trace:
+...     c.backward()
+>>> [(r.name, r.op, float(r.grad)) for r in trace]
+[('c', 'Add', 1.0), ('b', 'Add', 2.0), ('a', 'leaf', 4.0)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import tensor as _engine
+from .tensor import Tensor
+
+__all__ = ["TraceRecord", "BackwardTrace", "trace_backward", "backward_trace"]
+
+
+def _array(g: Any) -> np.ndarray:
+    """A private copy of a gradient (an ndarray, or a Tensor under ``create_graph``)."""
+    return np.array(g.data if isinstance(g, Tensor) else g)
+
+
+def _summary(a: np.ndarray, n: int) -> str:
+    """``‖a‖`` and the first ``n`` values, e.g. ``‖·‖=1.414 [1, -1]``."""
+    flat = a.reshape(-1)
+    values = ", ".join(f"{v:.4g}" for v in flat[:n]) + (", …" if flat.size > n else "")
+    norm = float(np.linalg.norm(flat.astype(np.float64))) if flat.size else 0.0
+    return f"‖·‖={norm:.4g} [{values}]"
+
+
+@dataclass(eq=False)  # records hold arrays: compare by identity
+class TraceRecord:
+    """One step of backward: the tensor visited and the gradients in and out of it.
+
+    ``grad`` is dL/d(tensor) as it arrived (a copy); ``input_grads[i]`` is what the op sent to
+    its input ``i`` (``None`` if that input needs no gradient, and an empty tuple for a leaf);
+    ``inputs`` are the op's input tensors. ``op`` is the op's name, or ``"leaf"``.
+    """
+
+    step: int
+    op: str
+    tensor: Tensor
+    shape: tuple[int, ...]
+    grad: np.ndarray
+    inputs: tuple[Tensor, ...] = ()
+    input_grads: tuple[np.ndarray | None, ...] = ()
+    name: str | None = None
+
+    @property
+    def is_leaf(self) -> bool:
+        """True when the visited tensor is a leaf (its gradient goes into ``.grad``)."""
+        return self.op == "leaf"
+
+    @property
+    def grad_norm(self) -> float:
+        """The Euclidean norm of the incoming gradient."""
+        return float(np.linalg.norm(self.grad.astype(np.float64).reshape(-1)))
+
+
+@dataclass(eq=False)
+class BackwardTrace:
+    """The records of one or more backward passes, in visit order (``records``)."""
+
+    records: list[TraceRecord] = field(default_factory=list)
+    names: dict[int, str] = field(default_factory=dict)  # id(tensor) -> label
+    values: int = 3  # how many gradient values the table prints per cell
+
+    # ---- the observer interface (called by the engine) ----------------------------------
+    def forward(self, ctx: Any, inputs: Any, result: Tensor) -> None:
+        """Forward ops are not recorded."""
+
+    def backward(self, tensor: Tensor, grad: Any, input_grads: Any) -> None:
+        """Record one visited tensor (called by ``Tensor.backward``)."""
+        ctx: Any = tensor.grad_fn
+        leaf = input_grads is None or ctx is None
+        self.records.append(TraceRecord(
+            step=len(self.records),
+            op="leaf" if leaf else ctx.name,
+            tensor=tensor,
+            shape=tuple(tensor.shape),
+            grad=_array(grad),
+            inputs=() if leaf else tuple(ctx.parents),
+            input_grads=() if leaf else tuple(None if g is None else _array(g) for g in input_grads),
+            name=self.names.get(id(tensor)),
+        ))
+
+    # ---- reading the trace ---------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[TraceRecord]:
+        return iter(self.records)
+
+    def __getitem__(self, i: int) -> TraceRecord:
+        return self.records[i]
+
+    def record_of(self, tensor: Tensor) -> TraceRecord:
+        """The (last) record of ``tensor``; ``KeyError`` if backward did not visit it."""
+        for r in reversed(self.records):
+            if r.tensor is tensor:
+                return r
+        raise KeyError("this tensor was not visited by the traced backward pass")
+
+    def _label(self, t: Tensor, step_of: dict[int, int]) -> str:
+        if id(t) in self.names:
+            return self.names[id(t)]
+        return f"#{step_of[id(t)]}" if id(t) in step_of else "const"
+
+    def table(self, values: int | None = None) -> str:
+        """The trace as a text table, one row per visited tensor.
+
+        Columns: step, node (its name or ``#step``), op, shape, the incoming gradient (norm and
+        the first ``values`` entries) and, for an op, what it sends to each input (``→ #k``
+        names the step at which that input is visited; ``const`` an input that gets nothing).
+        """
+        n = self.values if values is None else values
+        step_of: dict[int, int] = {}
+        for r in self.records:
+            step_of.setdefault(id(r.tensor), r.step)
+        rows = [("step", "node", "op", "shape", "incoming grad dL/d(node)", "sends to inputs")]
+        for r in self.records:
+            if r.is_leaf:
+                sends = "accumulates into .grad" if r.tensor.is_leaf else "(retained .grad)"
+            else:
+                sends = "; ".join(
+                    f"→ {self._label(p, step_of)}: " + ("nothing" if g is None else _summary(g, n))
+                    for p, g in zip(r.inputs, r.input_grads))
+            node = r.name if r.name is not None else f"#{r.step}"
+            rows.append((str(r.step), node, r.op, str(r.shape), _summary(r.grad, n), sends))
+        widths = [max(len(row[i]) for row in rows) for i in range(5)]
+        lines = []
+        for k, row in enumerate(rows):
+            lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[5])
+            if k == 0:
+                lines.append("-" * (sum(widths) + 2 * 5 + len(row[5])))
+        return "\n".join(line.rstrip() for line in lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+
+@contextmanager
+def trace_backward(names: Mapping[str, Tensor] | None = None, values: int = 3) -> Iterator[BackwardTrace]:
+    """Record every ``backward()`` run inside the block; yields the ``BackwardTrace``.
+
+    ``names`` maps labels to tensors (``{"W": W, "loss": loss}``) so the table says ``W``
+    instead of ``#7``; ``values`` is how many gradient entries each table cell shows.
+    Works in plain mode and under ``create_graph=True`` (gradients are stored as arrays).
+    """
+    trace = BackwardTrace(names={id(t): name for name, t in (names or {}).items()}, values=values)
+    _engine._observers.append(trace)
+    try:
+        yield trace
+    finally:
+        _engine._observers[:] = [o for o in _engine._observers if o is not trace]
+
+
+def backward_trace(tensor: Tensor, gradient: Any = None, *, retain_graph: bool | None = None,
+                   create_graph: bool = False, names: Mapping[str, Tensor] | None = None) -> BackwardTrace:
+    """Run ``tensor.backward(gradient, retain_graph, create_graph)`` and return its trace.
+
+    A shortcut for ``with trace_backward(names) as t: tensor.backward(...)``; leaves'
+    ``.grad`` are filled as by a plain ``backward()``.
+    """
+    with trace_backward(names=names) as trace:
+        tensor.backward(gradient, retain_graph=retain_graph, create_graph=create_graph)
+    return trace
