@@ -115,6 +115,14 @@ class _Plan:
     def rows(self) -> int:
         return int(np.prod(self.batch_shape, dtype=np.int64))
 
+    def row_scale(self, dtype: Any) -> np.ndarray:
+        """(M, 1): what each row's loss is multiplied by in 'mean'/'sum'. Ignored rows get exactly 0,
+        so their gradient is 0 even when the mean itself is nan (all targets ignored), as in PyTorch."""
+        scale = np.full((self.rows, 1), self.scale, dtype=dtype)
+        if self.row_valid is not None:
+            scale[~self.row_valid] = 0
+        return scale
+
     def to_rows(self, a: Any) -> Any:
         """(N, C, d...) -> (M, C) for an ndarray or a Tensor (transpose + reshape)."""
         if len(self.perm) > 2:
@@ -206,6 +214,9 @@ def _prepare(logits: Tensor, target: Any, weight: Any, ignore_index: Any, reduct
         if t.dtype.kind != "f":
             raise ValueError(f"probability targets (same shape {t.shape} as the logits) must be floating "
                              f"point, got dtype {t.dtype}; class indices have shape {batch_shape}")
+        if ignore_index != -100:  # PyTorch refuses this combination too
+            raise ValueError(f"ignore_index={ignore_index} is only supported for class-index targets, "
+                             f"not for probability targets (shape {t.shape}); leave it at -100")
         _check_finite("target", t)
         if (t < 0).any():
             pos = np.argwhere(t < 0)[0]
@@ -280,6 +291,8 @@ def cross_entropy(logits: Any, target: Any, weight: Any = None, ignore_index: in
         per_row = -(picked * ((1 - eps) * plan.weight[plan.rows_y] * valid).astype(dtype))
         if eps:
             per_row = per_row - (logp * plan.weight).sum(axis=1) * (eps / c * valid).astype(dtype)
+        if plan.reduction != "none":  # reduce over the kept rows only: ignored rows get a zero gradient
+            per_row = per_row[np.flatnonzero(plan.row_valid)]
     else:
         t = plan.to_rows(target if isinstance(target, Tensor) else Tensor(np.asarray(target)))
         t = t.astype(dtype) if t.dtype != dtype else t
@@ -327,7 +340,7 @@ class SoftmaxCrossEntropy(Function):
         if plan.reduction == "none":
             g_row = grad.reshape((plan.rows, 1))
         else:
-            g_row = (grad * plan.scale).reshape((1, 1))
+            g_row = grad.reshape((1, 1)) * plan.row_scale(q.dtype)
         dx = plan.from_rows((s * q.sum(axis=1, keepdims=True) - q) * g_row)
         if len(ctx.parents) == 1:
             return dx
