@@ -29,9 +29,10 @@ def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
             a = operator.index(a)
         except TypeError:
             raise TypeError(f"axis must be None, an int or a tuple of ints, got {axis!r}") from None
-        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+        if not -max(ndim, 1) <= a < max(ndim, 1):
             raise ValueError(f"axis {a} is out of bounds for an array of dimension {ndim}")
-        out.append(a % ndim if ndim else 0)
+        if ndim:  # a 0-d array accepts axis 0 or -1 (as NumPy's sum does) and reduces nothing
+            out.append(a % ndim)
     if len(set(out)) != len(out):
         raise ValueError(f"repeated axis in {axis!r}")
     return tuple(sorted(out))
