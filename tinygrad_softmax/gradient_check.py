@@ -196,7 +196,8 @@ def _as_output(out: Any) -> Tensor:
 
 
 def _output_array(out: Any) -> np.ndarray:
-    return np.asarray(_as_output(out).data, dtype=np.float64)
+    # A copy: the output may be a view of an input (reshape, indexing) that is perturbed next.
+    return np.array(_as_output(out).data, dtype=np.float64)
 
 
 # ---- the numerical side --------------------------------------------------------------------

@@ -1,0 +1,262 @@
+"""Hypothesis strategies and an assertion helper for property-testing your own gradients.
+
+Hypothesis is an optional dependency (``pip install "tinygrad_softmax[test]"``); ``import
+tinygrad_softmax`` never imports this module. A property test of a custom ``Function`` takes a few
+lines::
+
+    from hypothesis import given
+    from tinygrad_softmax.testing import arrays, assert_grads_match
+
+    @given(arrays(shape=(3, 4)))
+    def test_my_square(x):
+        assert_grads_match(lambda t: MySquare.apply(t).sum(), x)
+
+What the strategies are for. Random floats are a poor input for a gradient check: Hypothesis likes
+repeated values (ties make ``max`` non-differentiable), loves 0 (where ``relu`` and ``abs`` have a
+kink) and produces numbers so close together that a finite-difference step of 1e-6 straddles a
+tie. The strategies below build inputs where the derivative exists and finite differences can see
+it, by construction rather than by filtering:
+
+* :func:`arrays`, :func:`tensors` — bounded finite floats (no NaN, inf or subnormals);
+* :func:`shapes`, :func:`broadcastable_shapes`, :func:`matmul_shapes` — shapes that fit together;
+* :func:`tie_free_arrays` — distinct values on a grid, so any two entries differ by ``spacing``;
+* :func:`arrays_away_from` — values at least ``margin`` from given kinks;
+* :func:`logits_and_targets` — logits with valid class indices or probability rows;
+* :func:`axes` — every valid ``axis`` argument for a given number of dimensions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+try:
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+except ImportError as err:  # pragma: no cover - exercised in a subprocess by the tests
+    raise ImportError(
+        "tinygrad_softmax.testing needs Hypothesis, an optional dependency. Install the `test` extra: "
+        "pip install \"tinygrad_softmax[test]\" (or pip install hypothesis)") from err
+
+from .gradient_check import gradcheck, gradgradcheck
+from .tensor import Tensor
+
+__all__ = [
+    "shapes",
+    "arrays",
+    "tensors",
+    "broadcastable_shapes",
+    "matmul_shapes",
+    "tie_free_arrays",
+    "arrays_away_from",
+    "logits_and_targets",
+    "axes",
+    "assert_grads_match",
+]
+
+ShapeLike = tuple[int, ...] | st.SearchStrategy[tuple[int, ...]] | None
+DtypeLike = Any  # a NumPy float dtype, or a strategy of them
+
+
+def _strategy(x: Any) -> st.SearchStrategy[Any]:
+    return x if isinstance(x, st.SearchStrategy) else st.just(x)
+
+
+def _float_dtype(dtype: Any) -> np.dtype[Any]:
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"need a floating-point dtype, got {dt}")
+    return dt
+
+
+def shapes(*, min_dims: int = 0, max_dims: int = 3, min_side: int = 1,
+           max_side: int = 4) -> st.SearchStrategy[tuple[int, ...]]:
+    """Array shapes; small by default because a full gradient check costs 2 evaluations per element."""
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+
+
+def _elements(dtype: np.dtype[Any], lo: float, hi: float) -> st.SearchStrategy[float]:
+    return st.floats(lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False,
+                     width=8 * dtype.itemsize)
+
+
+def arrays(shape: ShapeLike = None, *, dtype: DtypeLike = np.float64, min_value: float = -10.0,
+           max_value: float = 10.0, unique: bool = False) -> st.SearchStrategy[np.ndarray]:
+    """Float arrays with finite entries in [min_value, max_value].
+
+    ``shape``: a tuple, a strategy of tuples, or None for :func:`shapes`'s defaults. ``dtype``: a
+    float dtype or a strategy of them (e.g. ``st.sampled_from([np.float32, np.float64])``).
+    """
+    if min_value > max_value:
+        raise ValueError(f"min_value {min_value} > max_value {max_value}")
+    shape_st = shapes() if shape is None else _strategy(shape)
+
+    def build(args: tuple[Any, tuple[int, ...]]) -> st.SearchStrategy[np.ndarray]:
+        dt = _float_dtype(args[0])
+        return hnp.arrays(dt, args[1], elements=_elements(dt, min_value, max_value), unique=unique)
+
+    return st.tuples(_strategy(dtype), shape_st).flatmap(build)
+
+
+def tensors(shape: ShapeLike = None, *, requires_grad: bool = False,
+            **kwargs: Any) -> st.SearchStrategy[Tensor]:
+    """Tensors around :func:`arrays` (same keyword arguments), optionally requiring grad."""
+    return arrays(shape, **kwargs).map(lambda a: Tensor(a, requires_grad=requires_grad))
+
+
+def broadcastable_shapes(num_shapes: int = 2, *, min_dims: int = 0, max_dims: int = 3, min_side: int = 1,
+                         max_side: int = 4) -> st.SearchStrategy[tuple[tuple[int, ...], ...]]:
+    """``num_shapes`` shapes that broadcast together under NumPy's rules (size-1 and missing axes
+    included: exactly the cases where a backward must sum a gradient back to its input's shape)."""
+    if num_shapes < 1:
+        raise ValueError(f"num_shapes must be >= 1, got {num_shapes}")
+    return hnp.mutually_broadcastable_shapes(num_shapes=num_shapes, min_dims=min_dims, max_dims=max_dims,
+                                             min_side=min_side, max_side=max_side).map(
+        lambda b: tuple(b.input_shapes))
+
+
+def matmul_shapes(*, max_dims: int = 2, min_side: int = 1,
+                  max_side: int = 4) -> st.SearchStrategy[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """Pairs of shapes valid for ``a @ b`` with NumPy's rules: 1-D vectors and broadcast batch axes
+    (up to ``max_dims`` batch dimensions) included."""
+    return hnp.mutually_broadcastable_shapes(signature=np.matmul.signature, max_dims=max_dims,
+                                             min_side=min_side, max_side=max_side).map(
+        lambda b: (b.input_shapes[0], b.input_shapes[1]))
+
+
+def tie_free_arrays(shape: ShapeLike = None, *, spacing: float = 0.125, max_abs: float = 10.0,
+                    dtype: DtypeLike = np.float64) -> st.SearchStrategy[np.ndarray]:
+    """Arrays of pairwise distinct values on the grid ``spacing · k`` (k an integer): any two entries
+    differ by at least ``spacing``, so ``max``/``min``/sorting have no tie and no near-tie, and a
+    finite-difference step (≪ spacing) never changes which entry is largest.
+
+    Distinct floats are not enough: with ``unique=True`` about a third of Hypothesis's arrays have two
+    entries within 1e-6 of each other. Values lie in [−max_abs, max_abs], widened if the array has
+    more elements than the grid has points.
+    """
+    if spacing <= 0:
+        raise ValueError(f"spacing must be > 0, got {spacing}")
+    shape_st = shapes() if shape is None else _strategy(shape)
+
+    def build(args: tuple[Any, tuple[int, ...]]) -> st.SearchStrategy[np.ndarray]:
+        dt, shp = _float_dtype(args[0]), args[1]
+        reach = max(int(max_abs / spacing), math.prod(shp))
+        ints = hnp.arrays(np.int64, shp, elements=st.integers(-reach, reach), unique=True)
+        return ints.map(lambda k: (k * spacing).astype(dt))
+
+    return st.tuples(_strategy(dtype), shape_st).flatmap(build)
+
+
+def arrays_away_from(points: float | Iterable[float], shape: ShapeLike = None, *, margin: float = 1e-3,
+                     min_value: float = -10.0, max_value: float = 10.0,
+                     dtype: DtypeLike = np.float64) -> st.SearchStrategy[np.ndarray]:
+    """Arrays whose entries are all at least ``margin`` away from each of ``points`` (the places where
+    your function is not differentiable: 0 for relu or abs, the kinks of a clip ...).
+
+    Built by drawing from the allowed intervals, not by rejecting samples (Hypothesis likes exactly
+    these special values, so filtering would reject a lot). Keep margin ≫ eps of the check.
+    """
+    pts = sorted({float(points)} if isinstance(points, (int, float)) else {float(p) for p in points})
+    if margin <= 0:
+        raise ValueError(f"margin must be > 0, got {margin}")
+    pieces: list[tuple[float, float]] = []
+    lo = min_value
+    for p in pts:
+        if p - margin >= lo:
+            pieces.append((lo, p - margin))
+        lo = max(lo, p + margin)
+    if lo <= max_value:
+        pieces.append((lo, max_value))
+    pieces = [(a, min(b, max_value)) for a, b in pieces if a <= min(b, max_value)]
+    if not pieces:
+        raise ValueError(f"no value in [{min_value}, {max_value}] is {margin} away from {pts}")
+    shape_st = shapes() if shape is None else _strategy(shape)
+
+    def build(args: tuple[Any, tuple[int, ...]]) -> st.SearchStrategy[np.ndarray]:
+        dt = _float_dtype(args[0])
+        inner = [_inwards(a, b, dt) for a, b in pieces]
+        elems = st.one_of([_elements(dt, a, b) for a, b in inner if a <= b])
+        return hnp.arrays(dt, args[1], elements=elems)
+
+    return st.tuples(_strategy(dtype), shape_st).flatmap(build)
+
+
+def _inwards(a: float, b: float, dt: np.dtype[Any]) -> tuple[float, float]:
+    """[a, b] shrunk to its ends representable in ``dt`` (so float32 values keep the margin too)."""
+    a32, b32 = dt.type(a), dt.type(b)
+    if a32 < a:
+        a32 = np.nextafter(a32, dt.type(np.inf))
+    if b32 > b:
+        b32 = np.nextafter(b32, dt.type(-np.inf))
+    return float(a32), float(b32)
+
+
+@st.composite
+def _logits_and_targets(draw: Any, min_n: int, max_n: int, min_c: int, max_c: int, scale: float,
+                        dtype: Any, probabilities: bool,
+                        ignore_index: int | None) -> tuple[np.ndarray, np.ndarray]:
+    n = draw(st.integers(min_n, max_n))
+    c = draw(st.integers(min_c, max_c))
+    dt = _float_dtype(draw(_strategy(dtype)))
+    logits = draw(hnp.arrays(dt, (n, c), elements=_elements(dt, -scale, scale)))
+    if probabilities:
+        # Unnormalised weights in [0, 1] with at least one positive entry per row, then normalised.
+        w = draw(hnp.arrays(np.float64, (n, c), elements=st.floats(0, 1, allow_subnormal=False)))
+        w[np.arange(n), draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, c - 1)))] += 1.0
+        return logits, (w / w.sum(axis=1, keepdims=True)).astype(dt)
+    target = draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, c - 1)))
+    if ignore_index is not None:
+        ignored = draw(hnp.arrays(np.bool_, (n,)))
+        target = np.where(ignored, ignore_index, target)
+    return logits, target
+
+
+def logits_and_targets(*, min_n: int = 1, max_n: int = 6, min_c: int = 2, max_c: int = 5, scale: float = 10.0,
+                       dtype: DtypeLike = np.float64, probabilities: bool = False,
+                       ignore_index: int | None = None) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
+    """Pairs ``(logits, target)`` for a cross-entropy: logits of shape (N, C) with entries in
+    [−scale, scale], and
+
+    * class indices of shape (N,) in [0, C) (default); with ``ignore_index`` some of them are
+      replaced by that value (possibly all: PyTorch then returns nan for 'mean');
+    * or, with ``probabilities=True``, class probabilities of shape (N, C): rows ≥ 0 summing to 1.
+
+    Raise ``scale`` (1e3, 1e4) for stability tests; keep it moderate for finite-difference tests.
+    """
+    if not 1 <= min_c <= max_c or not 0 <= min_n <= max_n:
+        raise ValueError(f"need 0 <= min_n <= max_n and 1 <= min_c <= max_c, got n in [{min_n}, {max_n}], "
+                         f"c in [{min_c}, {max_c}]")
+    return _logits_and_targets(min_n, max_n, min_c, max_c, scale, dtype, probabilities, ignore_index)
+
+
+def axes(ndim: int, *, allow_none: bool = True, allow_tuple: bool = True) -> st.SearchStrategy[Any]:
+    """Every valid ``axis`` argument for an array of ``ndim`` dimensions: None, an int in
+    [−ndim, ndim), or a tuple of distinct axes."""
+    options: list[st.SearchStrategy[Any]] = []
+    if allow_none:
+        options.append(st.none())
+    if ndim > 0:
+        options.append(st.integers(-ndim, ndim - 1))
+    if allow_tuple:
+        options.append(hnp.valid_tuple_axes(ndim))
+    if not options:
+        raise ValueError(f"no axis argument is possible for ndim={ndim} with these options")
+    return st.one_of(options)
+
+
+def assert_grads_match(fn: Callable[..., Tensor], *arrays: Any, eps: float = 1e-6, atol: float = 1e-5,
+                       rtol: float = 1e-3, second_order: bool = False, fast_mode: bool = False) -> None:
+    """Assert that ``backward()`` through ``fn`` matches central finite differences, for every
+    floating array among ``arrays`` (integer arrays, e.g. labels, and Tensors without
+    ``requires_grad`` are held fixed). ``second_order=True`` also runs :func:`gradgradcheck`.
+
+    Raises :class:`~tinygrad_softmax.gradient_check.GradcheckError` (an AssertionError) with the
+    report, so inside a Hypothesis test the failing example is shrunk and printed with it.
+    """
+    inputs: Sequence[Any] = list(arrays)
+    gradcheck(fn, inputs, eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode)
+    if second_order:
+        gradgradcheck(fn, inputs, eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode)
