@@ -73,9 +73,14 @@ def logsumexp(x: Any, axis: int = -1, keepdims: bool = False) -> Tensor:
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """log softmax(x) = x − logsumexp(x) along ``axis``: finite for every finite x, never log(softmax)."""
+    """log softmax(x) = x − logsumexp(x) along ``axis``: finite for every finite x, never log(softmax).
+
+    Computed as (x − m) − log Σ exp(x − m) with the same detached m as ``logsumexp``: subtracting m
+    first keeps the small log-probabilities of confident rows accurate (x − (m + log Σ) would round).
+    """
     x = _tensor(x)
-    return x - logsumexp(x, axis=axis, keepdims=True)
+    shifted = x - _detached_shift(x, axis)
+    return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
