@@ -359,7 +359,8 @@ class GradcheckReport:
     printable, with one :class:`InputCheck` per checked input in ``inputs``.
 
     ``report["W"]`` or ``report[2]`` picks an input by name, keyword or position; ``report.failed``
-    lists the inputs that failed.
+    lists the inputs that failed, ``report.unchecked`` those a crashing backward never reached (the
+    report is falsy then too).
     """
 
     def __init__(self, *, order: int, mode: str, eps: float, atol: float, rtol: float,
@@ -381,7 +382,12 @@ class GradcheckReport:
 
     @property
     def failed(self) -> list[InputCheck]:
-        return [c for c in self.inputs if not c.passed]
+        """The inputs whose check failed (not those left unchecked because backward crashed)."""
+        return [c for c in self.inputs if c.checked and not c.passed]
+
+    @property
+    def unchecked(self) -> list[InputCheck]:
+        return [c for c in self.inputs if not c.checked]
 
     @property
     def max_abs_error(self) -> float:
