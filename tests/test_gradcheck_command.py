@@ -1,0 +1,86 @@
+"""The ``tinygrad-softmax gradcheck`` command: table, JSON, exit codes, options."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tinygrad_softmax import gradcheck_report, ops
+
+REQUIRED_OPS = {"add", "sub", "mul", "div", "neg", "pow", "matmul", "exp", "log", "tanh", "sum", "max",
+                "getitem", "reshape", "transpose", "broadcast_to", "astype", "cross_entropy",
+                "softmax_cross_entropy"}
+
+
+def test_all_rows_pass_and_the_table_names_every_op(capsys):
+    assert gradcheck_report.main([]) == 0
+    out = capsys.readouterr().out
+    header, *rows = out.split("\n\n")[0].splitlines()
+    assert header.split()[:2] == ["op", "shapes"] and "max abs error" in header and "max rel error" in header
+    assert {r.split()[0] for r in rows} >= REQUIRED_OPS
+    assert all(r.rstrip().endswith("pass") for r in rows)
+    assert f"{len(rows)} of {len(rows)} checks passed" in out
+    # the shapes required by the issue are all there
+    for shapes in ["(4,) @ (4, 3)", "(2, 3, 4) @ (4, 2)", "(5,)[[0, 2, 0, 0, 4]] (repeats)", "tie-free"]:
+        assert shapes in out
+
+
+def test_json_output(capsys):
+    assert gradcheck_report.main(["--json", "--seed", "3"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["passed"] and data["seed"] == 3 and data["n_failed"] == 0
+    assert data["n_checks"] == len(data["results"])
+    assert {r["op"] for r in data["results"]} >= REQUIRED_OPS
+    for r in data["results"]:
+        assert r["passed"] and r["report"] is None
+        assert r["max_abs_error"] < (1e-4 if r["op"] == "astype" else 1e-8)  # float32 output: coarser
+
+
+def test_a_broken_op_fails_its_rows_and_the_exit_code(capsys, monkeypatch):
+    def wrong_tanh_backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (1 - out)  # should be 1 − out²
+
+    monkeypatch.setattr(ops.Tanh, "backward", staticmethod(wrong_tanh_backward))
+    assert gradcheck_report.main(["--only", "tanh", "--only", "exp"]) == 1
+    out = capsys.readouterr().out
+    rows = [r for r in out.split("\n\n")[0].splitlines()[1:]]
+    assert {r.split()[0]: r.split()[-1] for r in rows} == {"tanh": "FAIL", "exp": "pass"}
+    assert "1 of 2 checks passed" in out
+    assert "--- tanh (3, 4) (order 1) ---" in out and "gradcheck FAILED" in out and "input 0 (a)" in out
+
+
+def test_second_order_and_filters(capsys):
+    argv = ["--second-order", "--only", "matmul", "--only", "softmax_cross_entropy"]
+    assert gradcheck_report.main(argv) == 0
+    data_rows = capsys.readouterr().out.split("\n\n")[0].splitlines()[1:]
+    assert {r.split()[0] for r in data_rows} == {"matmul", "softmax_cross_entropy"}
+    orders = [r.split()[-4] for r in data_rows]
+    assert orders.count("1") == orders.count("2") == len(data_rows) // 2
+
+
+def test_unknown_op_and_help(capsys):
+    assert gradcheck_report.main(["--only", "nope"]) == 2
+    assert "unknown op" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        gradcheck_report.main(["--help"])
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    assert "--seed" in text and "--json" in text and "--second-order" in text
+
+
+def test_seed_changes_the_inputs_deterministically():
+    a = gradcheck_report.build_cases(0)
+    b = gradcheck_report.build_cases(0)
+    c = gradcheck_report.build_cases(1)
+    np.testing.assert_array_equal(a[0].inputs[0], b[0].inputs[0])
+    assert not np.array_equal(a[0].inputs[0], c[0].inputs[0])
+
+
+def test_module_entry_point_in_a_subprocess():
+    out = subprocess.run([sys.executable, "-m", "tinygrad_softmax", "gradcheck", "--json"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["passed"] is True
