@@ -65,13 +65,23 @@ class enable_grad(_GradMode):  # noqa: N801 - PyTorch's name
 
 
 class set_grad_enabled(_GradMode):  # noqa: N801 - PyTorch's name
-    """Set grad mode to ``mode`` for a block: ``with set_grad_enabled(False): ...``."""
+    """Set grad mode to ``mode`` for a block (``with set_grad_enabled(False): ...``), for a
+    decorated function, or, called on its own, from then on (as in PyTorch)."""
 
     def __init__(self, mode: bool) -> None:
         if not isinstance(mode, bool):
             raise TypeError(f"set_grad_enabled expects a bool, got {type(mode).__name__}")
         super().__init__()
         self._mode = mode
+        self._prev.append(is_grad_enabled())
+        _set_enabled(mode)  # at once, so a plain call `set_grad_enabled(False)` works too
+
+    def __enter__(self) -> None:
+        pass  # __init__ already switched the mode; __exit__ restores it
+
+    def __call__(self, func: Any) -> Any:
+        _set_enabled(self._prev.pop())  # as a decorator: undo __init__, switch on every call instead
+        return super().__call__(func)
 
     def _recreate_cm(self) -> Any:
         return set_grad_enabled(self._mode)

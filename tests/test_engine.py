@@ -1,0 +1,435 @@
+"""The engine around the ops: graph order, accumulation, freeing, grad mode, Tensor basics.
+
+Expected values come from closed forms worked out in the comments (d(x*x)/dx = 2x, ...) or
+from NumPy, never from the engine's own output.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import threading
+import time
+import weakref
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tinygrad_softmax import Function, Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+
+
+class Tag(Function):
+    """Identity that logs (tag, upstream grad) when its backward runs: shows the visit order."""
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray, tag: str, log: list[Any]) -> np.ndarray:
+        ctx.tag, ctx.log = tag, log
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        ctx.log.append((ctx.tag, np.array(g)))
+        return g
+
+
+# ---- order of the backward pass ----------------------------------------------------------
+def test_backward_visits_in_exact_topological_order_with_full_gradients():
+    """a -> b -> c -> d with skip connections: the only valid order is d, c, b, a, and each
+    node must be visited once, after ALL its consumers have sent their contribution."""
+    log: list[Any] = []
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    a = Tag.apply(x, tag="a", log=log)
+    b = Tag.apply(a + x, tag="b", log=log)
+    c = Tag.apply(b + a, tag="c", log=log)
+    d = Tag.apply(c + b + a, tag="d", log=log)
+    d.backward(gradient=np.array([1.0, 10.0]))
+    assert [tag for tag, _ in log] == ["d", "c", "b", "a"]
+    # dd/dc = 1; dd/db = 1 (direct) + 1 (via c) = 2; dd/da = 1 + 1 + 2 = 4; dd/dx = 4 + 2 = 6
+    for (_, g), k in zip(log, [1, 1, 2, 4]):
+        np.testing.assert_array_equal(g, k * np.array([1.0, 10.0]))
+    np.testing.assert_array_equal(x.grad.data, [6.0, 60.0])
+
+
+def test_diamond_accumulates_before_passing_on():
+    x = Tensor(3.0, requires_grad=True)
+    h = x * x  # used by two branches
+    y = h.exp() + h * 2.0
+    y.backward()
+    # dy/dx = (e^{x²} + 2) * 2x
+    np.testing.assert_allclose(x.grad.item(), (np.exp(9.0) + 2.0) * 6.0, rtol=1e-13)
+
+
+def test_tensor_added_to_itself():
+    a = Tensor([1.5, -2.0], requires_grad=True)
+    (a + a).backward(gradient=np.array([1.0, 3.0]))
+    np.testing.assert_array_equal(a.grad.data, [2.0, 6.0])
+
+
+def test_micrograd_case_b_equals_a_plus_a_then_c_equals_b_plus_b():
+    a = Tensor(-4.0, requires_grad=True)
+    b = a + a
+    c = b + b
+    c.backward()
+    assert a.grad.item() == 4.0
+    a2 = Tensor(2.0, requires_grad=True)
+    (a2 * a2 * a2).backward()  # the same tensor three times in one product: 3a²
+    assert a2.grad.item() == 12.0
+
+
+def test_hundred_thousand_deep_chain_needs_no_recursion():
+    n = 100_000
+    x = Tensor(1.0, requires_grad=True)
+    y = x
+    start = time.perf_counter()
+    for _ in range(n):
+        y = y * 1.00001
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(200)  # an implementation that recursed once per node would fail now
+    try:
+        y.backward()
+    finally:
+        sys.setrecursionlimit(limit)
+    np.testing.assert_allclose(x.grad.item(), 1.00001**n, rtol=1e-9)
+    del y  # freeing the (already released) chain must not recurse either
+    assert time.perf_counter() - start < 20
+
+
+# ---- accumulation and retain_graph ------------------------------------------------------------
+def test_gradients_accumulate_across_backward_calls():
+    x = Tensor([1.0, -2.0, 0.5], requires_grad=True)
+    (x * x).sum().backward()
+    (3.0 * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, 2 * np.array([1.0, -2.0, 0.5]) + 3.0)
+    x.grad = None  # the PyTorch way to reset
+    (x * 1.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0, 1.0])
+
+
+def test_grad_is_a_copy_not_an_alias_of_the_upstream_gradient():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    g = np.array([5.0, 6.0])
+    (x + 0.0).backward(gradient=g)
+    (x * 1.0).backward(gradient=g)
+    np.testing.assert_array_equal(g, [5.0, 6.0])  # the caller's array is untouched
+    np.testing.assert_array_equal(x.grad.data, [10.0, 12.0])
+
+
+def test_second_backward_through_freed_graph_errors():
+    x = Tensor([0.5, 1.0], requires_grad=True)
+    y = x.exp().sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        y.backward()
+
+
+def test_backward_through_a_shared_subgraph_freed_by_another_output_errors():
+    x = Tensor([0.5, 1.0], requires_grad=True)
+    z = x.exp()
+    z.sum().backward()
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        (z * 2.0).sum().backward()
+
+
+def test_retain_graph_allows_a_second_backward_and_accumulates():
+    x = Tensor([0.5, 1.0], requires_grad=True)
+    y = (x.exp() * x).sum()  # dy/dx = e^x (1 + x)
+    y.backward(retain_graph=True)
+    y.backward(retain_graph=True)
+    y.backward()  # the last one may free
+    np.testing.assert_allclose(x.grad.data, 3 * np.exp(x.data) * (1 + x.data), rtol=1e-14)
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        y.backward()
+
+
+class SinWithScratch(Function):
+    """sin(x); saves cos(x), an array nobody else holds, so we can watch it being freed."""
+
+    made: list[np.ndarray] = []
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
+        cos = np.cos(x)
+        SinWithScratch.made.append(cos)
+        ctx.save_for_backward(cos)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        (cos,) = ctx.saved_tensors
+        return g * cos
+
+
+def test_saved_arrays_are_released_after_backward():
+    x = Tensor([0.1, 0.2], requires_grad=True)
+    y = SinWithScratch.apply(x)
+    scratch = weakref.ref(SinWithScratch.made.pop())
+    e = y.exp()
+    ctx, ectx = y.grad_fn, e.grad_fn
+    assert scratch() is not None
+    e.sum().backward()
+    np.testing.assert_allclose(x.grad.data, np.exp(np.sin(x.data)) * np.cos(x.data), rtol=1e-14)
+    assert scratch() is None, "the saved cos(x) outlived backward"
+    for c in (ctx, ectx):
+        assert c.parents == ()
+        with pytest.raises(RuntimeError, match="freed"):
+            c.saved_tensors  # noqa: B018
+
+
+def test_saved_arrays_are_kept_with_retain_graph():
+    x = Tensor([0.1, 0.2], requires_grad=True)
+    y = SinWithScratch.apply(x)
+    scratch = weakref.ref(SinWithScratch.made.pop())
+    y.sum().backward(retain_graph=True)
+    assert scratch() is not None
+    assert y.grad_fn.parents == (x,)
+
+
+def _build_graph(x: Tensor) -> tuple[Tensor, list[Any]]:
+    a = x * 2.0
+    b = a.exp()  # Exp saves its output: the ctx must not keep the output alive by a cycle
+    c = b / (a * a + 1.0)  # Div saves its output too
+    d = SinWithScratch.apply(c)
+    SinWithScratch.made.clear()
+    e = d[np.array([0, 0, 1])].max() + c.tanh().sum()
+    return e, [a, b, c, d, a.grad_fn, b.grad_fn, c.grad_fn, d.grad_fn, e.grad_fn]
+
+
+@pytest.mark.parametrize("mode", ["no backward", "backward", "retain_graph"])
+def test_graph_has_no_reference_cycles(mode):
+    """With the cycle collector off, dropping the output frees every intermediate at once."""
+    x = Tensor([0.3, -0.2], requires_grad=True)
+    gc.collect()
+    gc.disable()
+    try:
+        e, objs = _build_graph(x)
+        refs = [weakref.ref(o) for o in objs]
+        del objs
+        if mode == "backward":
+            e.backward()
+        elif mode == "retain_graph":
+            e.backward(retain_graph=True)
+        if mode != "backward":  # (a plain backward may free intermediates already)
+            assert all(r() is not None for r in refs)
+        del e
+        alive = [type(r()).__name__ for r in refs if r() is not None]
+        assert alive == [], f"kept alive by a reference cycle: {alive}"
+    finally:
+        gc.enable()
+    if mode != "no backward":
+        assert x.grad is not None
+
+
+# ---- grad mode ---------------------------------------------------------------------------------
+def test_no_grad_context_records_nothing():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    with no_grad():
+        assert not is_grad_enabled()
+        y = (w * 3.0).exp().sum()
+    assert is_grad_enabled()
+    assert not y.requires_grad and y.grad_fn is None and y.is_leaf
+    with pytest.raises(RuntimeError):
+        y.backward()
+    z = (y * w).sum()  # y is a constant now: only the direct path reaches w
+    z.backward()
+    np.testing.assert_allclose(w.grad.data, np.full(2, np.exp(3.0) + np.exp(6.0)))
+
+
+def test_no_grad_as_decorator_and_restores_on_exception():
+    w = Tensor([1.0], requires_grad=True)
+
+    @no_grad()
+    def double(t: Tensor) -> Tensor:
+        assert not is_grad_enabled()
+        return t * 2.0
+
+    @no_grad()
+    def fails() -> None:
+        raise KeyError("boom")
+
+    assert not double(w).requires_grad
+    assert is_grad_enabled()
+    with pytest.raises(KeyError):
+        fails()
+    assert is_grad_enabled()
+    with pytest.raises(KeyError), no_grad():
+        raise KeyError("boom")
+    assert is_grad_enabled()
+
+
+def test_enable_grad_inside_no_grad_and_nesting():
+    w = Tensor([1.0], requires_grad=True)
+
+    @enable_grad()
+    def recorded(t: Tensor) -> Tensor:
+        return t * 2.0
+
+    with no_grad():
+        with enable_grad():
+            assert is_grad_enabled()
+            y = w * 2.0
+            with no_grad():
+                assert not is_grad_enabled()
+            assert is_grad_enabled()
+        assert not is_grad_enabled()
+        assert recorded(w).requires_grad
+        assert not is_grad_enabled()
+    assert y.requires_grad and y.grad_fn is not None
+
+
+def test_set_grad_enabled_context_and_call():
+    w = Tensor([1.0], requires_grad=True)
+    with set_grad_enabled(False):
+        assert not (w * 2).requires_grad
+        with set_grad_enabled(True):
+            assert (w * 2).requires_grad
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+    with pytest.raises(TypeError):
+        set_grad_enabled("no")  # type: ignore[arg-type]
+    try:
+        set_grad_enabled(False)  # PyTorch: called as a function, it switches the mode
+        assert not is_grad_enabled()
+    finally:
+        set_grad_enabled(True)
+    assert is_grad_enabled()
+
+
+def test_grad_mode_is_thread_local():
+    w = Tensor([1.0], requires_grad=True)
+    inside, checked = threading.Event(), threading.Event()
+    seen: dict[str, Any] = {}
+
+    def other_thread() -> None:
+        inside.wait(5)
+        seen["enabled"] = is_grad_enabled()
+        seen["records"] = (w * 2.0).requires_grad
+        checked.set()
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    with no_grad():
+        inside.set()
+        assert checked.wait(5)
+        assert not (w * 2.0).requires_grad  # still off here
+    worker.join()
+    assert seen == {"enabled": True, "records": True}
+
+    def starts_enabled() -> None:
+        seen["fresh"] = is_grad_enabled()
+
+    with no_grad():  # a thread started inside no_grad still begins with grad on
+        t = threading.Thread(target=starts_enabled)
+        t.start()
+        t.join()
+    assert seen["fresh"] is True
+
+
+# ---- leaves, requires_grad, retain_grad, detach ----------------------------------------------
+def test_requires_grad_propagation_and_is_leaf():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    c = Tensor([3.0, 4.0])
+    assert w.is_leaf and c.is_leaf and w.grad_fn is None
+    y = w * c
+    assert y.requires_grad and not y.is_leaf and y.grad_fn is not None
+    z = c * c
+    assert not z.requires_grad and z.is_leaf and z.grad_fn is None
+    assert not (w > 1.0).requires_grad  # comparisons are constants
+    assert not w.astype(np.int32).requires_grad
+    assert c.requires_grad_() is c and c.requires_grad and c.is_leaf
+    c.requires_grad = False
+    assert not c.requires_grad
+    y2 = (w * c).sum()
+    y2.backward()
+    assert c.grad is None
+    np.testing.assert_array_equal(w.grad.data, [3.0, 4.0])
+
+
+def test_only_leaves_get_grad_unless_retain_grad():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    h = x * x
+    h.retain_grad()
+    k = h * 3.0
+    (k * k).sum().backward()  # L = 9 x⁴: dL/dh = 18 h, dL/dk = 2k
+    np.testing.assert_allclose(h.grad.data, 18 * x.data**2)
+    assert k.grad is None
+    np.testing.assert_allclose(x.grad.data, 36 * x.data**3)
+    with pytest.raises(RuntimeError):
+        Tensor([1.0]).retain_grad()
+
+
+def test_detach_shares_data_and_stops_gradients():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2.0
+    d = y.detach()
+    assert np.shares_memory(d.data, y.data)
+    assert d.is_leaf and not d.requires_grad and d.grad_fn is None
+    (d * x).sum().backward()  # d is a constant 2x: gradient 2x, not 4x
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+
+
+# ---- NumPy interop and conversions -----------------------------------------------------------
+def test_numpy_interop_returns_tensors_and_differentiates():
+    arr = np.array([[1.0, 2.0], [3.0, 4.0]])
+    t = Tensor([[0.5, -1.0], [2.0, 0.0]], requires_grad=True)
+    assert np.asarray(t) is t.data
+    assert np.asarray(t, dtype=np.float32).dtype == np.float32
+    for out, want in [(arr + t, arr + t.data), (arr - t, arr - t.data), (arr * t, arr * t.data),
+                      (arr @ t, arr @ t.data), (t @ arr, t.data @ arr), (2 * t, 2 * t.data),
+                      (t / 4, t.data / 4), (1 / (t + 3), 1 / (t.data + 3)),
+                      (np.float64(2.0) * t, 2 * t.data)]:
+        assert isinstance(out, Tensor)
+        assert out.requires_grad
+        np.testing.assert_array_equal(out.data, want)
+    (arr @ t).sum().backward()  # d/dt sum(arr @ t) = arrᵀ 1
+    np.testing.assert_array_equal(t.grad.data, arr.T @ np.ones((2, 2)))
+
+
+def test_construction_from_lists_scalars_arrays_and_dtype():
+    assert Tensor([[1, 2], [3, 4]]).dtype == np.array([[1, 2], [3, 4]]).dtype
+    assert Tensor([1.0, 2.0]).dtype == np.float64
+    s = Tensor(3.5)
+    assert s.shape == () and s.ndim == 0 and s.size == 1 and s.item() == 3.5
+    a32 = np.arange(6, dtype=np.float32).reshape(2, 3)
+    t = Tensor(a32)
+    assert t.dtype == np.float32 and t.shape == (2, 3) and t.ndim == 2 and t.size == 6
+    assert np.shares_memory(t.data, a32)  # like np.asarray: no copy
+    assert Tensor([1, 2], dtype=np.float32).dtype == np.float32
+    assert Tensor(True).dtype == np.bool_
+    assert Tensor(t).data is t.data
+    assert Tensor(np.float32(2.0)).dtype == np.float32
+    r = Tensor([[1.0, 2.0]], requires_grad=True)
+    assert r.requires_grad and r.grad is None
+
+
+def test_item_numpy_tolist_len_iter_float():
+    t = Tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert t.numpy() is t.data
+    assert t.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert Tensor([[7.0]]).item() == 7.0 and isinstance(Tensor([[7.0]]).item(), float)
+    assert float(Tensor(2.5)) == 2.5 and int(Tensor(3)) == 3
+    assert len(t) == 2
+    rows = list(t)
+    assert all(isinstance(r, Tensor) for r in rows)
+    np.testing.assert_array_equal(rows[1].data, [3.0, 4.0])
+    assert bool(Tensor(1.0)) and not bool(Tensor(0.0))
+
+
+def test_comparisons_are_constant_bool_tensors():
+    t = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for out, want in [(t < 2, [True, False, False]), (t <= 2, [True, True, False]),
+                      (t > 2, [False, False, True]), (t >= 2, [False, True, True]),
+                      (t == 2, [False, True, False]),
+                      (t != Tensor([1.0, 0.0, 3.0]), [False, True, False])]:
+        assert isinstance(out, Tensor) and out.dtype == np.bool_ and not out.requires_grad
+        np.testing.assert_array_equal(out.data, want)
+
+
+def test_repr_is_readable():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    r = repr(w)
+    assert r.startswith("Tensor(") and "1." in r and "2." in r and "requires_grad=True" in r
+    y = w * 2.0
+    assert "grad_fn=<Mul>" in repr(y)
+    assert "float32" in repr(Tensor(np.zeros(2, dtype=np.float32)))
+    assert "requires_grad" not in repr(Tensor([1.0])) and "grad_fn" not in repr(Tensor([1.0]))
