@@ -468,6 +468,8 @@ def _blame(err: Exception, out: Tensor, leaves: list[Any]) -> tuple[list[int] | 
     msg = f"backward raised {type(err).__name__}: {err}"
     m = _SHAPE_ERROR.search(str(err))
     if not m:
+        if "matmul" in str(err) and "mismatch" in str(err):
+            msg += " - the shapes of a product in a backward formula do not fit (a transpose missing?)"
         return None, msg
     op, gshape, i, xshape = m.group(1), m.group(2), int(m.group(3)), m.group(4)
     g_shape, x_shape = eval(gshape), eval(xshape)  # noqa: S307 - tuples of ints from our own message
@@ -544,7 +546,8 @@ def _analytic(fn: Callable[..., Any], inp: _Inputs, *, rows: np.ndarray | None =
             res.unchecked = msg
         else:
             res.errors = {p: msg for p in blamed}
-            res.unchecked = f"not checked: backward raised before reaching this input ({type(err).__name__})"
+            res.unchecked = (f"not checked: backward stopped with a {type(err).__name__} before this input's "
+                             "gradient was complete (the error is reported on the input it concerns)")
         res.cause = err
         return res
     for p, g in zip(positions, zero):
