@@ -387,6 +387,37 @@ def test_fast_mode_needs_few_evaluations_and_falls_back_on_failure():
     assert [c.name for c in rep.failed] == ["a"]
 
 
+def test_fast_mode_alone_judges_a_jacobian_too_large_for_the_full_check():
+    class Cube(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x**3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * x * g  # should be 3x²
+
+    x = randn(3000)  # a 3000 × 3000 Jacobian: 9e6 entries
+    with pytest.raises(ValueError, match="fast_mode=True"):
+        gradcheck(lambda t: t * 2, x)
+    assert gradcheck(lambda t: t * 2, x, fast_mode=True)
+    rep = gradcheck(lambda t: Cube.apply(t), x, fast_mode=True, raise_exception=False)
+    assert not rep and rep.mode.startswith("fast") and [c.name for c in rep.failed] == ["t"]
+    c = rep["t"]
+    # the projection: analytic Σ 2x²·v·s·u against the right 3x²·v·s·u, so their ratio is 2/3
+    assert c.analytic_value / c.numerical_value == pytest.approx(2 / 3, rel=1e-6)
+    assert "random projection" in str(rep) and "too large" in str(rep)
+
+
+def test_dict_inputs_are_passed_as_keywords_and_named():
+    rep = gradcheck(lambda a, b: (a * b).sum(), {"b": randn(3), "a": Tensor(randn(3), requires_grad=True)},
+                    raise_exception=False)
+    assert rep and [c.label for c in rep.inputs] == ["b", "a"]
+    assert gradgradcheck(lambda a, b: (a * b).tanh(), [randn(3), randn(3)], fast_mode=True)
+
+
 # ---- where finite differences are not valid ----------------------------------------------------
 def test_kink_is_diagnosed():
     rep = gradcheck(lambda x: x.relu().sum(), np.array([0.0, 1.0, -1.0]), raise_exception=False)

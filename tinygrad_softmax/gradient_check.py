@@ -416,7 +416,7 @@ class GradcheckReport:
             lines.append("  (no input requires grad: nothing was checked)")
         for c in self.inputs:
             head = f"  {c.label}, shape {c.shape} {c.dtype}: {c.status}"
-            if c.checked and (c.n_entries or self.mode.startswith("fast")):
+            if c.checked and (c.n_entries or (self.mode.startswith("fast") and c.analytic_value is not None)):
                 head += f"  max abs error {c.max_abs_error:.3g}, max rel error {c.max_rel_error:.3g}"
             lines.append(head)
             if c.checked and c.n_failed_entries:
@@ -654,6 +654,22 @@ def _new_check(s: _Slot) -> InputCheck:
                       shape=tuple(s.value.shape), dtype=str(s.value.dtype))
 
 
+def _backward_failed(check: InputCheck, pos: int, ana: _Analytic) -> bool:
+    """Put a backward error on the input it concerns (the others are "not checked"); True if the
+    analytic gradient of this input is unavailable."""
+    if pos in ana.errors:
+        check.problems.append(ana.errors[pos])
+        return True
+    if ana.unchecked is not None:
+        if ana.errors:
+            check.checked = False
+            check.notes.append(ana.unchecked)
+        else:
+            check.problems.append(ana.unchecked)
+        return True
+    return False
+
+
 def _full_check(fn: Callable[..., Any], inp: _Inputs, eps: float, atol: float,
                 rtol: float) -> tuple[list[InputCheck], tuple[int, ...], BaseException | None]:
     """Every entry of the Jacobian: one backward per output element, 2 evaluations per input element."""
@@ -667,15 +683,7 @@ def _full_check(fn: Callable[..., Any], inp: _Inputs, eps: float, atol: float,
             continue
         check = _new_check(s)
         checks.append(check)
-        if pos in ana.errors:
-            check.problems.append(ana.errors[pos])
-            continue
-        if ana.unchecked is not None:
-            if ana.errors:
-                check.checked = False
-                check.notes.append(ana.unchecked)
-            else:
-                check.problems.append(ana.unchecked)
+        if _backward_failed(check, pos, ana):
             continue
         diff = _differences(call, base, pos, eps)
         bad = _compare(check, ana.jacobians[pos], diff.central, out_shape, atol, rtol)
@@ -691,7 +699,7 @@ def _full_check(fn: Callable[..., Any], inp: _Inputs, eps: float, atol: float,
 
 
 def _fast_check(fn: Callable[..., Any], inp: _Inputs, eps: float, atol: float, rtol: float,
-                seed: int) -> tuple[bool, list[InputCheck], tuple[int, ...], list[str]]:
+                seed: int) -> tuple[list[InputCheck], tuple[int, ...], BaseException | None]:
     """Random projections: for each input, compare vᵀ J u from one backward with the central
     difference of v·f along the direction s⊙u (s = max(1, |x|)): one backward and two evaluations per
     input, whatever the sizes. The tolerance is not scaled with the size (PyTorch's lesson)."""
@@ -700,17 +708,17 @@ def _fast_check(fn: Callable[..., Any], inp: _Inputs, eps: float, atol: float, r
         shape = _output_array(inp.call(fn, inp.wrap(inp.float64_arrays()))).shape
     v = rng.standard_normal(shape).reshape(1, -1)
     ana = _analytic(fn, inp, rows=v)
-    if ana.errors or ana.unchecked or ana.problems:
-        return False, [], shape, []
     base = inp.float64_arrays()
     call = _projected_caller(fn, inp, lambda out: v[0] @ out.reshape(-1))
-    notes: list[str] = []
     checks: list[InputCheck] = []
     for pos, s in enumerate(inp.slots):
         if not s.checked:
             continue
         check = _new_check(s)
         checks.append(check)
+        if _backward_failed(check, pos, ana):
+            continue
+        check.problems += ana.problems.get(pos, [])
         x = base[pos]
         u = rng.standard_normal(x.shape)
         step = eps * np.maximum(1.0, np.abs(x)) * u
@@ -726,9 +734,9 @@ def _fast_check(fn: Callable[..., Any], inp: _Inputs, eps: float, atol: float, r
         check.max_rel_error = err / abs(numeric) if abs(numeric) > atol else 0.0
         check.analytic_value, check.numerical_value = analytic, numeric
         if not err <= atol + rtol * abs(numeric):
-            notes.append(f"fast mode: for {s.label} the projection vᵀJu is {analytic:.10g} (analytic) vs "
-                         f"{numeric:.10g} (numerical)")
-    return not notes, checks, shape, notes
+            check.problems.append(f"fast mode: the random projection vᵀJu is {analytic:.10g} (analytic) vs "
+                                  f"{numeric:.10g} (numerical)")
+    return checks, shape, ana.cause
 
 
 def _finish(report: GradcheckReport, raise_exception: bool, cause: BaseException | None) -> Any:
@@ -746,17 +754,37 @@ def _check(fn: Callable[..., Any], inp: _Inputs, *, order: int, eps: float, atol
         raise ValueError(f"need eps > 0, atol >= 0 and rtol >= 0, got eps={eps}, atol={atol}, rtol={rtol}")
     notes: list[str] = []
     if fast_mode:
-        ok, checks, shape, fast_notes = _fast_check(fn, inp, eps, atol, rtol, seed)
-        if ok:
-            return _finish(GradcheckReport(order=order, mode="fast mode (random projections vᵀJu)", eps=eps,
-                                           atol=atol, rtol=rtol, output_shape=shape, inputs=checks,
-                                           notes=[], output_label=output_label(shape)), raise_exception, None)
-        notes = fast_notes + ["fast mode found a mismatch; the full Jacobian check above is the verdict"]
+        checks, shape, cause = _fast_check(fn, inp, eps, atol, rtol, seed)
+        fast = GradcheckReport(order=order, mode="fast mode (random projections vᵀJu)", eps=eps, atol=atol,
+                               rtol=rtol, output_shape=shape, inputs=checks, notes=[],
+                               output_label=output_label(shape))
+        if fast.passed:
+            return _finish(fast, raise_exception, None)
+        if _jacobian_entries(inp, shape) > MAX_JACOBIAN_ENTRIES:
+            fast.notes.append("the full Jacobian is too large for a per-element report; check a smaller "
+                              "instance to locate the error")
+            return _finish(fast, raise_exception, cause)
+        notes = [f"{c.label}: {p}" for c in checks for p in c.problems if p.startswith("fast")]
+        notes.append("fast mode found a mismatch; the full Jacobian check above is the verdict")
+    else:
+        with no_grad():
+            shape = _output_array(inp.call(fn, inp.wrap(inp.float64_arrays()))).shape
+        if _jacobian_entries(inp, shape) > MAX_JACOBIAN_ENTRIES:
+            raise ValueError(f"the full Jacobian has {_jacobian_entries(inp, shape):,} entries (output shape "
+                             f"{shape}, inputs {[s.value.shape for s in inp.checked]}); check smaller inputs "
+                             "(they catch the same mistakes) or pass fast_mode=True")
     checks, shape, cause = _full_check(fn, inp, eps, atol, rtol)
     mode = "full Jacobian" + (" after a fast-mode failure" if fast_mode else "")
     report = GradcheckReport(order=order, mode=mode, eps=eps, atol=atol, rtol=rtol, output_shape=shape,
                              inputs=checks, notes=notes, output_label=output_label(shape))
     return _finish(report, raise_exception, cause)
+
+
+MAX_JACOBIAN_ENTRIES = 4_000_000  # 32 MB per Jacobian pair of float64; beyond that use fast_mode
+
+
+def _jacobian_entries(inp: _Inputs, out_shape: tuple[int, ...]) -> int:
+    return int(np.prod(out_shape)) * sum(s.value.size for s in inp.checked)
 
 
 def _output_names(shape: tuple[int, ...]) -> Callable[[int], str]:
@@ -783,7 +811,9 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Any, *, eps: float = 1e-6, atol
 
     ``fast_mode=True`` first compares one random projection vᵀJu per input (one backward, two
     evaluations per input: for big inputs) and falls back to the full check, whose verdict counts,
-    only when a projection disagrees. ``seed`` fixes v and u.
+    only when a projection disagrees (unless the Jacobian has more than ``MAX_JACOBIAN_ENTRIES``
+    entries: then the fast report is the verdict). ``seed`` fixes v and u. Without fast mode a
+    Jacobian that large is refused with a ValueError.
 
     **On failure** raises :class:`GradcheckError` (an ``AssertionError``) whose message gives, per
     input: max absolute and relative error, how many elements fail, the worst entry's indices with
