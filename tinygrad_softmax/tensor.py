@@ -143,8 +143,10 @@ class Function:
                 raise
             shapes = ", ".join(str(p.shape) for p in parents)  # add the op and input shapes
             raise ValueError(f"{cls.__name__} (input shapes {shapes}): {e}") from None
-        if not isinstance(out, np.ndarray):
-            out = np.asarray(out)  # NumPy reductions return scalars; keep 0-d arrays
+        if not isinstance(out, np.ndarray):  # NumPy returns scalars for 0-d results: keep 0-d
+            scalar, out = out, np.asarray(out)  # arrays, and let a saved scalar output be `out`
+            if ctx._saved:  # (else create_graph would treat exp(x) of a 0-d x as a constant)
+                ctx._saved = tuple(out if v is scalar else v for v in ctx._saved)
         result = Tensor._make(out)
         if out.dtype.kind == "f" and any(needs) and is_grad_enabled():
             ctx.parents = parents
