@@ -52,6 +52,8 @@ class Module:
     """
 
     training: bool
+    _parameters: dict[str, Tensor]  # this module's own parameters, by attribute name
+    _modules: dict[str, Module]  # its direct sub-modules, by attribute name
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
@@ -283,6 +285,8 @@ class CrossEntropyLoss(Module):
     ``fused=False`` composes the loss from primitives (max-shift, exp, sum, log, indexing) and
     lets backward derive the same gradient op by op.
     """
+
+    weight: Any
 
     def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean",
                  label_smoothing: float = 0.0, fused: bool = True) -> None:
