@@ -395,7 +395,8 @@ def test_flatten(data, shape, seed):
 @given(data=st.data(), shape=shapes, seed=seeds)
 def test_transpose_permutations(data, shape, seed):
     x = data.draw(float_arrays(shape))
-    perm = tuple(data.draw(st.permutations(range(len(shape)))))
+    perm = tuple(p - len(shape) if data.draw(st.booleans()) else p  # negative axes too
+                 for p in data.draw(st.permutations(range(len(shape)))))
     check_op(lambda t: t.transpose(perm), lambda a: np.transpose(a, perm), [x], seed)
     if len(perm) > 1:
         check_op(lambda t: t.transpose(*perm), lambda a: np.transpose(a, perm), [x], seed)

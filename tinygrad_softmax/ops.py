@@ -248,7 +248,12 @@ class Transpose(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Any, axes: Any = None) -> Any:
-        out = np.transpose(x, axes)
+        try:
+            out = np.transpose(x, axes)
+        except IndexError as e:  # NumPy's AxisError: as a plain ValueError, apply adds the shapes
+            raise ValueError(str(e)) from None
+        if axes is not None:  # argsort of the axes made non-negative: transpose(-1, 0) works too
+            axes = [a % x.ndim for a in axes]
         ctx.inverse = None if axes is None else tuple(int(i) for i in np.argsort(axes))
         return out
 

@@ -449,7 +449,11 @@ class Tensor:
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         perm = list(range(self.ndim))
-        perm[axis1], perm[axis2] = perm[axis2], perm[axis1]
+        try:
+            perm[axis1], perm[axis2] = perm[axis2], perm[axis1]
+        except IndexError:
+            raise ValueError(f"swapaxes({axis1}, {axis2}) is out of bounds for a tensor of shape "
+                             f"{self.shape}") from None
         return self.transpose(perm)
 
     def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
