@@ -160,15 +160,15 @@ class _Inputs:
         does, needs it)."""
         return [Tensor(a, requires_grad=s.checked) if s.is_array else a for s, a in zip(self.slots, arrays)]
 
-    def warn_precision(self, what: str) -> None:
+    def warn_precision(self, what: str, eps: float) -> None:
         for s in self.checked:
             if s.value.dtype != np.float64:
                 warnings.warn(
                     f"{what}: {s.label} is {s.value.dtype}. The numerical gradient is computed in float64 "
-                    f"anyway (in {s.value.dtype} a central difference with eps=1e-6 has a rounding error "
-                    f"of about ε_mach·|f|/eps ≈ {np.finfo(s.value.dtype).eps / 1e-6:.1g}·|f|, more than the "
-                    "tolerance), but the analytic gradient is computed in your dtype and carries its "
-                    "rounding, so tight tolerances can fail on a correct gradient. Check gradients with "
+                    f"anyway (in {s.value.dtype} a central difference with eps={eps:g} has a rounding error "
+                    f"of about ε_mach·|f|/eps ≈ {np.finfo(s.value.dtype).eps / eps:.1g}·|f|), but the "
+                    "analytic gradient is computed in your dtype and carries its rounding, so tight "
+                    "tolerances can fail on a correct gradient. Check gradients with "
                     "float64 inputs, e.g. Tensor(x, dtype=np.float64, requires_grad=True).",
                     LowPrecisionWarning, stacklevel=3)
 
@@ -826,7 +826,7 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Any, *, eps: float = 1e-6, atol
     """
     inp = _Inputs(fn, inputs)
     inp.require_checked("gradcheck")
-    inp.warn_precision("gradcheck")
+    inp.warn_precision("gradcheck", eps)
     return _check(fn, inp, order=1, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception,
                   fast_mode=fast_mode, seed=seed, output_label=_output_names)
 
@@ -865,7 +865,7 @@ def gradgradcheck(fn: Callable[..., Tensor], inputs: Any, *, grad_output: Any = 
     """
     inp = _Inputs(fn, inputs)
     inp.require_checked("gradgradcheck")
-    inp.warn_precision("gradgradcheck")
+    inp.warn_precision("gradgradcheck", eps)
     if inp.keywords:
         raise TypeError("gradgradcheck takes inputs as a Tensor or a sequence (not a dict)")
     with no_grad():
@@ -1058,7 +1058,7 @@ def check_derivation(fn: Callable[..., Tensor], inputs: Any, expected: Any, *, g
     """
     inp = _Inputs(fn, inputs)
     inp.require_checked("check_derivation")
-    inp.warn_precision("check_derivation")
+    inp.warn_precision("check_derivation", eps)
     leaves = inp.leaves()
     with enable_grad():
         out = _as_output(inp.call(fn, leaves))
