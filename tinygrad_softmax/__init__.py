@@ -5,15 +5,27 @@
 >>> (x * x).sum().backward()
 >>> x.grad
 Tensor([2., 4., 6.])
+
+The engine is ``Tensor`` and ``Function`` (tensor.py) with the primitive ops (ops.py); the
+losses live in ``functional``, the layers and optimizers in ``nn`` and ``optim``, the
+article's classifier in ``models``, and the tools for checking and seeing gradients in
+``gradient_check``, ``viz``, ``trace`` and ``anomaly``. ``testing`` (Hypothesis strategies)
+is imported only on request, since Hypothesis is an optional dependency.
 """
 
+from . import datasets, functional, models, nn, optim, reference
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
+from .gradient_check import GradcheckError, check_derivation, gradcheck, gradgradcheck, numerical_gradient
 from .ops import TensorIndexError
 from .tensor import Function, Tensor
+from .trace import BackwardTrace, TraceRecord, backward_trace, trace_backward
+from .viz import draw, to_dot
 
 __version__ = "0.1.0"
 
 __all__ = [
+    # the engine
     "Tensor",
     "Function",
     "TensorIndexError",
@@ -21,8 +33,21 @@ __all__ = [
     "enable_grad",
     "set_grad_enabled",
     "is_grad_enabled",
+    # losses and the article's closed form
     "functional",
     "reference",
+    # checking gradients
+    "gradcheck",
+    "gradgradcheck",
+    "check_derivation",
+    "numerical_gradient",
+    "GradcheckError",
+    # layers, optimizers, models, data
+    "nn",
+    "optim",
+    "models",
+    "datasets",
+    # seeing backprop
     "to_dot",
     "draw",
     "trace_backward",
@@ -32,30 +57,4 @@ __all__ = [
     "detect_anomaly",
     "is_anomaly_enabled",
     "AnomalyError",
-    "datasets",
-    "models",
-    "nn",
-    "optim",
-    "gradcheck",
-    "gradgradcheck",
-    "check_derivation",
-    "numerical_gradient",
-    "GradcheckError",
 ]
-
-# --- functional (issue 3) ---
-from . import functional, reference  # noqa: E402
-# --- gradient checking (issue 5) ---
-from .gradient_check import (  # noqa: E402
-    GradcheckError,
-    check_derivation,
-    gradcheck,
-    gradgradcheck,
-    numerical_gradient,
-)
-# --- nn, optim, models, datasets (issue 6) ---
-from . import datasets, models, nn, optim  # noqa: E402
-# --- visualisation, tracing, anomaly detection (issue 7) ---
-from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled  # noqa: E402
-from .trace import BackwardTrace, TraceRecord, backward_trace, trace_backward  # noqa: E402
-from .viz import draw, to_dot  # noqa: E402

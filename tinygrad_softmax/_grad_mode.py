@@ -11,12 +11,17 @@ import contextlib
 import threading
 from typing import Any
 
-_state = threading.local()
+
+class _State(threading.local):
+    enabled = True  # the class attribute is every thread's starting value
+
+
+_state = _State()
 
 
 def is_grad_enabled() -> bool:
     """Return True when new operations on tensors that require grad are being recorded."""
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def _set_enabled(mode: bool) -> None:

@@ -20,15 +20,18 @@ support (``*``, ``@``, ``.sum``, ``.reshape`` ...), so the same formula serves b
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterator
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
-from ._grad_mode import is_grad_enabled, set_grad_enabled
+from ._grad_mode import _state as _grad_state
+from ._grad_mode import set_grad_enabled
 
 Array = np.ndarray
+_requires_grad_of = attrgetter("_requires_grad")
+_data_of = attrgetter("data")
 
 # Observers watch the engine work: ``observer.forward(ctx, inputs, result)`` after every op and
 # ``observer.backward(tensor, grad, input_grads)`` at every tensor backward visits (input_grads
@@ -87,7 +90,7 @@ class Function:
     parents: tuple[Tensor, ...] = ()
     needs_input_grad: tuple[bool, ...] = ()
     _saved: tuple[Any, ...] = ()
-    _output: weakref.ref[Tensor] | None = None
+    _output: Tensor | None = None  # set only while backward runs under create_graph
     _freed = False
 
     @staticmethod
@@ -117,27 +120,39 @@ class Function:
         if self._freed:
             raise RuntimeError(f"the saved values of {self.name} were freed by an earlier backward(); "
                                "pass retain_graph=True to the first backward() to keep them")
-        if not is_grad_enabled():
+        if self._output is None:
             return self._saved
         return tuple(self._graph_tensor(v) for v in self._saved)
 
     def _graph_tensor(self, value: Any) -> Any:
         if not isinstance(value, np.ndarray):
             return value
-        for p in self.parents:
-            if p.data is value:
-                return p
-        out = self._output() if self._output is not None else None
-        return out if out is not None and out.data is value else Tensor(value)
+        for t in (*self.parents, self._output):
+            if t is not None and t.data is value:
+                return t
+        return Tensor(value)
 
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         """Run the op on ``inputs`` and, if any input requires grad, record it in the graph."""
-        parents = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
+        parents = inputs
+        for x in inputs:
+            if type(x) is not Tensor:
+                parents = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
+                break
         ctx = cls()
-        ctx.needs_input_grad = needs = tuple(p._requires_grad for p in parents)
+        # Unrolled for one and two inputs, the common cases: ~0.4 µs less per op than a loop.
+        if len(parents) == 2:
+            a, b = parents
+            needs: tuple[bool, ...] = (a._requires_grad, b._requires_grad)
+            arrays: Any = (a.data, b.data)
+        elif len(parents) == 1:
+            needs, arrays = (parents[0]._requires_grad,), (parents[0].data,)
+        else:
+            needs, arrays = tuple(map(_requires_grad_of, parents)), map(_data_of, parents)
+        ctx.needs_input_grad = needs
         try:
-            out = cls.forward(ctx, *[p.data for p in parents], **params)
+            out = cls.forward(ctx, *arrays, **params)
         except ValueError as e:
             if type(e) is not ValueError:
                 raise
@@ -148,44 +163,53 @@ class Function:
             if ctx._saved:  # (else create_graph would treat exp(x) of a 0-d x as a constant)
                 ctx._saved = tuple(out if v is scalar else v for v in ctx._saved)
         result = Tensor._make(out)
-        if out.dtype.kind == "f" and any(needs) and is_grad_enabled():
+        if True in needs and _grad_state.enabled and out.dtype.kind == "f":
             ctx.parents = parents
             result._requires_grad = True
             result.grad_fn = ctx
-            if any(v is out for v in ctx._saved):
-                ctx._output = weakref.ref(result)  # weak: the output owns ctx, not vice versa
         if _observers:
             for observer in _observers:
                 observer.forward(ctx, parents, result)
         return result
 
-    def _backward(self, grad: Any, create_graph: bool) -> list[Any]:
+    def _backward(self, grad: Any, output: Tensor, create_graph: bool) -> list[Any]:
         """Call ``backward`` and check what it returns: one gradient per input, each of the
         input's shape, converted to the mode's type and to the input's dtype."""
-        grads = type(self).backward(self, grad)
-        if not isinstance(grads, tuple):
+        if create_graph:
+            self._output = output  # lets saved_tensors hand back the output tensor itself
+            try:
+                grads = type(self).backward(self, grad)
+            finally:
+                self._output = None
+        else:
+            grads = type(self).backward(self, grad)
+        if type(grads) is not tuple:
             grads = (grads,)
         if len(grads) != len(self.parents):
             raise TypeError(f"{self.name}.backward returned {len(grads)} gradients for "
                             f"{len(self.parents)} inputs")
-        checked: list[Any] = []
-        for i, (p, g) in enumerate(zip(self.parents, grads)):
+        checked = list(grads)
+        kind = Tensor if create_graph else np.ndarray
+        for i, p in enumerate(self.parents):
+            g = checked[i]
             if g is None or not p._requires_grad:
-                checked.append(None)
-                continue
-            if create_graph:
-                g = g if isinstance(g, Tensor) else Tensor(g)
-            elif isinstance(g, Tensor):
-                g = g.data
-            elif not isinstance(g, np.ndarray):
-                g = np.asarray(g)
-            if g.shape != p.shape:
-                raise ValueError(f"{self.name}.backward returned a gradient of shape {g.shape} for "
-                                 f"input {i} of shape {p.shape}")
-            if g.dtype != p.dtype:
-                g = g.astype(p.dtype)
-            checked.append(g)
+                checked[i] = None
+            elif type(g) is not kind or g.shape != p.data.shape or g.dtype is not p.data.dtype:
+                checked[i] = self._conform(i, g, create_graph)  # the rare slow path
         return checked
+
+    def _conform(self, i: int, g: Any, create_graph: bool) -> Any:
+        """Bring input ``i``'s gradient to the mode's type and the input's dtype, or raise a
+        ValueError naming this op if its shape is wrong."""
+        p = self.parents[i]
+        if create_graph:
+            g = g if isinstance(g, Tensor) else Tensor(g)
+        elif type(g) is not np.ndarray:
+            g = g.data if isinstance(g, Tensor) else np.asarray(g)
+        if g.shape != p.data.shape:
+            raise ValueError(f"{self.name}.backward returned a gradient of shape {g.shape} for "
+                             f"input {i} of shape {p.shape}")
+        return g if g.dtype == p.data.dtype else g.astype(p.data.dtype)
 
     def _release(self) -> None:
         # Drop saved arrays, op parameters and graph links: memory goes as soon as backward is
@@ -286,7 +310,7 @@ class Tensor:
                         for observer in _observers:
                             observer.backward(t, g, None)
                     continue
-                input_grads = ctx._backward(g, create_graph)
+                input_grads = ctx._backward(g, t, create_graph)
                 if _observers:
                     for observer in _observers:
                         observer.backward(t, g, input_grads)
