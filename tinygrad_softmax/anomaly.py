@@ -117,7 +117,7 @@ def _backward_in_progress() -> Any:
     Under ``create_graph=True`` a backward formula runs ordinary recorded ops; this tells
     their forward check which op's backward they belong to."""
     frame: FrameType | None = sys._getframe(1)
-    code = Function._backward.__code__
+    code = Function._vjp.__code__
     while frame is not None:
         if frame.f_code is code:
             return frame.f_locals.get("self")

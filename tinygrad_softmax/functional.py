@@ -113,12 +113,21 @@ class _Plan:
     weighted: bool
     index_targets: bool
     rows_y: np.ndarray | None = None  # (M,) class per row, 0 where ignored
-    row_valid: np.ndarray | None = None  # (M,) bool
+    row_valid: np.ndarray | None = None  # (M,) bool; None when every row is valid
     scale: float = 1.0
 
     @property
     def rows(self) -> int:
-        return int(np.prod(self.batch_shape, dtype=np.int64))
+        return math.prod(self.batch_shape)
+
+    def row_coef(self) -> np.ndarray | None:
+        """(M,) with smoothing 0: the weight a_n = w[y_n]·v_n of each row's log-probability
+        (Q[n] = a_n·onehot(y_n)); None when every a_n is 1 (no weight, nothing ignored)."""
+        assert self.rows_y is not None
+        coef = self.weight[self.rows_y] if self.weighted else None
+        if self.row_valid is not None:
+            coef = self.row_valid.astype(self.weight.dtype) if coef is None else coef * self.row_valid
+        return coef
 
     def row_scale(self, dtype: Any) -> np.ndarray:
         """(M, 1): what each row's loss is multiplied by in 'mean'/'sum'. Ignored rows get exactly 0,
@@ -145,10 +154,11 @@ class _Plan:
         """Q of the module docstring, (M, C): the weighted, smoothed, masked target rows."""
         eps, c = self.smoothing, self.n_classes
         if self.index_targets:
-            assert self.rows_y is not None and self.row_valid is not None
+            assert self.rows_y is not None
             q = np.full((self.rows, c), eps / c, dtype=dtype)
             q[np.arange(self.rows), self.rows_y] += 1 - eps
-            q *= self.row_valid[:, None]
+            if self.row_valid is not None:
+                q *= self.row_valid[:, None]
         else:
             assert probs is not None
             q = (1 - eps) * probs + eps / c if eps else probs.copy()
@@ -160,7 +170,10 @@ def _position(index: tuple[int, ...]) -> str:
 
 
 def _check_finite(name: str, a: np.ndarray) -> None:
-    bad = ~np.isfinite(a)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(a, axis=None)):  # NaN and ±inf reach the sum: one fast pass
+            return
+    bad = ~np.isfinite(a)  # the sum was not finite: find the culprit (or it merely overflowed)
     if bad.any():
         pos = np.argwhere(bad)[0]
         raise ValueError(f"{name} must be finite, but {name}{_position(pos)} = {a[tuple(pos)]}")
@@ -244,6 +257,13 @@ def _prepare(logits: Tensor, target: Any, weight: Any, ignore_index: Any, reduct
     if t.shape != batch_shape:
         raise ValueError(f"target shape {t.shape} does not fit logits of shape {x.shape}: class indices "
                          f"need shape {batch_shape}, probabilities shape {x.shape}")
+    if t.size and ignore_index not in range(c):
+        lo, hi = t.min(), t.max()
+        if lo >= 0 and hi < c and (ignore_index < lo or ignore_index > hi):  # the common case:
+            plan.rows_y = t.reshape(m)  # every target is a valid class and none is ignored
+            if reduction == "mean":
+                plan.scale = 1.0 / (m if weight is None else float(np.sum(w[plan.rows_y], dtype=np.float64)))
+            return plan
     t = t.astype(np.int64)
     valid = t != ignore_index
     bad = valid & ((t < 0) | (t >= c))
@@ -290,14 +310,16 @@ def cross_entropy(logits: Any, target: Any, weight: Any = None, ignore_index: in
     dtype = logits.dtype
     eps, c = plan.smoothing, plan.n_classes
     if plan.index_targets:
-        assert plan.rows_y is not None and plan.row_valid is not None
-        valid = plan.row_valid.astype(dtype)
+        assert plan.rows_y is not None
+        valid = np.ones(plan.rows, dtype) if plan.row_valid is None else plan.row_valid.astype(dtype)
         picked = logp[np.arange(plan.rows), plan.rows_y]  # log S[n, y_n]
-        per_row = -(picked * ((1 - eps) * plan.weight[plan.rows_y] * valid).astype(dtype))
+        coef = plan.row_coef()
+        per_row = -picked if coef is None and not eps else \
+            -(picked * ((1 - eps) * plan.weight[plan.rows_y] * valid).astype(dtype))
         if eps:
             per_row = per_row - (logp * plan.weight).sum(axis=1) * (eps / c * valid).astype(dtype)
-        if plan.reduction != "none":  # reduce over the kept rows only: ignored rows get a zero gradient
-            per_row = per_row[np.flatnonzero(plan.row_valid)]
+        if plan.reduction != "none" and plan.row_valid is not None:
+            per_row = per_row[np.flatnonzero(plan.row_valid)]  # ignored rows: zero gradient
     else:
         t = plan.to_rows(target if isinstance(target, Tensor) else Tensor(np.asarray(target)))
         t = t.astype(dtype) if t.dtype != dtype else t
@@ -324,11 +346,24 @@ class SoftmaxCrossEntropy(Function):
     @staticmethod
     def forward(ctx: Any, x: Any, *target: Any, plan: _Plan) -> Any:
         rows = plan.to_rows(x)
-        m = np.max(rows, axis=1, keepdims=True)
-        shifted = rows - m
+        shifted = rows - np.max(rows, axis=1, keepdims=True)
+        ctx.plan = plan
+        if plan.index_targets and not plan.smoothing:
+            # Q is a one-hot row scaled by a_n: only log S[n, y_n] is needed, not all of log S.
+            # S is built in place in `shifted` (one (M, C) buffer: memory is the point here).
+            ar = np.arange(plan.rows)
+            picked = shifted[ar, plan.rows_y]
+            np.exp(shifted, out=shifted)
+            total = np.sum(shifted, axis=1)
+            shifted /= total[:, None]
+            per_row = np.log(total) - picked  # −log S[n, y_n] = log Σ exp(shift) − shift[y_n]
+            coef = plan.row_coef()
+            ctx.coef = coef
+            ctx.save_for_backward(shifted)
+            return np.asarray(_finish(per_row if coef is None else per_row * coef, plan), dtype=x.dtype)
         logp = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
         q = plan.target_matrix(x.dtype, plan.to_rows(target[0]).astype(x.dtype) if target else None)
-        ctx.plan, ctx.q = plan, q
+        ctx.q = q
         ctx.save_for_backward(np.exp(logp), logp)
         out = _finish(-(q * logp).sum(axis=1), plan)
         return np.asarray(out, dtype=x.dtype)
@@ -336,7 +371,9 @@ class SoftmaxCrossEntropy(Function):
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         plan: _Plan = ctx.plan
-        q = ctx.q
+        if not isinstance(grad, Tensor) and plan.index_targets and not plan.smoothing:
+            return SoftmaxCrossEntropy._index_backward(ctx, grad, plan)
+        q = ctx.q if hasattr(ctx, "q") else plan.target_matrix(ctx.parents[0].dtype)
         if isinstance(grad, Tensor):  # create_graph: rebuild S from the graph so it stays differentiable
             logp = log_softmax(plan.to_rows(ctx.parents[0]), axis=-1)
             s = logp.exp()
@@ -353,6 +390,22 @@ class SoftmaxCrossEntropy(Function):
         if ctx.needs_input_grad[1]:
             dt = plan.from_rows((logp * (-(1 - plan.smoothing) * plan.weight).astype(q.dtype)) * g_row)
         return dx, dt
+
+
+    @staticmethod
+    def _index_backward(ctx: Any, grad: Any, plan: _Plan) -> Any:
+        """(S − onehot(y)) · a_n · g_row, without building Q: the blog's dscores, weighted."""
+        (s,) = ctx.saved_tensors
+        coef = ctx.coef
+        if plan.reduction == "none":
+            g = grad.reshape(plan.rows) if coef is None else grad.reshape(plan.rows) * coef
+        else:
+            g = grad * plan.scale if coef is None else (grad * plan.scale) * coef
+        if plan.row_valid is not None:  # ignored rows get exactly 0, even when the mean is nan
+            g = np.where(plan.row_valid, g, 0)
+        dx = s * (g[:, None] if np.ndim(g) else g)
+        dx[np.arange(plan.rows), plan.rows_y] -= g
+        return plan.from_rows(dx)
 
 
 def softmax_cross_entropy(logits: Any, target: Any, weight: Any = None, ignore_index: int = -100,

@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 
 from ._grad_mode import _state as _grad_state
-from ._grad_mode import set_grad_enabled
 
 Array = np.ndarray
 _requires_grad_of = attrgetter("_requires_grad")
@@ -165,16 +164,16 @@ class Function:
         result = Tensor._make(out)
         if True in needs and _grad_state.enabled and out.dtype.kind == "f":
             ctx.parents = parents
-            result._requires_grad = True
-            result.grad_fn = ctx
+            result._requires_grad, result.grad_fn = True, ctx
         if _observers:
             for observer in _observers:
                 observer.forward(ctx, parents, result)
         return result
 
-    def _backward(self, grad: Any, output: Tensor, create_graph: bool) -> list[Any]:
-        """Call ``backward`` and check what it returns: one gradient per input, each of the
-        input's shape, converted to the mode's type and to the input's dtype."""
+    def _vjp(self, grad: Any, output: Tensor, create_graph: bool) -> tuple[Any, ...]:
+        """Call ``backward`` and check what it returns: one gradient (or None) per input, each
+        of its input's shape, of the mode's type (ndarray, or Tensor under create_graph) and of
+        its input's dtype. Anything else is converted, or rejected naming this op."""
         if create_graph:
             self._output = output  # lets saved_tensors hand back the output tensor itself
             try:
@@ -188,19 +187,18 @@ class Function:
         if len(grads) != len(self.parents):
             raise TypeError(f"{self.name}.backward returned {len(grads)} gradients for "
                             f"{len(self.parents)} inputs")
-        checked = list(grads)
         kind = Tensor if create_graph else np.ndarray
-        for i, p in enumerate(self.parents):
-            g = checked[i]
-            if g is None or not p._requires_grad:
-                checked[i] = None
-            elif type(g) is not kind or g.shape != p.data.shape or g.dtype is not p.data.dtype:
-                checked[i] = self._conform(i, g, create_graph)  # the rare slow path
-        return checked
+        for p, g in zip(self.parents, grads):
+            if g is not None and (type(g) is not kind or g.shape != p.data.shape
+                                  or g.dtype is not p.data.dtype):
+                return tuple(self._conform(i, g, create_graph) for i, g in enumerate(grads))
+        return grads
 
     def _conform(self, i: int, g: Any, create_graph: bool) -> Any:
         """Bring input ``i``'s gradient to the mode's type and the input's dtype, or raise a
         ValueError naming this op if its shape is wrong."""
+        if g is None:
+            return None
         p = self.parents[i]
         if create_graph:
             g = g if isinstance(g, Tensor) else Tensor(g)
@@ -296,7 +294,8 @@ class Tensor:
         grad: Any = _seed(self, gradient, create_graph)
         order = _topological_order(self)
         grads: dict[Tensor, Any] = {self: grad}
-        with set_grad_enabled(create_graph):
+        outer_mode, _grad_state.enabled = _grad_state.enabled, create_graph  # record only if asked
+        try:
             while order:
                 t = order.pop()  # consumers come out before the tensors they consume
                 g = grads.pop(t, None)
@@ -310,16 +309,18 @@ class Tensor:
                         for observer in _observers:
                             observer.backward(t, g, None)
                     continue
-                input_grads = ctx._backward(g, t, create_graph)
+                input_grads = ctx._vjp(g, t, create_graph)
                 if _observers:
                     for observer in _observers:
                         observer.backward(t, g, input_grads)
                 for p, pg in zip(ctx.parents, input_grads):
-                    if pg is not None:
+                    if pg is not None and p._requires_grad:
                         prev = grads.get(p)
                         grads[p] = pg if prev is None else prev + pg  # never in place: may alias
                 if not retain_graph:
                     ctx._release()
+        finally:
+            _grad_state.enabled = outer_mode
 
     # ---- array facts and conversions -------------------------------------------------
     @property
@@ -384,25 +385,25 @@ class Tensor:
 
     # ---- differentiable operations: each is one Function in ops.py --------------------
     def __add__(self, other: Any) -> Tensor:
-        return ops.Add.apply(self, _lift(other, self))
+        return ops.Add.apply(self, other if type(other) is Tensor else _lift(other, self))
 
     def __radd__(self, other: Any) -> Tensor:
         return ops.Add.apply(_lift(other, self), self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return ops.Sub.apply(self, _lift(other, self))
+        return ops.Sub.apply(self, other if type(other) is Tensor else _lift(other, self))
 
     def __rsub__(self, other: Any) -> Tensor:
         return ops.Sub.apply(_lift(other, self), self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return ops.Mul.apply(self, _lift(other, self))
+        return ops.Mul.apply(self, other if type(other) is Tensor else _lift(other, self))
 
     def __rmul__(self, other: Any) -> Tensor:
         return ops.Mul.apply(_lift(other, self), self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return ops.Div.apply(self, _lift(other, self))
+        return ops.Div.apply(self, other if type(other) is Tensor else _lift(other, self))
 
     def __rtruediv__(self, other: Any) -> Tensor:
         return ops.Div.apply(_lift(other, self), self)
@@ -424,7 +425,7 @@ class Tensor:
         return (self * _lift(base, self).log()).exp()
 
     def __matmul__(self, other: Any) -> Tensor:
-        return ops.MatMul.apply(self, _lift(other, self))
+        return ops.MatMul.apply(self, other if type(other) is Tensor else _lift(other, self))
 
     def __rmatmul__(self, other: Any) -> Tensor:
         return ops.MatMul.apply(_lift(other, self), self)
@@ -523,7 +524,7 @@ def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
         if root.data.size != 1:
             raise RuntimeError(f"backward() on an output of shape {root.shape} needs a `gradient` "
                                "of that shape (only one-element outputs get an implicit 1)")
-        seed: Any = np.ones_like(root.data)
+        seed: Any = np.ones(root.data.shape, root.data.dtype)
     elif isinstance(gradient, Tensor) and create_graph:
         seed = gradient
     else:
@@ -536,26 +537,29 @@ def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
     return Tensor(seed) if create_graph and not isinstance(seed, Tensor) else seed
 
 
+def _inputs(t: Tensor) -> Iterator[Tensor]:
+    ctx = t.grad_fn
+    if ctx is None:
+        return iter(())
+    if ctx._freed:
+        raise RuntimeError(f"trying to backward through the graph a second time: the graph below "
+                           f"{ctx.name} was freed by an earlier backward(); pass retain_graph=True to "
+                           "that backward() to keep it")
+    return iter(ctx.parents)
+
+
 def _topological_order(root: Tensor) -> list[Tensor]:
     """Every tensor that requires grad and leads to ``root``, each listed after the tensors
     it consumes (post-order DFS). Iterative, so a graph 1,000,000 ops deep is fine."""
-    def inputs(t: Tensor) -> Iterator[Tensor]:
-        ctx = t.grad_fn
-        if ctx is not None and ctx._freed:
-            raise RuntimeError(f"trying to backward through the graph a second time: the graph "
-                               f"below {ctx.name} was freed by an earlier backward(); pass "
-                               "retain_graph=True to that backward() to keep it")
-        return iter(ctx.parents) if ctx is not None else iter(())
-
     order: list[Tensor] = []
     seen = {root}
-    stack = [(root, inputs(root))]
+    stack = [(root, _inputs(root))]
     while stack:
         t, pending = stack[-1]
         for p in pending:  # resumes where it left off the last time t was on top
             if p._requires_grad and p not in seen:
                 seen.add(p)
-                stack.append((p, inputs(p)))
+                stack.append((p, _inputs(p)))
                 break
         else:
             stack.pop()
