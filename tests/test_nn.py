@@ -258,3 +258,29 @@ def test_pickled_objects_never_load(tmp_path):
 def test_load_state_dict_rejects_non_numeric_values():
     with pytest.raises(nn.StateDictError, match="not numeric"):
         nn.Linear(1, 1).load_state_dict({"weight": np.array([["a"]]), "bias": np.zeros(1)})
+
+
+def test_load_finds_the_npz_that_save_appended(tmp_path):
+    src = nn.Linear(2, 3, rng=0)
+    nn.save(src, tmp_path / "ckpt")  # NumPy writes ckpt.npz
+    assert (tmp_path / "ckpt.npz").exists() and not (tmp_path / "ckpt").exists()
+    dst = nn.load(nn.Linear(2, 3, rng=1), tmp_path / "ckpt")  # the same name works for loading
+    np.testing.assert_array_equal(dst.weight.data, src.weight.data)
+    with pytest.raises(nn.StateDictError, match="cannot read checkpoint"):
+        nn.load(nn.Linear(2, 3), tmp_path / "missing")
+
+
+def test_load_state_dict_needs_a_mapping():
+    with pytest.raises(TypeError, match="mapping of parameter names"):
+        nn.Linear(2, 3).load_state_dict([np.zeros((2, 3)), np.zeros(3)])
+
+
+def test_sequential_slices_are_sequentials_sharing_the_modules():
+    first, act, last = nn.Linear(2, 4, rng=0), nn.Tanh(), nn.Linear(4, 3, rng=1)
+    seq = nn.Sequential(first, act, last)
+    head = seq[:2]
+    assert isinstance(head, nn.Sequential) and len(head) == 2 and head[0] is first and seq[-1] is last
+    x = RNG.normal(size=(5, 2))
+    np.testing.assert_allclose(head(x).data, np.tanh(x @ first.weight.data + first.bias.data), rtol=1e-13)
+    with pytest.raises(IndexError, match="out of range for a Sequential of 3"):
+        seq[3]

@@ -143,6 +143,9 @@ class Module:
         is changed. ``strict=False`` tolerates missing and unexpected names (shapes are still
         checked). Values are cast to each parameter's dtype.
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict needs a mapping of parameter names to arrays (e.g. from "
+                            f"state_dict()), got {type(state).__name__}")
         params = dict(self.named_parameters())
         missing = sorted(set(params) - set(state))
         unexpected = sorted(set(state) - set(params))
@@ -255,8 +258,16 @@ class Sequential(Module):
     def __len__(self) -> int:
         return len(self._modules)
 
-    def __getitem__(self, i: int) -> Module:
-        return list(self._modules.values())[i]
+    def __getitem__(self, i: int | slice) -> Module:
+        """``seq[i]`` is the i-th module; ``seq[a:b]`` a Sequential of those (sharing them), as in PyTorch."""
+        modules = list(self._modules.values())
+        if isinstance(i, slice):
+            return Sequential(*modules[i])
+        try:
+            return modules[i]
+        except IndexError:
+            raise IndexError(f"index {i} is out of range for a Sequential of {len(modules)} "
+                             "modules") from None
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
@@ -322,8 +333,12 @@ def load(module: Module, path: str | os.PathLike[str], strict: bool = True) -> M
 
     The file is opened with ``allow_pickle=False``, so it cannot run code; an object array in
     it, or a state with missing, unexpected or mis-shaped entries, raises ``StateDictError``.
+    A ``path`` without the ``.npz`` that ``save`` added is found too.
     """
-    where = repr(os.fspath(path))
+    path = os.fspath(path)
+    if not os.path.exists(path) and os.path.exists(path + ".npz"):
+        path += ".npz"  # save() wrote "name.npz" when given "name" (NumPy appends the suffix)
+    where = repr(path)
     try:
         archive = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as e:  # not a NumPy file, or pickled data
