@@ -217,3 +217,33 @@ def test_load_blog_matches_the_shipped_file_description():
     np.testing.assert_array_equal(np.bincount(y), [333, 334, 333])
     X[0, 0] = 1e9
     assert load_blog()[0][0, 0] != 1e9  # fresh arrays on every call
+
+
+def test_more_bad_arguments_get_clear_errors():
+    X, y = X_BLOG[:20], Y_BLOG[:20]
+    with pytest.raises(ValueError, match="print_every"):
+        Softmax(seed=0).train(X, y, num_iters=2, verbose=True, print_every=0)
+    with pytest.raises(ValueError, match="print_every"):
+        Softmax(seed=0).train_early_stopping(X, y, X, y, verbose=True, print_every=-1)
+    with pytest.raises(ValueError, match="std"):
+        Softmax(std=-1e-3)
+    with pytest.raises(TypeError, match="hidden_sizes"):
+        MLP(hidden_sizes=None)
+    with pytest.raises(ValueError, match="hidden_sizes"):
+        MLP(hidden_sizes=(4, 0))
+    with pytest.raises(TypeError, match="noise must be a number"):
+        make_spiral(noise="0.2")
+    with pytest.raises(ValueError, match="noise"):
+        make_spiral(noise=float("nan"))
+
+
+def test_mlp_accepts_a_single_width():
+    mlp = MLP(hidden_sizes=7, seed=0).build(2, 3)
+    shapes = [p.shape for p in mlp.net.parameters()]
+    assert shapes == [(2, 7), (7,), (7, 3), (3,)]  # Linear(2, 7) -> ReLU -> Linear(7, 3)
+
+
+def test_verbose_training_prints_progress(capsys):
+    Softmax(seed=0).train(X_BLOG, Y_BLOG, learning_rate=1e-2, num_iters=5, verbose=True, print_every=2)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == [f"iteration {i:>5}/5" for i in (1, 3, 5)]

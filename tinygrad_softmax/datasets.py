@@ -56,8 +56,10 @@ def make_spiral(n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2,
     for name, n in (("n_per_class", n_per_class), ("n_classes", n_classes)):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"make_spiral: {name} must be a positive integer, got {n!r}")
-    if not noise >= 0:
-        raise ValueError(f"make_spiral: noise must be >= 0, got {noise!r}")
+    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)):
+        raise TypeError(f"make_spiral: noise must be a number, got {type(noise).__name__} {noise!r}")
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"make_spiral: noise must be a finite number >= 0, got {noise!r}")
     rng = np.random.default_rng(seed)
     radius = np.tile(np.linspace(0.0, 1.0, n_per_class), n_classes)
     y = np.repeat(np.arange(n_classes, dtype=np.int64), n_per_class)

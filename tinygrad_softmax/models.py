@@ -189,6 +189,7 @@ class Classifier:
         """
         self._check_hyper(learning_rate, reg)
         num_iters = self._check_count("num_iters", num_iters, 0)
+        print_every = self._check_count("print_every", print_every, 1)
         X = self._check_X(X)
         y = self._check_y(y, len(X))
         self._ensure_built(X, y)
@@ -221,6 +222,7 @@ class Classifier:
         self._check_hyper(learning_rate, reg)
         rounds = self._check_count("early_stopping_rounds", early_stopping_rounds, 1)
         max_iters = self._check_count("max_iters", max_iters, 0)
+        print_every = self._check_count("print_every", print_every, 1)
         X_train = self._check_X(X_train, "X_train")
         y_train = self._check_y(y_train, len(X_train), "y_train")
         self._ensure_built(X_train, y_train)
@@ -318,7 +320,11 @@ class Softmax(Classifier):
     def __init__(self, seed: int | np.random.Generator | None = None, fused: bool = True,
                  optimizer: str = "sgd", dtype: Any = np.float64, std: float = 1e-3) -> None:
         super().__init__(seed=seed, fused=fused, optimizer=optimizer, dtype=dtype)
-        self.std = std
+        if isinstance(std, bool) or not isinstance(std, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(std) or std < 0:
+            raise ValueError(f"std (of the Gaussian initialisation) must be a finite number >= 0, "
+                             f"got {std!r}")
+        self.std = float(std)
 
     def _build(self, n_features: int, n_classes: int, rng: np.random.Generator) -> nn.Module:
         return nn.Linear(n_features, n_classes, rng=rng, weight_std=self.std, dtype=self.dtype)
@@ -361,20 +367,28 @@ SoftmaxClassifier = Softmax
 class MLP(Classifier):
     """A softmax classifier with hidden layers: Linear → activation → ... → Linear → scores.
 
-    ``hidden_sizes=(100,)`` gives the article's "single hidden layer neural network".
+    ``hidden_sizes=(100,)`` (or just ``100``) gives the article's "single hidden layer neural
+    network".
     ``activation`` is "relu" or "tanh". Layers use ``nn.Linear``'s default (PyTorch's)
     initialisation, drawn in order from one generator seeded with ``seed``. ``reg`` penalises
     every weight matrix (not the biases). ``optimizer="adam"`` trains much faster than plain
     gradient descent on curved boundaries.
     """
 
-    def __init__(self, hidden_sizes: Sequence[int] = (100,), activation: str = "relu",
+    def __init__(self, hidden_sizes: int | Sequence[int] = (100,), activation: str = "relu",
                  seed: int | np.random.Generator | None = None, fused: bool = True, optimizer: str = "adam",
                  dtype: Any = np.float64) -> None:
         super().__init__(seed=seed, fused=fused, optimizer=optimizer, dtype=dtype)
         if activation not in ("relu", "tanh"):
             raise ValueError(f"activation must be 'relu' or 'tanh', got {activation!r}")
-        sizes = tuple(hidden_sizes)
+        widths: Any = hidden_sizes
+        if isinstance(widths, (int, np.integer)) and not isinstance(widths, bool):
+            widths = (int(widths),)  # one hidden layer of that width
+        try:
+            sizes = tuple(widths)
+        except TypeError:
+            raise TypeError(f"hidden_sizes must be an int or a sequence of ints (one width per hidden "
+                            f"layer), got {hidden_sizes!r}") from None
         for n in sizes:
             self._check_count("hidden_sizes entries", n, 1)
         self.hidden_sizes = sizes
