@@ -71,6 +71,16 @@ def test_unknown_op_and_help(capsys):
     assert "--seed" in text and "--json" in text and "--second-order" in text
 
 
+@pytest.mark.parametrize("args,match", [(["--eps", "0"], "--eps must be > 0"), (["--eps", "nan"], "--eps"),
+                                        (["--atol=-1e-5"], "--atol must be >= 0"),
+                                        (["--rtol=-1"], "--rtol must be >= 0")])
+def test_bad_tolerances_are_usage_errors(capsys, args, match):
+    with pytest.raises(SystemExit) as info:
+        gradcheck_report.main(args)
+    assert info.value.code == 2
+    assert match in capsys.readouterr().err
+
+
 def test_seed_changes_the_inputs_deterministically():
     a = gradcheck_report.build_cases(0)
     b = gradcheck_report.build_cases(0)

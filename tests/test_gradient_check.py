@@ -119,6 +119,11 @@ def test_nothing_to_check_and_bad_outputs_are_usage_errors():
         gradcheck(lambda x: x.data.sum(), randn(3))
     with pytest.raises(ValueError, match="eps"):
         gradcheck(lambda x: x.sum(), randn(3), eps=0.0)
+    for tool in (gradcheck, gradgradcheck, numerical_gradient):
+        with pytest.raises(TypeError, match="fn must be a callable"):
+            tool(randn(3), randn(3))  # arguments swapped
+    with pytest.raises(TypeError, match="fn must be a callable"):
+        check_derivation("loss", randn(3), randn(3))
 
 
 # ---- the mistakes of point 7 -------------------------------------------------------------------

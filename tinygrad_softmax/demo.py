@@ -117,9 +117,10 @@ def loss_curves_png(runs: list[tuple[str, Classifier]], path: str | os.PathLike[
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     for name in ("iters", "max_iters", "early_stopping_rounds"):
-        if getattr(args, name) < (1 if name == "early_stopping_rounds" else 0):
-            print(f"tinygrad-softmax demo: --{name.replace('_', '-')} must be a positive number",
-                  file=sys.stderr)
+        least = 1 if name == "early_stopping_rounds" else 0
+        if getattr(args, name) < least:
+            print(f"tinygrad-softmax demo: --{name.replace('_', '-')} must be >= {least}, "
+                  f"got {getattr(args, name)}", file=sys.stderr)
             return 2
     start = time.perf_counter()
     quiet = args.quiet

@@ -205,7 +205,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if not args.eps > 0:  # also rejects nan
+        parser.error(f"--eps must be > 0, got {args.eps}")
+    for name in ("atol", "rtol"):
+        if not getattr(args, name) >= 0:
+            parser.error(f"--{name} must be >= 0, got {getattr(args, name)}")
     cases = build_cases(args.seed)
     names = list(dict.fromkeys(c.op for c in cases))
     if args.list:

@@ -96,6 +96,9 @@ class _Inputs:
     constants (Tensors without ``requires_grad``, integer/bool arrays, any other object)."""
 
     def __init__(self, fn: Callable[..., Any], inputs: Any) -> None:
+        if not callable(fn):
+            raise TypeError(f"fn must be a callable that takes Tensors and returns a Tensor, got "
+                            f"{type(fn).__name__} {fn!r}")
         self.single = isinstance(inputs, (Tensor, np.ndarray, int, float, np.number))
         self.keywords = isinstance(inputs, Mapping)
         if self.keywords:
