@@ -564,3 +564,19 @@ def test_public_names_are_exported():
     for name in ["gradcheck", "gradgradcheck", "check_derivation", "numerical_gradient", "GradcheckError"]:
         assert name in tg.__all__ and getattr(tg, name) is not None
     assert issubclass(tg.GradcheckError, AssertionError)
+
+
+def test_a_float32_output_is_named_as_the_cause_not_misread_as_a_kink():
+    # f(x) = 3·Σ float32(x): the gradient 3 is right, but differences of a float32 output at eps=1e-6
+    # carry rounding of about 1.2e-7/1e-6 ≈ 0.1 -- the report must say so and not diagnose kinks.
+    x = np.array([0.3, -1.7, 2.4, 0.9])
+
+    def f(t):
+        return (t.astype(np.float32) * 3).sum()
+
+    with pytest.warns(LowPrecisionWarning, match="fn returns float32"):
+        rep = gradcheck(f, x, raise_exception=False)
+    assert not rep and rep["t"].kinks == []
+    assert "kink" not in str(rep) and "fn returns float32 even for float64 inputs" in str(rep)
+    with pytest.warns(LowPrecisionWarning):
+        assert gradcheck(f, x, eps=1e-3)  # a linear map: a large step costs no truncation error

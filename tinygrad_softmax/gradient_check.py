@@ -673,8 +673,8 @@ def _backward_failed(check: InputCheck, pos: int, ana: _Analytic) -> bool:
     return False
 
 
-def _full_check(fn: Callable[..., Any], inp: _Inputs, eps: float, atol: float,
-                rtol: float) -> tuple[list[InputCheck], tuple[int, ...], BaseException | None]:
+def _full_check(fn: Callable[..., Any], inp: _Inputs, eps: float, atol: float, rtol: float,
+                kinks: bool = True) -> tuple[list[InputCheck], tuple[int, ...], BaseException | None]:
     """Every entry of the Jacobian: one backward per output element, 2 evaluations per input element."""
     ana = _analytic(fn, inp)
     out_shape = ana.out.shape
@@ -697,7 +697,8 @@ def _full_check(fn: Callable[..., Any], inp: _Inputs, eps: float, atol: float,
             if a.shape[0] == 1:  # one output: the Jacobian row is the gradient, shaped like the input
                 a, n = a.reshape(s.value.shape), n.reshape(s.value.shape)
             check.notes += _hints(a, n, None, check.name or "x", "the analytic gradient", atol, rtol)
-        _diagnose_kinks(check, bad, diff, call, base, pos, eps, atol, rtol)
+        if kinks:  # (rounding noise in a low-precision output would look like kinks everywhere)
+            _diagnose_kinks(check, bad, diff, call, base, pos, eps, atol, rtol)
     return checks, out_shape, ana.cause
 
 
@@ -776,11 +777,29 @@ def _check(fn: Callable[..., Any], inp: _Inputs, *, order: int, eps: float, atol
             raise ValueError(f"the full Jacobian has {_jacobian_entries(inp, shape):,} entries (output shape "
                              f"{shape}, inputs {[s.value.shape for s in inp.checked]}); check smaller inputs "
                              "(they catch the same mistakes) or pass fast_mode=True")
-    checks, shape, cause = _full_check(fn, inp, eps, atol, rtol)
+    low = _low_precision_output(fn, inp, eps)
+    if low:
+        notes.append(low)
+    checks, shape, cause = _full_check(fn, inp, eps, atol, rtol, kinks=not low)
     mode = "full Jacobian" + (" after a fast-mode failure" if fast_mode else "")
     report = GradcheckReport(order=order, mode=mode, eps=eps, atol=atol, rtol=rtol, output_shape=shape,
                              inputs=checks, notes=notes, output_label=output_label(shape))
     return _finish(report, raise_exception, cause)
+
+
+def _low_precision_output(fn: Callable[..., Any], inp: _Inputs, eps: float) -> str | None:
+    """A note (and a warning) when fn returns less than float64 even for float64 inputs: then the
+    finite differences carry that dtype's rounding, whatever the inputs' precision."""
+    with no_grad():
+        dtype = _as_output(inp.call(fn, inp.wrap(inp.float64_arrays()))).dtype
+    if dtype.itemsize >= 8:
+        return None
+    noise = np.finfo(dtype).eps / eps
+    msg = (f"fn returns {dtype} even for float64 inputs, so the finite differences carry {dtype} rounding "
+           f"(about ε·|f|/eps ≈ {noise:.1g}·|f| with eps={eps:g}) and can fail a correct gradient; keep fn "
+           f"in float64 while checking, or raise eps (e.g. eps=1e-3 for float32) for a linear map")
+    warnings.warn(msg, LowPrecisionWarning, stacklevel=4)
+    return msg
 
 
 MAX_JACOBIAN_ENTRIES = 4_000_000  # 32 MB per Jacobian pair of float64; beyond that use fast_mode
