@@ -7,19 +7,18 @@ program for .svg/.png output; without it, the DOT source is written next to OUTP
 """
 
 import sys
-from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 
 import tinygrad_softmax.functional as F
 from tinygrad_softmax import Tensor, draw
+from tinygrad_softmax.datasets import load_blog
 
 ROOT = Path(__file__).resolve().parents[1]
 out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "images" / "blog_model_graph.svg"
 
-with np.load(str(files("tinygrad_softmax.data") / "blog_dataset.npz"), allow_pickle=False) as data:
-    X_data, y = data["X"], data["y"]
+X_data, y = load_blog()
 
 rng = np.random.default_rng(0)
 X = Tensor(X_data)                                                     # (1000, 2) features

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from importlib.resources import files
-
 import numpy as np
 import pytest
 
 import tinygrad_softmax.functional as F
 from tinygrad_softmax import Tensor, backward_trace, trace_backward
 from tinygrad_softmax import tensor as engine
+from tinygrad_softmax.datasets import load_blog
 
 
 def test_micrograd_diamond_b_is_a_plus_a_c_is_b_plus_b():
@@ -108,8 +107,8 @@ def test_observer_is_removed_even_when_backward_fails():
 
 
 def test_article_model_gradients_arriving_at_W_and_b_are_the_closed_form():
-    with np.load(str(files("tinygrad_softmax.data") / "blog_dataset.npz"), allow_pickle=False) as data:
-        Xv, y = data["X"][:200], data["y"][:200]
+    X_all, y_all = load_blog()
+    Xv, y = X_all[:200], y_all[:200]
     rng = np.random.default_rng(7)
     Wv, bv, reg = rng.normal(0, 0.5, (2, 3)), rng.normal(0, 0.5, 3), 0.1
     n = len(y)
