@@ -170,10 +170,9 @@ def _position(index: tuple[int, ...]) -> str:
 
 
 def _check_finite(name: str, a: np.ndarray) -> None:
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.add.reduce(a, axis=None)):  # NaN and ±inf reach the sum: one fast pass
-            return
-    bad = ~np.isfinite(a)  # the sum was not finite: find the culprit (or it merely overflowed)
+    bad = ~np.isfinite(a)
+    if not np.logical_or.reduce(bad, axis=None):  # the ufunc itself: np.any's wrapper costs more
+        return
     if bad.any():
         pos = np.argwhere(bad)[0]
         raise ValueError(f"{name} must be finite, but {name}{_position(pos)} = {a[tuple(pos)]}")
@@ -258,7 +257,7 @@ def _prepare(logits: Tensor, target: Any, weight: Any, ignore_index: Any, reduct
         raise ValueError(f"target shape {t.shape} does not fit logits of shape {x.shape}: class indices "
                          f"need shape {batch_shape}, probabilities shape {x.shape}")
     if t.size and ignore_index not in range(c):
-        lo, hi = t.min(), t.max()
+        lo, hi = np.minimum.reduce(t, axis=None), np.maximum.reduce(t, axis=None)
         if lo >= 0 and hi < c and (ignore_index < lo or ignore_index > hi):  # the common case:
             plan.rows_y = t.reshape(m)  # every target is a valid class and none is ignored
             if reduction == "mean":

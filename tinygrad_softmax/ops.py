@@ -26,6 +26,8 @@ class TensorIndexError(IndexError, ValueError):
 # ---- shape helpers that work on ndarrays and on Tensors ----------------------------------
 def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
     """Sum ``g`` over the axes that broadcasting added or stretched, giving ``shape``."""
+    if g.shape == shape:  # the common case, without a call
+        return g
     axes = broadcast_reduction(g.shape, shape)
     if axes is None:
         return g
@@ -36,7 +38,11 @@ def expand(g: Any, shape: tuple[int, ...]) -> Any:
     """Broadcast ``g`` to ``shape`` (the adjoint of ``sum_to``)."""
     if g.shape == shape:
         return g
-    return g.broadcast_to(shape) if isinstance(g, Tensor) else np.broadcast_to(g, shape)
+    if isinstance(g, Tensor):
+        return g.broadcast_to(shape)
+    out = np.empty(shape, dtype=g.dtype)  # a real array: np.broadcast_to's view costs ~4 µs to make
+    out[...] = g
+    return out
 
 
 # ---- elementwise arithmetic --------------------------------------------------------------
@@ -195,16 +201,15 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-        ctx.axes = normalize_axes(axis, x.ndim)
-        ctx.keepdims = keepdims
-        return np.sum(x, axis=ctx.axes, keepdims=keepdims)
+        axes = normalize_axes(axis, x.ndim)
+        ctx.kept_shape = None if keepdims else keepdims_shape(x.shape, axes)
+        return np.add.reduce(x, axis=axes, keepdims=keepdims)  # np.sum without its Python wrapper
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        shape = ctx.parents[0].shape
-        if not ctx.keepdims:
-            g = g.reshape(keepdims_shape(shape, ctx.axes))
-        return expand(g, shape)
+        if ctx.kept_shape is not None:
+            g = g.reshape(ctx.kept_shape)
+        return expand(g, ctx.parents[0].shape)
 
 
 class Max(Function):
@@ -218,7 +223,7 @@ class Max(Function):
     @staticmethod
     def forward(ctx: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
         axes = normalize_axes(axis, x.ndim)
-        m = np.max(x, axis=axes, keepdims=True)
+        m = np.maximum.reduce(x, axis=axes, keepdims=True)
         mask = x == m
         with np.errstate(invalid="ignore", divide="ignore"):  # a NaN row: NaN gradient, no warning
             ctx.weights = (mask / mask.sum(axis=axes, keepdims=True)).astype(x.dtype, copy=False)
