@@ -279,3 +279,8 @@ def test_user_function_forward_value_error_names_the_op_and_shapes():
     with pytest.raises(ValueError) as info:
         Picky.apply(Tensor(np.ones((2, 2))))
     assert "Picky" in str(info.value) and "(2, 2)" in str(info.value) and "positive" in str(info.value)
+
+
+def test_ragged_nested_lists_say_a_tensor_could_not_be_made():
+    with pytest.raises(ValueError, match="cannot make a Tensor from this list.*inhomogeneous"):
+        Tensor([[1.0], [1.0, 2.0]])

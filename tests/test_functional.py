@@ -7,6 +7,8 @@ overflow or divide-by-zero inside the losses fails a test.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from _ce_oracle import central_difference, np_log_softmax, np_softmax, torch_cross_entropy
@@ -428,3 +430,15 @@ def test_probability_row_tolerance_is_sqrt_eps_of_the_dtype(f):
         f(X34[:1], t + np.array([[1e-7, 0, 0, 0]]))
     t32 = (t + np.array([[1e-4, 0, 0, 0]])).astype(np.float32)  # within √ε(float32) ≈ 3.5e-4
     f(X34[:1].astype(np.float32), t32)
+
+
+@pytest.mark.parametrize("f", [F.cross_entropy, F.softmax_cross_entropy], ids=["composed", "fused"])
+def test_logits_near_the_float64_limit_give_the_exact_loss_without_warnings(f):
+    # max − min overflows to −inf here, but exp(−inf) = 0 is exactly right: the loss is 0
+    x = Tensor(np.array([[1e308, -1e308], [-1e308, 1e308]]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = f(x, np.array([0, 1]))
+        loss.backward()
+    assert loss.item() == 0.0
+    np.testing.assert_array_equal(x.grad.data, np.zeros((2, 2)))

@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         if limiter is not None:
             limiter.unregister()
     report["machine"]["threads_requested"] = args.threads
+    report["machine"]["blas_threads"] = _PINNING
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -72,21 +73,31 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _pin_threads(n: int, argv: list[str] | None) -> Any:
-    """Limit BLAS threads: threadpoolctl when available, otherwise environment variables, which
-    BLAS reads only when it loads, so the process restarts itself once with them set."""
+    """Limit BLAS threads to ``n``: with threadpoolctl when it is installed; otherwise through
+    the environment variables, which BLAS reads only when NumPy loads -- so a bench started
+    from the command line restarts itself once with them set. Returns the threadpoolctl
+    limiter (or None); records what happened in ``_PINNING``."""
+    global _PINNING
     if n <= 0:
+        _PINNING = "not pinned (--threads 0)"
         return None
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
         if all(os.environ.get(v) == str(n) for v in _THREAD_VARS):
+            _PINNING = f"{n} via environment variables"
             return None
-        env = dict(os.environ, **{v: str(n) for v in _THREAD_VARS})
-        args = sys.argv[1:] if argv is None else ["bench", *argv]
-        if argv is None and (not args or args[0] != "bench"):
-            args = ["bench", *args]
-        os.execve(sys.executable, [sys.executable, "-m", "tinygrad_softmax", *args], env)
+        if sys.argv[1:2] == ["bench"]:  # the command line: restart with the variables set
+            env = dict(os.environ, **{v: str(n) for v in _THREAD_VARS})
+            rest = sys.argv[2:] if argv is None else argv
+            os.execve(sys.executable, [sys.executable, "-m", "tinygrad_softmax", "bench", *rest], env)
+        _PINNING = "not pinned (no threadpoolctl, and BLAS was loaded before the environment was set)"
+        return None
+    _PINNING = f"{n} via threadpoolctl"
     return threadpool_limits(limits=n, user_api="blas")
+
+
+_PINNING = "not pinned"
 
 
 # ---- measurement -----------------------------------------------------------------------
@@ -578,7 +589,7 @@ def format_report(report: dict[str, Any]) -> str:
     m = report["machine"]
     lines = [f"tinygrad-softmax bench ({'quick' if report['quick'] else 'full'}, {report['reps']} reps)",
              f"machine: {m['cpu_count']} CPUs, Python {m['python']}, NumPy {m['numpy']}, BLAS {m['blas']}, "
-             f"threads requested {m.get('threads_requested')}",
+             f"BLAS threads {m.get('blas_threads')}",
              "", f"{'workload':<13}{'ours (median)':>16}{'numpy (median)':>17}{'ratio':>8}"
              f"{'spread (q1-q3)':>17}{'target':>9}  result"]
     for r in report["results"]:

@@ -68,7 +68,9 @@ def logsumexp(x: Any, axis: int = -1, keepdims: bool = False) -> Tensor:
     """
     x = _tensor(x)
     m = _detached_shift(x, axis)
-    out = (x - m).exp().sum(axis=axis, keepdims=True).log() + m
+    with np.errstate(over="ignore"):  # as in log_softmax: an overflow to −inf is harmless here
+        shifted = x - m
+    out = shifted.exp().sum(axis=axis, keepdims=True).log() + m
     return out if keepdims else out.reshape(np.squeeze(out.data, axis=axis).shape)
 
 
@@ -79,7 +81,8 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
     first keeps the small log-probabilities of confident rows accurate (x − (m + log Σ) would round).
     """
     x = _tensor(x)
-    shifted = x - _detached_shift(x, axis)
+    with np.errstate(over="ignore"):  # x − m may round to −inf (|x| near 1e308): exp gives 0, exactly
+        shifted = x - _detached_shift(x, axis)
     return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
 
@@ -345,7 +348,8 @@ class SoftmaxCrossEntropy(Function):
     @staticmethod
     def forward(ctx: Any, x: Any, *target: Any, plan: _Plan) -> Any:
         rows = plan.to_rows(x)
-        shifted = rows - np.max(rows, axis=1, keepdims=True)
+        with np.errstate(over="ignore"):  # x − max may round to −inf (|x| near 1e308): exp gives 0
+            shifted = rows - np.max(rows, axis=1, keepdims=True)
         ctx.plan = plan
         if plan.index_targets and not plan.smoothing:
             # Q is a one-hot row scaled by a_n: only log S[n, y_n] is needed, not all of log S.

@@ -44,7 +44,10 @@ _observers: list[Any] = []
 def _as_array(data: Any, dtype: Any = None) -> Array:
     if isinstance(data, Tensor):
         data = data.data
-    arr = np.asarray(data, dtype=dtype)
+    try:
+        arr = np.asarray(data, dtype=dtype)
+    except (ValueError, TypeError) as e:  # ragged nested lists, unparseable values, bad dtype
+        raise type(e)(f"cannot make a Tensor from this {type(data).__name__}: {e}") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"Tensor data must be bool, integer or floating point, got dtype {arr.dtype}")
     return arr

@@ -1,0 +1,50 @@
+"""`tinygrad-softmax bench --quick` as a smoke test. Timing is never asserted: the numbers are
+reported, not tested. What is asserted: every workload runs, its correctness check (ours vs the
+hand-written closed form) passes, and a wrong implementation would be caught by that check."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+
+from tinygrad_softmax import bench
+from tinygrad_softmax import functional as F
+
+WORKLOADS = ["W1", "W1c", "W2", "W3", "W4", "W5", "MEM fused", "MEM composed"]
+
+
+def test_quick_bench_runs_every_workload_and_every_check_passes(capsys):
+    assert bench.main(["--quick", "--json", "--reps", "2"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    rows = {r["name"]: r for r in report["results"]}
+    assert sorted(rows) == sorted(WORKLOADS)
+    for name, row in rows.items():
+        assert "MISMATCH" not in row["check"] and "FAILED" not in row["check"], (name, row["check"])
+        assert row["ratio"] > 0 and row["target"] is not None
+    for name in ("MEM fused", "MEM composed"):
+        assert "graph freed by reference counting" in rows[name]["check"]
+        assert "only the gradient remains" in rows[name]["check"]
+    assert report["machine"]["cpu_count"] >= 1 and report["machine"]["numpy"] == np.__version__
+
+
+def test_the_table_names_each_workload_and_its_target(capsys):
+    assert bench.main(["--quick", "--only", "W4,W5", "--reps", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "W4" in out and "W5" in out and "≤5.0×" in out and "≤6.0×" in out
+    assert "timing is reported, not asserted" in out
+
+
+def test_a_wrong_loss_fails_the_correctness_check(capsys, monkeypatch):
+    real = F.softmax_cross_entropy
+    monkeypatch.setattr(F, "softmax_cross_entropy", lambda logits, y: real(logits, y) * 2.0)
+    assert bench.main(["--quick", "--json", "--only", "W1", "--reps", "1"]) == 1
+    (row,) = json.loads(capsys.readouterr().out)["results"]
+    assert row["check"].startswith("MISMATCH") and row["ratio"] is None
+
+
+def test_python_dash_m_runs_the_bench():
+    out = subprocess.run([sys.executable, "-m", "tinygrad_softmax", "bench", "--quick", "--only", "W5",
+                          "--reps", "1", "--json"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["results"][0]["name"] == "W5"
