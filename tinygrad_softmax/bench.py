@@ -576,13 +576,14 @@ def run(quick: bool = False, reps: int | None = None, only: str = "",
                                  and "KEPT ALIVE" not in r["check"] for r in results)}
 
 
-def _fmt_value(seconds: float, unit: str) -> str:
+def _fmt_value(value: float, unit: str) -> str:
+    """A time per ``unit`` (seconds in, a readable unit out), or a memory size."""
     if unit == "bytes":
-        return f"{seconds / 2**20:8.2f} MiB"
+        return f"{value / 2**20:.1f} MiB"
     for scale, suffix in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns")):
-        if seconds >= scale:
-            return f"{seconds / scale:8.2f} {suffix}"
-    return f"{seconds * 1e9:8.2f} ns"
+        if value >= scale:
+            return f"{value / scale:.2f} {suffix}/{unit}"
+    return f"{value * 1e9:.2f} ns/{unit}"
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -600,8 +601,8 @@ def format_report(report: dict[str, Any]) -> str:
         spread = r["ratio_spread"]
         verdict = "" if r["within_target"] is None else ("inside" if r["within_target"] else "OUTSIDE")
         target = f"≤{r['target']}×" if r["target"] else "-"
-        lines.append(f"{r['name']:<13}{_fmt_value(r['ours_s']['median'], r['unit']):>13}/{r['unit'][:3]:<3}"
-                     f"{_fmt_value(r['numpy_s']['median'], r['unit']):>14}/{r['unit'][:3]:<3}{ratio:7.2f}×"
+        lines.append(f"{r['name']:<13}{_fmt_value(r['ours_s']['median'], r['unit']):>16}"
+                     f"{_fmt_value(r['numpy_s']['median'], r['unit']):>17}{ratio:7.2f}×"
                      f"{spread['q1']:8.2f}-{spread['q3']:<6.2f}  {target:>7}  {verdict}")
     lines.append("")
     for r in report["results"]:
