@@ -160,6 +160,24 @@ def _close(a: Any, b: Any, rtol: float) -> bool:
                             rtol=rtol, atol=rtol * 1e-3))
 
 
+def article_step(X: Any, y: Any, W: Any, b: Any, lr: float, reg: float) -> tuple[float, Any, Any]:
+    """One gradient-descent step of the article's classifier, hand-written in NumPy with its
+    closed form dW = Xᵀ(S − Y)/N + λW, db = Σ(S − Y)/N; returns (loss, new W, new b)."""
+    import numpy as np
+
+    n, rows = X.shape[0], np.arange(X.shape[0])
+    scores = X @ W + b
+    exp_scores = np.exp(scores - np.max(scores, axis=1, keepdims=True))
+    probs = exp_scores / np.sum(exp_scores, axis=1, keepdims=True)
+    loss = -np.sum(np.log(probs[rows, y])) / n + 0.5 * reg * np.sum(W * W)
+    dscores = probs
+    dscores[rows, y] -= 1
+    dscores /= n
+    dW = X.T @ dscores + reg * W
+    db = np.sum(dscores, axis=0)
+    return float(loss), W - lr * dW, b - lr * db
+
+
 def _linear_softmax_workload(name: str, desc: str, X: Any, y: Any, reg: float, lr: float, fused: bool,
                              target: float, reps: int, budget: float) -> Row:
     """W1/W1c/W2: the article's linear classifier, one full-batch gradient-descent step."""
@@ -170,7 +188,7 @@ def _linear_softmax_workload(name: str, desc: str, X: Any, y: Any, reg: float, l
     from .tensor import Tensor
 
     dtype = X.dtype
-    n, d, c = X.shape[0], X.shape[1], int(y.max()) + 1
+    d, c = X.shape[1], int(y.max()) + 1
     W0 = np.random.default_rng(0).normal(0.0, 1e-3, (d, c)).astype(dtype)
     loss_fn = F.softmax_cross_entropy if fused else F.cross_entropy
 
@@ -187,23 +205,11 @@ def _linear_softmax_workload(name: str, desc: str, X: Any, y: Any, reg: float, l
         return float(loss.data)
 
     Wn, bn = W0.copy(), np.zeros(c, dtype)
-    rows = np.arange(n)
 
     def hand() -> float:
-        """The article's closed form: dW = Xᵀ(S − Y)/N + λW, db = Σ(S − Y)/N."""
         nonlocal Wn, bn
-        scores = X @ Wn + bn
-        exp_scores = np.exp(scores - np.max(scores, axis=1, keepdims=True))
-        probs = exp_scores / np.sum(exp_scores, axis=1, keepdims=True)
-        loss = -np.sum(np.log(probs[rows, y])) / n + half_reg * np.sum(Wn * Wn)
-        dscores = probs
-        dscores[rows, y] -= 1
-        dscores /= n
-        dW = X.T @ dscores + reg * Wn
-        db = np.sum(dscores, axis=0)
-        Wn = Wn - lr * dW
-        bn = bn - lr * db
-        return float(loss)
+        loss, Wn, bn = article_step(X, y, Wn, bn, lr, reg)
+        return loss
 
     row = Row(name, desc, target)
     rtol = 1e-10 if dtype == np.float64 else 1e-4
@@ -459,7 +465,7 @@ def workload_torch(reps: int, budget: float) -> list[Row]:
 
     torch.set_num_threads(1)
     X, y = load_blog()
-    n, lr, reg = X.shape[0], 1e-2, 0.1
+    lr, reg = 1e-2, 0.1
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     W = torch.tensor(np.random.default_rng(0).normal(0, 1e-3, (2, 3)), requires_grad=True)
     b = torch.zeros(3, dtype=torch.float64, requires_grad=True)
@@ -471,18 +477,11 @@ def workload_torch(reps: int, budget: float) -> list[Row]:
         loss.backward()
         opt.step()
 
-    Wn = W.detach().numpy().copy()
-    bn = np.zeros(3)
-    rows_idx = np.arange(n)
+    Wn, bn = W.detach().numpy().copy(), np.zeros(3)
 
     def hand() -> None:
         nonlocal Wn, bn
-        scores = X @ Wn + bn
-        e = np.exp(scores - np.max(scores, axis=1, keepdims=True))
-        probs = e / np.sum(e, axis=1, keepdims=True)
-        probs[rows_idx, y] -= 1
-        probs /= n
-        Wn, bn = Wn - lr * (X.T @ probs + reg * Wn), bn - lr * np.sum(probs, axis=0)
+        _, Wn, bn = article_step(X, y, Wn, bn, lr, reg)
 
     r1 = Row("W1 torch", "PyTorch: the article's model, full batch", None, check=f"torch {torch.__version__}")
     interleaved(r1, t_step, hand, reps, budget)
