@@ -203,7 +203,8 @@ class Sum(Function):
     def forward(ctx: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
         axes = normalize_axes(axis, x.ndim)
         ctx.kept_shape = None if keepdims else keepdims_shape(x.shape, axes)
-        return np.add.reduce(x, axis=axes, keepdims=keepdims)  # np.sum without its Python wrapper
+        # np.add.reduce is np.sum without its Python wrapper (about 1.5 µs less per call)
+        return np.add.reduce(x, axis=axes, keepdims=True) if keepdims else np.add.reduce(x, axis=axes)
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:

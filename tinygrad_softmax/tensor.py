@@ -183,13 +183,12 @@ class Function:
         if create_graph:
             self._output = output  # lets saved_tensors hand back the output tensor itself
             try:
-                grads = type(self).backward(self, grad)
+                returned = type(self).backward(self, grad)
             finally:
                 self._output = None
         else:
-            grads = type(self).backward(self, grad)
-        if type(grads) is not tuple:
-            grads = (grads,)
+            returned = type(self).backward(self, grad)
+        grads: tuple[Any, ...] = returned if type(returned) is tuple else (returned,)
         if len(grads) != len(self.parents):
             raise TypeError(f"{self.name}.backward returned {len(grads)} gradients for "
                             f"{len(self.parents)} inputs")
