@@ -179,8 +179,9 @@ def article_step(X: Any, y: Any, W: Any, b: Any, lr: float, reg: float) -> tuple
 
 
 def _linear_softmax_workload(name: str, desc: str, X: Any, y: Any, reg: float, lr: float, fused: bool,
-                             target: float, reps: int, budget: float) -> Row:
-    """W1/W1c/W2: the article's linear classifier, one full-batch gradient-descent step."""
+                             target: float | None, reps: int, budget: float, torch: Any = None) -> Row:
+    """W1/W1c/W2: the article's linear classifier, one full-batch gradient-descent step
+    (with ``torch`` given: the same step in PyTorch instead of this framework)."""
     import numpy as np
 
     from . import functional as F
@@ -204,6 +205,18 @@ def _linear_softmax_workload(name: str, desc: str, X: Any, y: Any, reg: float, l
         opt.step()
         return float(loss.data)
 
+    if torch is not None:
+        Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+        W, b = torch.tensor(W0, requires_grad=True), torch.zeros(c, dtype=Xt.dtype, requires_grad=True)
+        topt = torch.optim.SGD([W, b], lr=lr)
+
+        def ours() -> float:
+            topt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(Xt @ W + b, yt) + half_reg * (W * W).sum()
+            loss.backward()
+            topt.step()
+            return float(loss)
+
     Wn, bn = W0.copy(), np.zeros(c, dtype)
 
     def hand() -> float:
@@ -214,7 +227,7 @@ def _linear_softmax_workload(name: str, desc: str, X: Any, y: Any, reg: float, l
     row = Row(name, desc, target)
     rtol = 1e-10 if dtype == np.float64 else 1e-4
     l1, l2 = ours(), hand()
-    ok = _close(l1, l2, rtol) and _close(W.data, Wn, rtol) and _close(b.data, bn, rtol)
+    ok = _close(l1, l2, rtol) and _close(_array(W), Wn, rtol) and _close(_array(b), bn, rtol)
     row.check = "loss, W and b agree after one step" if ok else \
         f"MISMATCH: loss {l1} vs {l2}, max |dW| {np.max(np.abs(W.data - Wn))}"
     if ok:
@@ -222,7 +235,7 @@ def _linear_softmax_workload(name: str, desc: str, X: Any, y: Any, reg: float, l
     return row
 
 
-def workload_mlp(reps: int, budget: float) -> Row:
+def workload_mlp(reps: int, budget: float, torch: Any = None) -> Row:
     """W3: 2 -> 100 ReLU -> 3 on the article's data, fused loss, L2 on both weights."""
     import numpy as np
 
@@ -250,6 +263,21 @@ def workload_mlp(reps: int, budget: float) -> Row:
 
     W1, b1 = lin1.weight.data.copy(), lin1.bias.data.copy()
     W2, b2 = lin2.weight.data.copy(), lin2.bias.data.copy()
+    if torch is not None:
+        params = [torch.tensor(a, requires_grad=True) for a in (W1, b1, W2, b2)]
+        tX, ty, topt = torch.from_numpy(X), torch.from_numpy(y), torch.optim.SGD(params, lr=lr)
+        lin1 = lin2 = None
+
+        def ours() -> float:
+            tW1, tb1, tW2, tb2 = params
+            topt.zero_grad()
+            scores = torch.relu(tX @ tW1 + tb1) @ tW2 + tb2
+            loss = torch.nn.functional.cross_entropy(scores, ty) + half_reg * ((tW1 * tW1).sum()
+                                                                                + (tW2 * tW2).sum())
+            loss.backward()
+            topt.step()
+            return float(loss)
+
     rows = np.arange(n)
 
     def hand() -> float:
@@ -273,14 +301,15 @@ def workload_mlp(reps: int, budget: float) -> Row:
 
     row = Row("W3", "MLP 2->100 ReLU->3, article data, fused loss", 1.2)
     l1, l2 = ours(), hand()
-    ok = _close(l1, l2, 1e-10) and _close(lin1.weight.data, W1, 1e-10) and _close(lin2.weight.data, W2, 1e-10)
+    new_W1, new_W2 = (params[0], params[2]) if torch is not None else (lin1.weight, lin2.weight)
+    ok = _close(l1, l2, 1e-10) and _close(_array(new_W1), W1, 1e-10) and _close(_array(new_W2), W2, 1e-10)
     row.check = "loss and all weights agree after one step" if ok else f"MISMATCH: loss {l1} vs {l2}"
     if ok:
         interleaved(row, ours, hand, reps, budget)
     return row
 
 
-def workload_tiny_ops(reps: int, budget: float) -> Row:
+def workload_tiny_ops(reps: int, budget: float, torch: Any = None) -> Row:
     """W4: 200 tiny ops on shape (4,), cycling multiply, add, tanh, subtract; per op."""
     import numpy as np
 
@@ -300,6 +329,18 @@ def workload_tiny_ops(reps: int, budget: float) -> Row:
             y = y * c if k == 0 else y + c if k == 1 else y.tanh() if k == 2 else y - c
         y.sum().backward()
         return x.grad.data  # type: ignore[union-attr]
+
+    if torch is not None:
+        tcs = [torch.from_numpy(c) for c in consts]
+
+        def ours() -> Any:
+            x = torch.tensor(x0, requires_grad=True)
+            y = x
+            for i, c in enumerate(tcs):
+                k = i % 4
+                y = y * c if k == 0 else y + c if k == 1 else torch.tanh(y) if k == 2 else y - c
+            y.sum().backward()
+            return x.grad.numpy()
 
     def hand() -> Any:
         y, saved = x0, []
@@ -331,7 +372,7 @@ def workload_tiny_ops(reps: int, budget: float) -> Row:
     return row
 
 
-def workload_chain(length: int, deep: int, reps: int, budget: float) -> Row:
+def workload_chain(length: int, deep: int, reps: int, budget: float, torch: Any = None) -> Row:
     """W5: y = x + c repeated ``length`` times, forward + backward; then one ``deep`` chain."""
     import numpy as np
 
@@ -347,6 +388,17 @@ def workload_chain(length: int, deep: int, reps: int, budget: float) -> Row:
             y = y + ct
         y.sum().backward()
         return x.grad.data, y.data  # type: ignore[union-attr]
+
+    if torch is not None:
+        tc = torch.from_numpy(c0)
+
+        def ours() -> Any:
+            x = torch.tensor(x0, requires_grad=True)
+            y = x
+            for _ in range(length):
+                y = y + tc
+            y.sum().backward()
+            return x.grad.numpy(), y.detach().numpy()
 
     def hand() -> Any:
         y = x0
@@ -453,8 +505,16 @@ def workload_memory(n: int, c: int) -> list[Row]:
     return rows
 
 
-def workload_torch(reps: int, budget: float) -> list[Row]:
-    """Optional PyTorch rows (only with --torch and torch installed): the same W1 and W5."""
+def _array(t: Any) -> Any:
+    """The values of one of our Tensors or of a torch tensor, as an ndarray."""
+    from .tensor import Tensor
+
+    return t.data if isinstance(t, Tensor) else t.detach().numpy()
+
+
+def workload_torch(quick: bool, reps: int, budget: float) -> list[Row]:
+    """The same workloads with PyTorch on the 'ours' side (only with --torch, if installed):
+    the same hand-written baselines, the same correctness checks, one CPU thread."""
     try:
         import torch
     except ImportError:
@@ -465,46 +525,22 @@ def workload_torch(reps: int, budget: float) -> list[Row]:
 
     torch.set_num_threads(1)
     X, y = load_blog()
-    lr, reg = 1e-2, 0.1
-    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
-    W = torch.tensor(np.random.default_rng(0).normal(0, 1e-3, (2, 3)), requires_grad=True)
-    b = torch.zeros(3, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.SGD([W, b], lr=lr)
-
-    def t_step() -> None:
-        opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(Xt @ W + b, yt) + 0.5 * reg * (W * W).sum()
-        loss.backward()
-        opt.step()
-
-    Wn, bn = W.detach().numpy().copy(), np.zeros(3)
-
-    def hand() -> None:
-        nonlocal Wn, bn
-        _, Wn, bn = article_step(X, y, Wn, bn, lr, reg)
-
-    r1 = Row("W1 torch", "PyTorch: the article's model, full batch", None, check=f"torch {torch.__version__}")
-    interleaved(r1, t_step, hand, reps, budget)
-
-    def t_chain() -> None:
-        x = torch.arange(4.0, dtype=torch.float64, requires_grad=True)
-        c = torch.ones(4, dtype=torch.float64)
-        yy = x
-        for _ in range(10_000):
-            yy = yy + c
-        yy.sum().backward()
-
-    x0, c0 = np.arange(4.0), np.ones(4)
-
-    def hand_chain() -> None:
-        yy = x0
-        for _ in range(10_000):
-            yy = yy + c0
-
-    r5 = Row("W5 torch", "PyTorch: a chain of 10,000 adds", None, unit="chain",
-             check=f"torch {torch.__version__}")
-    interleaved(r5, t_chain, hand_chain, reps, budget)
-    return [r1, r5]
+    rng = np.random.default_rng(0)
+    X2, y2 = rng.standard_normal((500, 3073)).astype(np.float32), rng.integers(0, 10, 500)
+    y2[:10] = np.arange(10)
+    rows = [
+        _linear_softmax_workload("W1 torch", "PyTorch: " + W1_DESC, X, y, 0.1, 1e-2, True, None, reps,
+                                 budget, torch),
+        _linear_softmax_workload("W2 torch", "PyTorch: " + W2_DESC, X2, y2, 0.25, 1e-7, True, None, reps,
+                                 budget, torch),
+        workload_mlp(reps, budget, torch),
+        workload_tiny_ops(reps, budget, torch),
+        workload_chain(1_000 if quick else 10_000, 0, reps, budget, torch),
+    ]
+    for row in rows:
+        row.name = row.name if row.name.endswith("torch") else f"{row.name} torch"
+        row.target, row.note = None, f"torch {torch.__version__}"
+    return rows
 
 
 # ---- the run and its report -----------------------------------------------------------------
@@ -531,6 +567,10 @@ def machine_facts() -> dict[str, Any]:
     return facts
 
 
+W1_DESC = "article model N=1000 D=2 C=3, fused loss"
+W2_DESC = "linear softmax N=500 D=3073 C=10, float32, fused"
+
+
 def run(quick: bool = False, reps: int | None = None, only: str = "",
         torch_rows: bool = False) -> dict[str, Any]:
     import numpy as np
@@ -547,8 +587,7 @@ def run(quick: bool = False, reps: int | None = None, only: str = "",
     rows: list[Row] = []
     X, y = load_blog()
     if want("W1"):
-        rows.append(_linear_softmax_workload("W1", "article model N=1000 D=2 C=3, fused loss", X, y,
-                                             0.1, 1e-2, True, 1.5, reps, budget))
+        rows.append(_linear_softmax_workload("W1", W1_DESC, X, y, 0.1, 1e-2, True, 1.5, reps, budget))
     if want("W1c"):
         rows.append(_linear_softmax_workload("W1c", "article model N=1000 D=2 C=3, composed loss", X, y,
                                              0.1, 1e-2, False, 3.0, reps, budget))
@@ -557,8 +596,7 @@ def run(quick: bool = False, reps: int | None = None, only: str = "",
         X2 = rng.standard_normal((500, 3073)).astype(np.float32)
         y2 = rng.integers(0, 10, 500)
         y2[:10] = np.arange(10)  # every class present
-        rows.append(_linear_softmax_workload("W2", "linear softmax N=500 D=3073 C=10, float32, fused",
-                                             X2, y2, 2.5e4 * 1e-5, 1e-7, True, 1.05, reps, budget))
+        rows.append(_linear_softmax_workload("W2", W2_DESC, X2, y2, 0.25, 1e-7, True, 1.05, reps, budget))
     if want("W3"):
         rows.append(workload_mlp(reps, budget))
     if want("W4"):
@@ -568,7 +606,7 @@ def run(quick: bool = False, reps: int | None = None, only: str = "",
     if want("MEM"):
         rows.extend(workload_memory(*((512, 100) if quick else (4096, 1000))))
     if torch_rows:
-        rows.extend(workload_torch(reps, budget))
+        rows.extend(workload_torch(quick, reps, budget))
     results = [r.summary() for r in rows]
     return {"machine": machine_facts(), "quick": quick, "reps": reps, "results": results,
             "checks_passed": all(not r["check"].startswith("MISMATCH") and "FAILED" not in r["check"]
