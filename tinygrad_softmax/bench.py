@@ -215,7 +215,7 @@ def _linear_softmax_workload(name: str, desc: str, X: Any, y: Any, reg: float, l
             loss = torch.nn.functional.cross_entropy(Xt @ W + b, yt) + half_reg * (W * W).sum()
             loss.backward()
             topt.step()
-            return float(loss)
+            return float(loss.detach())
 
     Wn, bn = W0.copy(), np.zeros(c, dtype)
 
@@ -276,7 +276,7 @@ def workload_mlp(reps: int, budget: float, torch: Any = None) -> Row:
                                                                                 + (tW2 * tW2).sum())
             loss.backward()
             topt.step()
-            return float(loss)
+            return float(loss.detach())
 
     rows = np.arange(n)
 
