@@ -1,7 +1,7 @@
 """Generate docs/api.md, the API reference, from the package's docstrings.
 
-    python tools/gen_api_docs.py            # (re)write docs/api.md
-    python tools/gen_api_docs.py --check    # exit 1 if docs/api.md is out of date
+    python docs/gen_api_docs.py            # (re)write docs/api.md
+    python docs/gen_api_docs.py --check    # exit 1 if docs/api.md is out of date
 
 The public names are ``tinygrad_softmax.__all__`` plus the public names of the submodules in
 ``SUBMODULES`` (each module's ``__all__``, or else the names it defines that do not start with
@@ -29,7 +29,7 @@ OUTPUT = ROOT / "docs" / "api.md"
 PACKAGE = "tinygrad_softmax"
 SUBMODULES = ["functional", "reference", "nn", "optim", "models", "datasets", "gradient_check",
               "testing", "viz", "trace", "anomaly"]
-REGENERATE = "python tools/gen_api_docs.py"
+REGENERATE = "python docs/gen_api_docs.py"
 
 
 def public_names(module: ModuleType) -> list[str]:
