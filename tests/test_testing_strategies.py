@@ -60,7 +60,9 @@ def test_broadcastable_shapes_really_broadcast(shps):
 @given(matmul_shapes())
 def test_matmul_shapes_are_valid_for_matmul(pair):
     a, b = pair
-    np.matmul(np.zeros(a), np.zeros(b))  # raises if they do not fit
+    assert len(a) >= 1 and len(b) >= 1
+    assert a[-1] == (b[-2] if len(b) > 1 else b[0])  # the contracted axes agree
+    np.matmul(np.zeros(a), np.zeros(b))  # and NumPy accepts the batch axes too (raises if not)
 
 
 @FEW
@@ -117,7 +119,10 @@ def test_logits_with_ignored_targets(pair):
 @given(st.integers(0, 3).flatmap(lambda nd: st.tuples(st.just(nd), axes(nd))))
 def test_axes_are_valid(arg):
     ndim, axis = arg
-    np.sum(np.zeros((2,) * ndim), axis=axis)  # raises on an invalid axis
+    axes = () if axis is None else (axis,) if isinstance(axis, int) else tuple(axis)
+    assert all(-max(ndim, 1) <= a < max(ndim, 1) for a in axes)
+    assert len({a % max(ndim, 1) for a in axes}) == len(axes)  # no axis twice
+    np.sum(np.zeros((2,) * ndim), axis=axis)  # and NumPy accepts it (raises on an invalid axis)
 
 
 # ---- the assertion helper ----------------------------------------------------------------------
