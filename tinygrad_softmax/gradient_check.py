@@ -357,7 +357,27 @@ class InputCheck:
         return "ok" if self.passed else "FAILED"
 
 
-class GradcheckReport:
+class _Report:
+    """What both reports share: ``inputs`` (one check per input), truthy when all passed, and
+    ``report["W"]`` / ``report[2]`` to pick an input by name, keyword or position."""
+
+    inputs: list[Any]
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.inputs)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __getitem__(self, key: int | str) -> Any:
+        for c in self.inputs:
+            if key in (c.position, c.name, c.label):
+                return c
+        raise KeyError(f"no checked input {key!r}; checked: {[c.label for c in self.inputs]}")
+
+
+class GradcheckReport(_Report):
     """The result of :func:`gradcheck` or :func:`gradgradcheck`: truthy when every input passed,
     printable, with one :class:`InputCheck` per checked input in ``inputs``.
 
@@ -377,13 +397,6 @@ class GradcheckReport:
         self._output_label = output_label
 
     @property
-    def passed(self) -> bool:
-        return all(c.passed for c in self.inputs)
-
-    def __bool__(self) -> bool:
-        return self.passed
-
-    @property
     def failed(self) -> list[InputCheck]:
         """The inputs whose check failed (not those left unchecked because backward crashed)."""
         return [c for c in self.inputs if c.checked and not c.passed]
@@ -399,12 +412,6 @@ class GradcheckReport:
     @property
     def max_rel_error(self) -> float:
         return max((c.max_rel_error for c in self.inputs), default=0.0)
-
-    def __getitem__(self, key: int | str) -> InputCheck:
-        for c in self.inputs:
-            if key in (c.position, c.name, c.label):
-                return c
-        raise KeyError(f"no checked input {key!r}; checked: {[c.label for c in self.inputs]}")
 
     def __repr__(self) -> str:
         return (f"<GradcheckReport {'passed' if self.passed else 'FAILED'}: order {self.order}, "
@@ -962,7 +969,7 @@ class DerivationCheck:
         return self.culprit is None
 
 
-class DerivationReport:
+class DerivationReport(_Report):
     """The result of :func:`check_derivation`: truthy when hand-derived, autodiff and finite
     differences agree for every input; ``str()`` prints a three-way table per input."""
 
@@ -970,21 +977,8 @@ class DerivationReport:
         self.inputs, self.atol, self.rtol, self._rows = inputs, atol, rtol, rows
 
     @property
-    def passed(self) -> bool:
-        return all(c.passed for c in self.inputs)
-
-    def __bool__(self) -> bool:
-        return self.passed
-
-    @property
     def failed(self) -> list[DerivationCheck]:
         return [c for c in self.inputs if not c.passed]
-
-    def __getitem__(self, key: int | str) -> DerivationCheck:
-        for c in self.inputs:
-            if key in (c.position, c.name, c.label):
-                return c
-        raise KeyError(f"no checked input {key!r}; checked: {[c.label for c in self.inputs]}")
 
     def __repr__(self) -> str:
         verdict = "all agree" if self.passed else "DISAGREEMENT"
