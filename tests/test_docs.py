@@ -94,10 +94,12 @@ def fenced_blocks(text: str) -> list[tuple[int, int, str, str]]:
     return blocks
 
 
-def run_markdown(path: Path, root: Path = ROOT) -> None:
-    """Run the python blocks of ``path`` in order in one namespace; fail naming file and line."""
+def run_markdown(path: Path, root: Path = ROOT) -> int:
+    """Run the python blocks of ``path`` in order in one namespace; fail naming file and line.
+    Returns how many blocks ran."""
     rel = path.relative_to(root)
     namespace: dict[str, object] = {"__name__": f"docs:{rel}"}
+    ran = 0
     for first_line, code, expected in checked_blocks(path.read_text(encoding="utf-8")):
         printed = io.StringIO()
         try:
@@ -120,6 +122,8 @@ def run_markdown(path: Path, root: Path = ROOT) -> None:
             pytest.fail(f"{rel}: the python block starting at line {first_line} printed\n"
                         f"{printed.getvalue()}\nbut the <!-- output --> block after it says\n{expected}",
                         pytrace=False)
+        ran += 1
+    return ran
 
 
 def _lines(text: str) -> list[str]:
@@ -132,7 +136,8 @@ def test_markdown_code_blocks_run(path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("MPLBACKEND", "Agg")
     if "matplotlib" in sys.modules:
         sys.modules["matplotlib"].use("Agg")
-    run_markdown(path)
+    ran = run_markdown(path)
+    assert ran == len(python_blocks(path.read_text(encoding="utf-8")))  # every block ran, none skipped
 
 
 def package_modules() -> list[str]:
@@ -160,9 +165,8 @@ def test_docstring_examples(module_name: str, monkeypatch: pytest.MonkeyPatch) -
     for test in finder.find(module, module_name):
         runner.run(test, out=out.append)
     results = runner.summarize(verbose=False)
-    if results.failed:
-        pytest.fail(f"{results.failed} of {results.attempted} doctest examples failed in {module_name}:\n"
-                    + "".join(out), pytrace=False)
+    assert results.failed == 0, (f"{results.failed} of {results.attempted} doctest examples failed in "
+                                 f"{module_name}:\n" + "".join(out))
 
 
 def test_the_runner_finds_blocks_and_reports_lines(tmp_path: Path) -> None:
