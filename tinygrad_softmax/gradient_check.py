@@ -30,7 +30,7 @@ from __future__ import annotations
 import inspect
 import re
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -680,6 +680,19 @@ def _backward_failed(check: InputCheck, pos: int, ana: _Analytic) -> bool:
     return False
 
 
+def _slots_to_compare(inp: _Inputs, ana: _Analytic,
+                      checks: list[InputCheck]) -> Iterator[tuple[int, _Slot, InputCheck]]:
+    """For every checked input: append its (new) check to ``checks``, and yield it for the
+    numerical comparison unless its backward already failed (which the check then records)."""
+    for pos, s in enumerate(inp.slots):
+        if not s.checked:
+            continue
+        check = _new_check(s)
+        checks.append(check)
+        if not _backward_failed(check, pos, ana):
+            yield pos, s, check
+
+
 def _full_check(fn: Callable[..., Any], inp: _Inputs, eps: float, atol: float, rtol: float,
                 kinks: bool = True) -> tuple[list[InputCheck], tuple[int, ...], BaseException | None]:
     """Every entry of the Jacobian: one backward per output element, 2 evaluations per input element."""
@@ -688,13 +701,7 @@ def _full_check(fn: Callable[..., Any], inp: _Inputs, eps: float, atol: float, r
     base = inp.float64_arrays()
     call = _projected_caller(fn, inp, lambda out: out.reshape(-1))
     checks: list[InputCheck] = []
-    for pos, s in enumerate(inp.slots):
-        if not s.checked:
-            continue
-        check = _new_check(s)
-        checks.append(check)
-        if _backward_failed(check, pos, ana):
-            continue
+    for pos, s, check in _slots_to_compare(inp, ana, checks):
         diff = _differences(call, base, pos, eps)
         bad = _compare(check, ana.jacobians[pos], diff.central, out_shape, atol, rtol)
         check.problems += ana.problems.get(pos, [])
@@ -722,13 +729,7 @@ def _fast_check(fn: Callable[..., Any], inp: _Inputs, eps: float, atol: float, r
     base = inp.float64_arrays()
     call = _projected_caller(fn, inp, lambda out: v[0] @ out.reshape(-1))
     checks: list[InputCheck] = []
-    for pos, s in enumerate(inp.slots):
-        if not s.checked:
-            continue
-        check = _new_check(s)
-        checks.append(check)
-        if _backward_failed(check, pos, ana):
-            continue
+    for pos, _slot, check in _slots_to_compare(inp, ana, checks):
         check.problems += ana.problems.get(pos, [])
         x = base[pos]
         u = rng.standard_normal(x.shape)
