@@ -334,6 +334,26 @@ def test_float32_keeps_dtype_everywhere(f):
     assert loss.dtype == np.float32
 
 
+@pytest.mark.parametrize("f", LOSSES)
+@pytest.mark.parametrize("layout", ["transposed (N, C) view", "(1, C, d) whose rows are a strided view"])
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_non_contiguous_logits_give_the_oracle_gradient(f, layout, reduction):
+    # Logits that are a strided view make strided intermediates: a gradient written through a
+    # reshaped copy instead of a view would be lost. Check against central differences.
+    if layout.startswith("transposed"):
+        x = np.ascontiguousarray(RNG.normal(size=(3, 5))).T  # (5, 3), F-ordered
+        t = np.array([0, 2, 1, 1, 0])
+    else:
+        x = RNG.normal(size=(1, 3, 2))
+        t = np.array([[2, 0]])
+    expected = torch_cross_entropy(x, t, reduction=reduction)
+    upstream = RNG.normal(size=expected.shape)
+    loss, grad = loss_and_grad(f, x, t, upstream, reduction=reduction)
+    np.testing.assert_allclose(loss, expected, rtol=1e-12, atol=1e-14)
+    fd = central_difference(lambda z: torch_cross_entropy(z, t, reduction=reduction), x, upstream)
+    np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)
+
+
 # ---- the fused op is one node, and its second derivatives are right -------------------------------
 def test_fused_loss_is_a_single_graph_node():
     x = Tensor(RNG.normal(size=(3, 4)), requires_grad=True)

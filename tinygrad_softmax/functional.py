@@ -121,7 +121,7 @@ class _Plan:
 
     @property
     def rows(self) -> int:
-        return math.prod(self.batch_shape)
+        return self.moved_shape[0] if len(self.moved_shape) == 2 else math.prod(self.batch_shape)
 
     def row_coef(self) -> np.ndarray | None:
         """(M,) with smoothing 0: the weight a_n = w[y_n]·v_n of each row's log-probability
@@ -131,6 +131,12 @@ class _Plan:
         if self.row_valid is not None:
             coef = self.row_valid.astype(self.weight.dtype) if coef is None else coef * self.row_valid
         return coef
+
+    def target_positions(self) -> np.ndarray:
+        """(M,): where each row's target class sits in the flattened (M, C) rows, n·C + y_n.
+        Indexing a flat view with these is about 4× faster than ``rows[arange(M), y]``."""
+        assert self.rows_y is not None
+        return np.arange(0, self.rows * self.n_classes, self.n_classes) + self.rows_y
 
     def row_scale(self, dtype: Any) -> np.ndarray:
         """(M, 1): what each row's loss is multiplied by in 'mean'/'sum'. Ignored rows get exactly 0,
@@ -207,9 +213,12 @@ def _prepare(logits: Tensor, target: Any, weight: Any, ignore_index: Any, reduct
     if c == 0:
         raise ValueError(f"logits of shape {x.shape} have no classes (axis {class_axis} has size 0)")
     _check_finite("logits", x)
-    perm = (0, *range(2, x.ndim), 1) if x.ndim > 2 else tuple(range(x.ndim))
-    batch_shape = tuple(n for i, n in enumerate(x.shape) if i != class_axis)
-    moved_shape = tuple(x.shape[i] for i in perm)
+    if x.ndim == 2:  # (N, C), by far the most common: no axis arithmetic (a few µs per call)
+        perm, batch_shape, moved_shape = (0, 1), x.shape[:1], x.shape
+    else:
+        perm = (0, *range(2, x.ndim), 1) if x.ndim > 2 else (0,)
+        batch_shape = tuple(n for i, n in enumerate(x.shape) if i != class_axis)
+        moved_shape = tuple(x.shape[i] for i in perm)
 
     w = np.ones(c, dtype=x.dtype)
     if weight is not None:
@@ -349,15 +358,16 @@ class SoftmaxCrossEntropy(Function):
     def forward(ctx: Any, x: Any, *target: Any, plan: _Plan) -> Any:
         rows = plan.to_rows(x)
         with np.errstate(over="ignore"):  # x − max may round to −inf (|x| near 1e308): exp gives 0
-            shifted = rows - np.max(rows, axis=1, keepdims=True)
+            # np.max without its wrapper; order="C" so the flat views below never copy
+            shifted = np.subtract(rows, np.maximum.reduce(rows, axis=1, keepdims=True), order="C")
         ctx.plan = plan
         if plan.index_targets and not plan.smoothing:
             # Q is a one-hot row scaled by a_n: only log S[n, y_n] is needed, not all of log S.
             # S is built in place in `shifted` (one (M, C) buffer: memory is the point here).
-            ar = np.arange(plan.rows)
-            picked = shifted[ar, plan.rows_y]
+            ctx.positions = plan.target_positions()
+            picked = shifted.reshape(-1)[ctx.positions]
             np.exp(shifted, out=shifted)
-            total = np.sum(shifted, axis=1)
+            total = np.add.reduce(shifted, axis=1)
             shifted /= total[:, None]
             per_row = np.log(total) - picked  # −log S[n, y_n] = log Σ exp(shift) − shift[y_n]
             coef = plan.row_coef()
@@ -406,8 +416,8 @@ class SoftmaxCrossEntropy(Function):
             g = grad * plan.scale if coef is None else (grad * plan.scale) * coef
         if plan.row_valid is not None:  # ignored rows get exactly 0, even when the mean is nan
             g = np.where(plan.row_valid, g, 0)
-        dx = s * (g[:, None] if np.ndim(g) else g)
-        dx[np.arange(plan.rows), plan.rows_y] -= g
+        dx = np.multiply(s, g[:, None] if np.ndim(g) else g, order="C")  # C order: reshape(-1) is a view
+        dx.reshape(-1)[ctx.positions] -= g
         return plan.from_rows(dx)
 
 

@@ -201,6 +201,9 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        if axis is None:  # the total: its 0-d (or all-ones) result broadcasts back as it is
+            ctx.kept_shape = None
+            return np.add.reduce(x, axis=None, keepdims=keepdims)
         axes = normalize_axes(axis, x.ndim)
         ctx.kept_shape = None if keepdims else keepdims_shape(x.shape, axes)
         # np.add.reduce is np.sum without its Python wrapper (about 1.5 µs less per call)
@@ -305,6 +308,8 @@ class MatMul(Function):
     def backward(ctx: Any, g: Any) -> Any:
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
+        if a.ndim == 2 and b.ndim == 2:  # the common case, without the general case's reshapes
+            return (g @ b.T if need_a else None, a.T @ g if need_b else None)
         if a.ndim == 1 and b.ndim == 1:  # dot product: out and g are 0-d
             return (g * b if need_a else None, g * a if need_b else None)
         a2 = a.reshape((1,) + a.shape) if a.ndim == 1 else a  # vector as a one-row matrix
