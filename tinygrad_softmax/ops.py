@@ -203,7 +203,7 @@ class Sum(Function):
     def forward(ctx: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
         if axis is None:  # the total: its 0-d (or all-ones) result broadcasts back as it is
             ctx.kept_shape = None
-            return np.add.reduce(x, axis=None, keepdims=keepdims)
+            return np.add.reduce(x, axis=None, keepdims=True) if keepdims else np.add.reduce(x, axis=None)
         axes = normalize_axes(axis, x.ndim)
         ctx.kept_shape = None if keepdims else keepdims_shape(x.shape, axes)
         # np.add.reduce is np.sum without its Python wrapper (about 1.5 µs less per call)
