@@ -179,9 +179,12 @@ def _position(index: tuple[int, ...]) -> str:
 
 
 def _check_finite(name: str, a: np.ndarray) -> None:
-    bad = ~np.isfinite(a)
-    if not np.logical_or.reduce(bad, axis=None):  # the ufunc itself: np.any's wrapper costs more
+    # One reduction in the common case: an inf or nan anywhere makes the sum inf or nan, so a
+    # finite sum proves every entry finite. Only a non-finite sum (finite entries can overflow
+    # it too) needs the entry-by-entry look.
+    if np.isfinite(np.add.reduce(a, axis=None)):
         return
+    bad = ~np.isfinite(a)
     if bad.any():
         pos = np.argwhere(bad)[0]
         raise ValueError(f"{name} must be finite, but {name}{_position(pos)} = {a[tuple(pos)]}")
@@ -269,9 +272,9 @@ def _prepare(logits: Tensor, target: Any, weight: Any, ignore_index: Any, reduct
         raise ValueError(f"target shape {t.shape} does not fit logits of shape {x.shape}: class indices "
                          f"need shape {batch_shape}, probabilities shape {x.shape}")
     if t.size and ignore_index not in range(c):
-        lo, hi = np.minimum.reduce(t, axis=None), np.maximum.reduce(t, axis=None)
-        if lo >= 0 and hi < c and (ignore_index < lo or ignore_index > hi):  # the common case:
-            plan.rows_y = t.reshape(m)  # every target is a valid class and none is ignored
+        # the common case: every target is a valid class, so none can equal ignore_index
+        if np.minimum.reduce(t, axis=None) >= 0 and np.maximum.reduce(t, axis=None) < c:
+            plan.rows_y = t.reshape(m)
             if reduction == "mean":
                 plan.scale = 1.0 / (m if weight is None else float(np.sum(w[plan.rows_y], dtype=np.float64)))
             return plan
