@@ -453,6 +453,19 @@ def test_probability_row_tolerance_is_sqrt_eps_of_the_dtype(f):
 
 
 @pytest.mark.parametrize("f", [F.cross_entropy, F.softmax_cross_entropy], ids=["composed", "fused"])
+def test_finite_logits_whose_sum_overflows_are_accepted_without_warnings(f):
+    # every entry is finite, but a sum over them would overflow: the argument check must not
+    # mistake that for an inf, nor warn about it
+    x = Tensor(np.array([[1.5e308, 1.5e308], [1.5e308, 1.5e308]]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = f(x, np.array([0, 1]))
+        loss.backward()
+    assert loss.item() == pytest.approx(np.log(2.0), rel=1e-15)
+    np.testing.assert_allclose(x.grad.data, [[-0.25, 0.25], [0.25, -0.25]], rtol=1e-15)
+
+
+@pytest.mark.parametrize("f", [F.cross_entropy, F.softmax_cross_entropy], ids=["composed", "fused"])
 def test_logits_near_the_float64_limit_give_the_exact_loss_without_warnings(f):
     # max − min overflows to −inf here, but exp(−inf) = 0 is exactly right: the loss is 0
     x = Tensor(np.array([[1e308, -1e308], [-1e308, 1e308]]), requires_grad=True)
