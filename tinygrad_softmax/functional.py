@@ -296,7 +296,7 @@ def _finish(per_row: Any, plan: _Plan) -> Any:
     """Apply the reduction to the (M,) per-sample losses (an ndarray or a Tensor)."""
     if plan.reduction == "none":
         return per_row.reshape(plan.batch_shape)
-    total = per_row.sum()
+    total = per_row.sum() if isinstance(per_row, Tensor) else np.add.reduce(per_row)  # no wrapper
     return total if plan.reduction == "sum" else total * plan.scale
 
 

@@ -546,6 +546,7 @@ def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
             raise RuntimeError(f"backward() on an output of shape {root.shape} needs a `gradient` "
                                "of that shape (only one-element outputs get an implicit 1)")
         seed: Any = np.array(1, root.data.dtype).reshape(root.data.shape)  # np.ones costs 0.6 µs more
+        return Tensor._make(seed) if create_graph else seed  # right shape and dtype by construction
     elif isinstance(gradient, Tensor) and create_graph:
         seed = gradient
     else:
