@@ -295,16 +295,21 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
-        if a.ndim == 0 or b.ndim == 0:
-            raise ValueError(f"matmul needs at least 1-D operands, got shapes {a.shape} and "
-                             f"{b.shape}; use * to scale by a scalar")
-        k = b.shape[-2] if b.ndim > 1 else b.shape[0]
-        if a.shape[-1] != k:
-            raise ValueError(f"matmul shapes {a.shape} and {b.shape} do not align: the last axis "
-                             f"of the first ({a.shape[-1]}) must equal the "
-                             f"{'second-to-last' if b.ndim > 1 else 'only'} axis of the second ({k})")
+        try:  # NumPy checks the shapes; we explain its refusal (checking first costs every call)
+            out = np.matmul(a, b)
+        except ValueError:
+            if a.ndim == 0 or b.ndim == 0:
+                raise ValueError(f"matmul needs at least 1-D operands, got shapes {a.shape} and "
+                                 f"{b.shape}; use * to scale by a scalar") from None
+            k = b.shape[-2] if b.ndim > 1 else b.shape[0]
+            if a.shape[-1] != k:
+                raise ValueError(f"matmul shapes {a.shape} and {b.shape} do not align: the last axis "
+                                 f"of the first ({a.shape[-1]}) must equal the "
+                                 f"{'second-to-last' if b.ndim > 1 else 'only'} axis of the second "
+                                 f"({k})") from None
+            raise  # batch axes that do not broadcast: NumPy's message, with the shapes added by apply
         ctx.save_for_backward(a, b)
-        return np.matmul(a, b)
+        return out
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
