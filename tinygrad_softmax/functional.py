@@ -180,9 +180,8 @@ def _position(index: tuple[int, ...]) -> str:
 
 def _check_finite(name: str, a: np.ndarray) -> None:
     # Not np.isfinite(a.sum()), one pass fewer: finite entries can overflow a sum, and that warns.
-    bad = ~np.isfinite(a)
-    if np.logical_or.reduce(bad, axis=None):  # the ufunc itself: np.any's wrapper costs more
-        pos = np.argwhere(bad)[0]
+    if not np.logical_and.reduce(np.isfinite(a), axis=None):  # np.all without its wrapper
+        pos = np.argwhere(~np.isfinite(a))[0]
         raise ValueError(f"{name} must be finite, but {name}{_position(pos)} = {a[tuple(pos)]}")
 
 

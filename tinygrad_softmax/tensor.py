@@ -63,13 +63,11 @@ def _as_array(data: Any, dtype: Any = None) -> Array:
 def _lift(x: Any, like: Tensor) -> Tensor:
     """Wrap a non-Tensor operand as a constant. A Python number takes ``like``'s float dtype,
     as NumPy does (``float32_array * 2`` stays float32)."""
-    if isinstance(x, Tensor):
-        return x
-    if type(x) in (int, float, bool) and like.data.dtype.kind == "f":
+    if type(x) in (int, float, bool) and like.data.dtype.kind == "f":  # the usual case first
         return Tensor._make(np.asarray(x, dtype=like.data.dtype))
     if type(x) in (int, float, bool):
         return Tensor._make(np.asarray(x, dtype=np.result_type(like.data, x)))
-    return Tensor(x)
+    return x if isinstance(x, Tensor) else Tensor(x)
 
 
 class Function:
@@ -177,7 +175,7 @@ class Function:
         if not isinstance(out, np.ndarray):  # NumPy returns scalars for 0-d results: keep 0-d
             scalar, out = out, np.asarray(out)  # arrays, and let a saved scalar output be `out`
             if ctx._saved:  # (else create_graph would treat exp(x) of a 0-d x as a constant)
-                ctx._saved = tuple(out if v is scalar else v for v in ctx._saved)
+                ctx._saved = tuple([out if v is scalar else v for v in ctx._saved])
         result = _new_tensor(Tensor)  # Tensor._make inlined: one call less on every op
         result.data, result.grad, result.grad_fn, result._retains_grad = out, None, None, False
         result._requires_grad, result._number = False, _next_number()
