@@ -112,12 +112,24 @@ class _Plan:
     batch_shape: tuple[int, ...]
     reduction: str
     smoothing: float
-    weight: np.ndarray  # (C,), in the logits' dtype; ones when no weight was given
-    weighted: bool
+    class_weight: np.ndarray | None  # (C,), in the logits' dtype; None when no weight was given
+    dtype: np.dtype[Any]  # the logits'
     index_targets: bool
     rows_y: np.ndarray | None = None  # (M,) class per row, 0 where ignored
     row_valid: np.ndarray | None = None  # (M,) bool; None when every row is valid
     scale: float = 1.0
+
+    @property
+    def weighted(self) -> bool:
+        return self.class_weight is not None
+
+    @property
+    def weight(self) -> np.ndarray:
+        """(C,): the class weights, ones when none were given (made only when needed: most calls
+        have none, and np.ones costs about 1 µs)."""
+        if self.class_weight is None:
+            return np.ones(self.n_classes, dtype=self.dtype)
+        return self.class_weight
 
     @property
     def rows(self) -> int:
@@ -127,9 +139,9 @@ class _Plan:
         """(M,) with smoothing 0: the weight a_n = w[y_n]·v_n of each row's log-probability
         (Q[n] = a_n·onehot(y_n)); None when every a_n is 1 (no weight, nothing ignored)."""
         assert self.rows_y is not None
-        coef = self.weight[self.rows_y] if self.weighted else None
+        coef = None if self.class_weight is None else self.class_weight[self.rows_y]
         if self.row_valid is not None:
-            coef = self.row_valid.astype(self.weight.dtype) if coef is None else coef * self.row_valid
+            coef = self.row_valid.astype(self.dtype) if coef is None else coef * self.row_valid
         return coef
 
     def target_positions(self) -> np.ndarray:
@@ -218,7 +230,7 @@ def _prepare(logits: Tensor, target: Any, weight: Any, ignore_index: Any, reduct
         batch_shape = tuple(n for i, n in enumerate(x.shape) if i != class_axis)
         moved_shape = tuple(x.shape[i] for i in perm)
 
-    w = np.ones(c, dtype=x.dtype)
+    w = None
     if weight is not None:
         if isinstance(weight, Tensor) and weight.requires_grad:
             raise ValueError("weight must not require grad: gradients with respect to class weights "
@@ -234,7 +246,7 @@ def _prepare(logits: Tensor, target: Any, weight: Any, ignore_index: Any, reduct
 
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     plan = _Plan(n_classes=c, perm=perm, moved_shape=moved_shape, batch_shape=batch_shape,
-                 reduction=reduction, smoothing=smoothing, weight=w, weighted=weight is not None,
+                 reduction=reduction, smoothing=smoothing, class_weight=w, dtype=x.dtype,
                  index_targets=t.shape != x.shape)
     m = plan.rows
     if not plan.index_targets:  # class probabilities, same shape as the logits
@@ -271,7 +283,7 @@ def _prepare(logits: Tensor, target: Any, weight: Any, ignore_index: Any, reduct
         if np.minimum.reduce(t, axis=None) >= 0 and np.maximum.reduce(t, axis=None) < c:
             plan.rows_y = t.reshape(m)
             if reduction == "mean":
-                plan.scale = 1.0 / (m if weight is None else float(np.sum(w[plan.rows_y], dtype=np.float64)))
+                plan.scale = 1.0 / (m if w is None else float(np.sum(w[plan.rows_y], dtype=np.float64)))
             return plan
     t = t.astype(np.int64)
     valid = t != ignore_index
@@ -286,7 +298,7 @@ def _prepare(logits: Tensor, target: Any, weight: Any, ignore_index: Any, reduct
     plan.rows_y = np.where(rows_valid, t.reshape(m), 0)
     plan.row_valid = rows_valid
     if reduction == "mean":
-        total = float(np.sum(w.astype(np.float64)[plan.rows_y] * rows_valid))
+        total = float(np.sum(plan.weight.astype(np.float64)[plan.rows_y] * rows_valid))
         plan.scale = 1.0 / total if total != 0 else math.nan  # 0/0: nan, as PyTorch, without a warning
     return plan
 
@@ -414,7 +426,7 @@ class SoftmaxCrossEntropy(Function):
             g = grad * plan.scale if coef is None else (grad * plan.scale) * coef
         if plan.row_valid is not None:  # ignored rows get exactly 0, even when the mean is nan
             g = np.where(plan.row_valid, g, 0)
-        dx = np.multiply(s, g[:, None] if np.ndim(g) else g, order="C")  # C order: reshape(-1) is a view
+        dx = np.multiply(s, g[:, None] if g.ndim else g, order="C")  # C order: reshape(-1) is a view
         dx.reshape(-1)[ctx.positions] -= g
         return plan.from_rows(dx)
 
