@@ -562,7 +562,7 @@ def _accumulate(t: Tensor, g: Any, create_graph: bool) -> None:
     if create_graph:
         t.grad = g if t.grad is None else t.grad + g
     elif t.grad is None:
-        t.grad = Tensor._make(np.array(g))  # a copy: g may be shared with another tensor's grad
+        t.grad = Tensor._make(g.copy())  # a copy: g may be shared with another tensor's grad
     else:
         t.grad = Tensor._make(t.grad.data + g)
 
