@@ -115,6 +115,19 @@ def test_grad_is_a_copy_not_an_alias_of_the_upstream_gradient():
     np.testing.assert_array_equal(x.grad.data, [10.0, 12.0])
 
 
+def test_a_leaf_gradient_summed_in_backward_is_kept_without_a_copy_and_aliases_nothing():
+    # x + x sends the caller's array to both slots; their sum is a new array, which the leaf
+    # keeps without copying. Writing to it must not reach the caller's array.
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    g = np.array([5.0, 6.0])
+    (x + x).backward(gradient=g)
+    np.testing.assert_array_equal(x.grad.data, [10.0, 12.0])
+    x.grad.data[...] = 0.0
+    np.testing.assert_array_equal(g, [5.0, 6.0])
+    (x * 1.0 + x * 2.0).backward(gradient=g)  # a second backward adds to the (kept) buffer's value
+    np.testing.assert_array_equal(x.grad.data, [15.0, 18.0])
+
+
 def test_second_backward_through_freed_graph_errors():
     x = Tensor([0.5, 1.0], requires_grad=True)
     y = x.exp().sum()

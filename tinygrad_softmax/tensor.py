@@ -301,6 +301,7 @@ class Tensor:
         grad: Any = _seed(self, gradient, create_graph)
         grads: dict[Tensor, Any] = {self: grad}  # the gradient each waiting tensor has received
         waiting = [(-self._number, self)]  # heap: the newest waiting tensor comes out first
+        summed: set[Tensor] = set()  # tensors whose gradient is a sum made here, held by no one else
         kind = Tensor if create_graph else np.ndarray  # what each gradient must be
         outer_mode = _grad_state.enabled
         _set_enabled(create_graph)  # the backward formulas are recorded only if asked
@@ -310,7 +311,7 @@ class Tensor:
                 g = grads.pop(t)
                 ctx = t.grad_fn
                 if ctx is None or t._retains_grad:
-                    _accumulate(t, g, create_graph)
+                    _accumulate(t, g, create_graph, owned=ctx is None and t in summed)
                 if ctx is None:
                     if _observers:
                         for observer in _observers:
@@ -335,6 +336,7 @@ class Tensor:
                             heappush(waiting, (-p._number, p))
                         else:
                             grads[p] = prev + pg  # never in place: pg may alias another gradient
+                            summed.add(p)
                 if not retain_graph:  # free saved arrays, parameters and links right away
                     ctx.__dict__.clear()  # (the class-level defaults take over)
                     ctx._freed = True
@@ -557,12 +559,13 @@ def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
     return Tensor(seed) if create_graph and not isinstance(seed, Tensor) else seed
 
 
-def _accumulate(t: Tensor, g: Any, create_graph: bool) -> None:
-    """Add ``g`` to ``t.grad`` (PyTorch semantics: gradients add up across backward calls)."""
+def _accumulate(t: Tensor, g: Any, create_graph: bool, owned: bool = False) -> None:
+    """Add ``g`` to ``t.grad`` (PyTorch semantics: gradients add up across backward calls).
+    ``owned``: nothing else holds ``g``, so the leaf can keep it without a copy."""
     if create_graph:
         t.grad = g if t.grad is None else t.grad + g
-    elif t.grad is None:
-        t.grad = Tensor._make(g.copy())  # a copy: g may be shared with another tensor's grad
+    elif t.grad is None:  # else a copy: g may also be another tensor's gradient, or the caller's
+        t.grad = Tensor._make(g if owned else g.copy())
     else:
         t.grad = Tensor._make(t.grad.data + g)
 
