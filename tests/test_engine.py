@@ -15,8 +15,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tinygrad_softmax import Function, Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from tinygrad_softmax.trace import trace_backward
 
 
 class Tag(Function):
@@ -49,6 +52,80 @@ def test_backward_visits_in_exact_topological_order_with_full_gradients():
     for (_, g), k in zip(log, [1, 1, 2, 4]):
         np.testing.assert_array_equal(g, k * np.array([1.0, 10.0]))
     np.testing.assert_array_equal(x.grad.data, [6.0, 60.0])
+
+
+# A random program: each step applies one op to earlier values (leaves or results, any of them,
+# any number of times), so graphs get fan-out, diamonds and long skip connections. Leaves are
+# made where the program says, between ops, not only at the start.
+@st.composite
+def programs(draw: Any) -> tuple[list[tuple[Any, ...]], list[int]]:
+    steps: list[tuple[Any, ...]] = [("leaf",)]
+    for _ in range(draw(st.integers(1, 14))):
+        n = len(steps)
+        kind = draw(st.sampled_from(["leaf", "add", "sub", "mul", "tanh", "half", "add", "mul"]))
+        if kind in ("add", "sub", "mul"):
+            steps.append((kind, draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))))
+        elif kind in ("tanh", "half"):
+            steps.append((kind, draw(st.integers(0, n - 1))))
+        else:
+            steps.append(("leaf",))
+    outputs = draw(st.lists(st.integers(0, len(steps) - 1), min_size=1, max_size=3))
+    return steps, outputs
+
+
+def _run_program(steps: list[tuple[Any, ...]], outputs: list[int], leaf_arrays: list[np.ndarray],
+                 made: list[Tensor] | None = None) -> Any:
+    """Evaluate the program on ndarrays, or on Tensors if ``made`` is a list (each leaf Tensor
+    is created when its step comes and appended to ``made``)."""
+    values: list[Any] = []
+    arrays = iter(leaf_arrays)
+    for step in steps:
+        if step[0] == "leaf":
+            value: Any = next(arrays)
+            if made is not None:
+                value = Tensor(value.copy(), requires_grad=True)
+                made.append(value)
+        elif step[0] in ("add", "sub", "mul"):
+            a, b = values[step[1]], values[step[2]]
+            value = a + b if step[0] == "add" else a - b if step[0] == "sub" else a * b
+        elif step[0] == "tanh":
+            a = values[step[1]]
+            value = a.tanh() if made is not None else np.tanh(a)
+        else:
+            value = values[step[1]] * 0.5
+        values.append(value)
+    total = values[outputs[0]].sum()
+    for i in outputs[1:]:
+        total = total + values[i].sum()
+    return total
+
+
+@given(programs(), st.integers(0, 2**32 - 1))
+def test_random_graphs_get_finite_difference_gradients_and_a_topological_visit(program, seed):
+    steps, outputs = program
+    rng = np.random.default_rng(seed)
+    arrays = [rng.uniform(-1.0, 1.0, 3) for step in steps if step[0] == "leaf"]
+    leaves: list[Tensor] = []
+    out = _run_program(steps, outputs, arrays, made=leaves)
+    with trace_backward() as trace:
+        out.backward()
+    # every tensor is visited after all the tensors that consumed it
+    position = {id(r.tensor): k for k, r in enumerate(trace)}
+    for k, record in enumerate(trace):
+        for inp in record.inputs:
+            if id(inp) in position:
+                assert position[id(inp)] > k, (record.op, k, position[id(inp)])
+    # every leaf's gradient is the central difference of the same program run in NumPy
+    h = 1e-6
+    for j, leaf in enumerate(leaves):
+        expected = np.zeros(3)
+        for i in range(3):
+            up, down = [a.copy() for a in arrays], [a.copy() for a in arrays]
+            up[j][i] += h
+            down[j][i] -= h
+            expected[i] = (_run_program(steps, outputs, up) - _run_program(steps, outputs, down)) / (2 * h)
+        got = np.zeros(3) if leaf.grad is None else leaf.grad.data
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
 
 
 def test_diamond_accumulates_before_passing_on():
