@@ -118,6 +118,18 @@ def test_backward_of_sqrt_at_zero_is_caught_in_plain_and_create_graph_mode():
         assert info.value.phase == ("backward (create_graph)" if create_graph else "backward")
 
 
+def test_a_0d_backward_inf_is_blamed_on_the_op_that_computed_it():
+    # NumPy turns 0-d results into scalars; the op that made the inf must still be named,
+    # not the next op that receives it
+    x = Tensor(0.0, requires_grad=True)
+    with pytest.raises(AnomalyError) as info, detect_anomaly(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        norm = (x * x).sum() ** 0.5  # MARK-norm
+        norm.backward()
+    assert "Pow (backward)" in str(info.value) and "for input 0" in str(info.value)
+    assert info.value.location.endswith(f":{line_of('MARK-norm')}")
+
+
 def test_a_nan_already_in_the_input_data_is_reported_as_such():
     data = Tensor([np.nan, 1.0])
     w = Tensor([2.0, 3.0], requires_grad=True)

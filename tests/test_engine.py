@@ -205,6 +205,80 @@ def test_a_leaf_gradient_summed_in_backward_is_kept_without_a_copy_and_aliases_n
     np.testing.assert_array_equal(x.grad.data, [15.0, 18.0])
 
 
+def test_a_0d_leaf_used_twice_gets_an_array_gradient_that_keeps_adding_up():
+    # the sum of two 0-d gradients is a NumPy scalar; .grad must still hold a writable array
+    x = Tensor(2.0, requires_grad=True)
+    (x * x).backward()  # d(x²)/dx = 2x = 4
+    assert type(x.grad.data) is np.ndarray and x.grad.item() == 4.0
+    (x * x).backward()
+    assert type(x.grad.data) is np.ndarray and x.grad.item() == 8.0
+    x.grad.data[...] = 0.0
+
+
+def test_intermediates_that_sum_several_gradients_are_released_during_the_walk():
+    # h feeds two ops, so its gradient is a sum; h must still be freed once walked past
+    class Probe(Function):
+        @staticmethod
+        def forward(ctx: Any, v: np.ndarray, alive: list[Any]) -> np.ndarray:
+            ctx.alive = alive
+            return v.copy()
+
+        @staticmethod
+        def backward(ctx: Any, g: Any) -> Any:
+            gc.collect()
+            ctx.alive.append(sum(r() is not None for r in refs))
+            return g
+
+    refs: list[Any] = []
+    alive: list[int] = []
+    x = Tensor(np.ones(3), requires_grad=True)
+    probe = Probe.apply(x, alive=alive)  # made before every h, so visited after all of them
+    h = x
+    for _ in range(5):
+        h = h * 1.5
+        refs.append(weakref.ref(h))
+        h = h + h.tanh()  # the h above is used twice: its gradient is a sum
+    out = probe.sum() * 0.0 + h.sum()
+    del h, probe
+    out.backward()
+    assert alive == [0]
+
+
+def test_deep_copies_of_a_model_backward_together_with_the_original():
+    import copy
+
+    from tinygrad_softmax import nn
+    net = nn.Linear(2, 3, rng=np.random.default_rng(0))
+    twin = copy.deepcopy(net)  # its tensors are new tensors: new creation numbers
+    x = Tensor(np.random.default_rng(1).normal(size=(4, 2)))
+    ((net(x) * net(x)).sum() + (twin(x) * 3.0).sum()).backward()
+    np.testing.assert_allclose(twin.weight.grad.data, 3.0 * x.data.sum(axis=0)[:, None] * np.ones((2, 3)))
+    expected = 2 * x.data.T @ (x.data @ net.weight.data + net.bias.data)  # d Σ(xW + b)² / dW
+    np.testing.assert_allclose(net.weight.grad.data, expected, rtol=1e-12)
+
+
+def test_a_graph_unpickled_in_another_process_backwards_in_the_right_order():
+    # the child process has made far fewer tensors than the parent: restored creation numbers
+    # must not be the parent's
+    import pickle
+    import subprocess
+    keep = [Tensor(np.zeros(1)) for _ in range(2000)]  # the parent's counter runs ahead
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3.0
+    child = (
+        "import pickle, sys\n"
+        "import numpy as np\n"
+        "x, h = pickle.loads(sys.stdin.buffer.read())\n"
+        "(h.exp() + h * 2.0).sum().backward()\n"
+        "print(repr(x.grad.data.tolist()))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", child], input=pickle.dumps((x, h)), capture_output=True,
+                          check=True)
+    got = np.array(eval(done.stdout.decode()))  # a list literal printed by the child
+    np.testing.assert_allclose(got, 3.0 * np.exp(3.0 * x.data) + 6.0, rtol=1e-12)
+    del keep
+
+
 def test_second_backward_through_freed_graph_errors():
     x = Tensor([0.5, 1.0], requires_grad=True)
     y = x.exp().sum()

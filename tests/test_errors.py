@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from tinygrad_softmax import Function, Tensor, TensorIndexError
+from tinygrad_softmax.trace import trace_backward
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
@@ -255,6 +256,33 @@ def test_user_function_returning_a_wrong_gradient_shape_names_the_op(a):
         WrongShape.apply(a).sum().backward()
     msg = str(info.value)
     assert "WrongShape" in msg and "(3,)" in msg and "(2, 3)" in msg
+
+
+class SecondSlotWrong(Function):
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x * y
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return g, np.zeros(7)  # right for input 0, wrong shape for input 1
+
+
+@pytest.mark.parametrize("observed", [False, True])
+def test_a_wrong_gradient_for_a_tensor_used_twice_names_the_slot_that_returned_it(observed):
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(ValueError, match=r"SecondSlotWrong.*\(7,\) for input 1 of shape \(2,\)"):
+        if observed:  # observers see conformed gradients: the same check, the same message
+            with trace_backward():
+                SecondSlotWrong.apply(x, x).sum().backward()
+        else:
+            SecondSlotWrong.apply(x, x).sum().backward()
+
+
+def test_a_gradient_for_an_input_that_needs_none_is_discarded_unchecked_as_in_pytorch():
+    x, c = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0])
+    SecondSlotWrong.apply(x, c).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
 
 
 @pytest.mark.parametrize("create_graph", [False, True])

@@ -354,6 +354,28 @@ def test_non_contiguous_logits_give_the_oracle_gradient(f, layout, reduction):
     np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize("f", LOSSES)
+@pytest.mark.parametrize("tdtype", [np.int8, np.uint8, np.int32, np.uint32, np.int64, np.uint64])
+def test_every_integer_dtype_of_class_indices_gives_the_oracle_loss_and_gradient(f, tdtype):
+    x = RNG.normal(size=(5, 4))
+    t = np.array([3, 0, 1, 3, 2], dtype=tdtype)
+    loss, grad = loss_and_grad(f, x, t)
+    np.testing.assert_allclose(loss, torch_cross_entropy(x, t.astype(np.int64)), rtol=1e-12)
+    fd = central_difference(lambda z: torch_cross_entropy(z, t.astype(np.int64)), x, np.array(1.0))
+    np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("f", LOSSES)
+def test_targets_whose_class_weights_sum_to_zero_give_nan_as_in_pytorch(f):
+    # the weighted mean divides by Σ w[y_n] = 0: PyTorch returns nan (and nan gradients)
+    x = Tensor(RNG.normal(size=(2, 3)), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = f(x, np.array([0, 0]), weight=np.array([0.0, 1.0, 2.0]))
+        loss.backward()
+    assert np.isnan(loss.item()) and np.all(np.isnan(x.grad.data))
+
+
 # ---- the fused op is one node, and its second derivatives are right -------------------------------
 def test_fused_loss_is_a_single_graph_node():
     x = Tensor(RNG.normal(size=(3, 4)), requires_grad=True)

@@ -120,10 +120,6 @@ class _Plan:
     scale: float = 1.0
 
     @property
-    def weighted(self) -> bool:
-        return self.class_weight is not None
-
-    @property
     def weight(self) -> np.ndarray:
         """(C,): the class weights, ones when none were given (made only when needed: most calls
         have none, and np.ones costs about 1 µs)."""
@@ -148,7 +144,8 @@ class _Plan:
         """(M,): where each row's target class sits in the flattened (M, C) rows, n·C + y_n.
         Indexing a flat view with these is about 4× faster than ``rows[arange(M), y]``."""
         assert self.rows_y is not None
-        return np.arange(0, self.rows * self.n_classes, self.n_classes) + self.rows_y
+        rows_y = self.rows_y.astype(np.intp, copy=False)  # e.g. uint64 + int64 would give float64
+        return np.arange(0, self.rows * self.n_classes, self.n_classes) + rows_y
 
     def row_scale(self, dtype: Any) -> np.ndarray:
         """(M, 1): what each row's loss is multiplied by in 'mean'/'sum'. Ignored rows get exactly 0,
@@ -191,7 +188,7 @@ def _position(index: tuple[int, ...]) -> str:
 
 
 def _check_finite(name: str, a: np.ndarray) -> None:
-    # Not np.isfinite(a.sum()), one pass fewer: finite entries can overflow a sum, and that warns.
+    # Not np.isfinite(a.sum()) (one pass fewer): finite entries can overflow a sum, which warns.
     if not np.logical_and.reduce(np.isfinite(a), axis=None):  # np.all without its wrapper
         pos = np.argwhere(~np.isfinite(a))[0]
         raise ValueError(f"{name} must be finite, but {name}{_position(pos)} = {a[tuple(pos)]}")
@@ -283,7 +280,8 @@ def _prepare(logits: Tensor, target: Any, weight: Any, ignore_index: Any, reduct
         if np.minimum.reduce(t, axis=None) >= 0 and np.maximum.reduce(t, axis=None) < c:
             plan.rows_y = t.reshape(m)
             if reduction == "mean":
-                plan.scale = 1.0 / (m if w is None else float(np.sum(w[plan.rows_y], dtype=np.float64)))
+                total = m if w is None else float(np.sum(w[plan.rows_y], dtype=np.float64))
+                plan.scale = 1.0 / total if total != 0 else math.nan  # 0/0: nan, as below
             return plan
     t = t.astype(np.int64)
     valid = t != ignore_index

@@ -28,8 +28,8 @@ def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
     """Sum ``g`` over the axes that broadcasting added or stretched, giving ``shape``."""
     if g.shape == shape:  # the common case, without a call
         return g
-    if g.shape[1:] == shape:  # next most common: a bias added to every row (no axis arithmetic)
-        return g.sum(axis=0)
+    if shape and g.shape[1:] == shape:  # next most common: a bias added to every row (no axis
+        return g.sum(axis=0)  # arithmetic); not shape (), where NumPy would return a scalar
     axes = broadcast_reduction(g.shape, shape)
     if axes is None:
         return g

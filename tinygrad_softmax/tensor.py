@@ -39,7 +39,7 @@ Array = np.ndarray
 _requires_grad_of = attrgetter("_requires_grad")
 _data_of = attrgetter("data")
 _next_number = itertools.count().__next__  # creation order of tensors: a topological order
-_new_tensor = object.__new__
+_new_tensor = object.__new__  # a Tensor without __init__: apply fills its slots itself
 
 # Observers watch the engine work: ``observer.forward(ctx, inputs, result)`` after every op and
 # ``observer.backward(tensor, grad, input_grads)`` at every tensor backward visits (input_grads
@@ -92,8 +92,9 @@ class Function:
     ndarrays; ``backward`` gets the upstream gradient, an ndarray in a plain backward and a
     Tensor under ``create_graph=True``. Write it with operators and methods that both types
     have, and saved inputs/outputs come back as the graph's own tensors, so the op is twice
-    differentiable for free. The engine checks that each returned gradient has its input's
-    shape and raises a ValueError naming the op if not.
+    differentiable for free. The engine checks that each gradient for an input that requires
+    grad has that input's shape, raising a ValueError naming the op if not (gradients for the
+    other inputs are discarded unchecked, as in PyTorch).
     """
 
     parents: tuple[Tensor, ...] = ()
@@ -206,19 +207,25 @@ class Function:
                             f"{len(self.parents)} inputs")
         return grads
 
-    def _conform(self, p: Tensor, g: Any, create_graph: bool) -> Any:
-        """Bring the gradient ``g`` for input ``p`` to the mode's type (ndarray, or Tensor under
-        create_graph) and to ``p``'s dtype, or raise a ValueError naming this op if its shape
-        is wrong."""
+    def _conform(self, p: Tensor, g: Any, create_graph: bool, grads: tuple[Any, ...]) -> Any:
+        """Bring the gradient ``g`` that ``backward`` returned (among ``grads``) for input ``p``
+        to the mode's type (ndarray, or Tensor under create_graph) and to ``p``'s dtype, or raise
+        a ValueError naming this op if its shape is wrong."""
+        original = g
         if create_graph:
             g = g if isinstance(g, Tensor) else Tensor(g)
         elif type(g) is not np.ndarray:
             g = g.data if isinstance(g, Tensor) else np.asarray(g)
         if g.shape != p.data.shape:
-            i = next(i for i, q in enumerate(self.parents) if q is p)
+            i = next(i for i, (q, h) in enumerate(zip(self.parents, grads)) if q is p and h is original)
             raise ValueError(f"{self.name}.backward returned a gradient of shape {g.shape} for "
                              f"input {i} of shape {p.shape}")
         return g if g.dtype == p.data.dtype else g.astype(p.data.dtype)
+
+    def _conform_all(self, grads: tuple[Any, ...], create_graph: bool) -> tuple[Any, ...]:
+        """``grads`` with each one for an input that requires grad conformed (see ``_conform``)."""
+        return tuple(g if g is None or not p._requires_grad else self._conform(p, g, create_graph, grads)
+                     for p, g in zip(self.parents, grads))
 
 
 class Tensor:
@@ -242,9 +249,19 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
+    def __setstate__(self, state: Any) -> None:
+        # copy.copy, copy.deepcopy and pickle rebuild a tensor from its slots. The result is a
+        # new tensor, so it gets a new creation number: backward's order relies on numbers given
+        # at creation (and a copy's inputs are rebuilt before the copy, so that order holds).
+        slots = state[1] if isinstance(state, tuple) else state
+        for name, value in slots.items():
+            setattr(self, name, value)
+        self._number = _next_number()
+
     @staticmethod
     def _make(data: Array) -> Tensor:
-        # Skips __init__'s checks: used for op results, whose data is already an ndarray.
+        # Skips __init__'s checks: for results whose data is already an ndarray. (Function.apply
+        # sets the same slots inline, one call less per op: a new slot goes in both places.)
         t = Tensor.__new__(Tensor)
         t.data, t.grad, t.grad_fn, t._retains_grad, t._requires_grad = data, None, None, False, False
         t._number = _next_number()
@@ -301,7 +318,7 @@ class Tensor:
         grad: Any = _seed(self, gradient, create_graph)
         grads: dict[Tensor, Any] = {self: grad}  # the gradient each waiting tensor has received
         waiting = [(-self._number, self)]  # heap: the newest waiting tensor comes out first
-        summed: set[Tensor] = set()  # tensors whose gradient is a sum made here, held by no one else
+        summed: set[Tensor] = set()  # leaves whose gradient is a sum made here, held by no one else
         kind = Tensor if create_graph else np.ndarray  # what each gradient must be
         outer_mode = _grad_state.enabled
         _set_enabled(create_graph)  # the backward formulas are recorded only if asked
@@ -311,7 +328,7 @@ class Tensor:
                 g = grads.pop(t)
                 ctx = t.grad_fn
                 if ctx is None or t._retains_grad:
-                    _accumulate(t, g, create_graph, owned=ctx is None and t in summed)
+                    _accumulate(t, g, create_graph, owned=t in summed)
                 if ctx is None:
                     if _observers:
                         for observer in _observers:
@@ -322,21 +339,23 @@ class Tensor:
                                        f"below {ctx.name} was freed by an earlier backward(); pass "
                                        "retain_graph=True to that backward() to keep it")
                 input_grads = ctx._vjp(g, t, create_graph)
-                if _observers:
+                if _observers:  # they see the gradients as the walk hands them on
+                    input_grads = ctx._conform_all(input_grads, create_graph)
                     for observer in _observers:
                         observer.backward(t, g, input_grads)
                 for p, pg in zip(ctx.parents, input_grads):
                     if pg is not None and p._requires_grad:
                         d = p.data  # a wrong type, dtype or shape is converted, or rejected naming the op
                         if type(pg) is not kind or pg.dtype is not d.dtype or pg.shape != d.shape:
-                            pg = ctx._conform(p, pg, create_graph)
+                            pg = ctx._conform(p, pg, create_graph, input_grads)
                         prev = grads.get(p)
                         if prev is None:
                             grads[p] = pg
                             heappush(waiting, (-p._number, p))
                         else:
                             grads[p] = prev + pg  # never in place: pg may alias another gradient
-                            summed.add(p)
+                            if p.grad_fn is None:
+                                summed.add(p)
                 if not retain_graph:  # free saved arrays, parameters and links right away
                     ctx.__dict__.clear()  # (the class-level defaults take over)
                     ctx._freed = True
@@ -565,9 +584,9 @@ def _accumulate(t: Tensor, g: Any, create_graph: bool, owned: bool = False) -> N
     if create_graph:
         t.grad = g if t.grad is None else t.grad + g
     elif t.grad is None:  # else a copy: g may also be another tensor's gradient, or the caller's
-        t.grad = Tensor._make(g if owned else g.copy())
-    else:
-        t.grad = Tensor._make(t.grad.data + g)
+        t.grad = Tensor._make(g if owned and type(g) is np.ndarray else np.array(g))
+    else:  # (NumPy makes a scalar of a 0-d sum: asarray keeps .grad an array)
+        t.grad = Tensor._make(np.asarray(t.grad.data + g))
 
 
 from . import ops  # noqa: E402  (ops.py builds on Tensor and Function, so it comes last)
