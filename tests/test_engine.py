@@ -6,6 +6,7 @@ from NumPy, never from the engine's own output.
 
 from __future__ import annotations
 
+import ast
 import gc
 import sys
 import threading
@@ -274,7 +275,7 @@ def test_a_graph_unpickled_in_another_process_backwards_in_the_right_order():
     )
     done = subprocess.run([sys.executable, "-c", child], input=pickle.dumps((x, h)), capture_output=True,
                           check=True)
-    got = np.array(eval(done.stdout.decode()))  # a list literal printed by the child
+    got = np.array(ast.literal_eval(done.stdout.decode()))  # a list literal printed by the child
     np.testing.assert_allclose(got, 3.0 * np.exp(3.0 * x.data) + 6.0, rtol=1e-12)
     del keep
 
