@@ -258,11 +258,7 @@ def test_user_function_returning_a_wrong_gradient_shape_names_the_op(a):
     assert "WrongShape" in msg and "(3,)" in msg and "(2, 3)" in msg
 
 
-class SecondSlotWrong(Function):
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return x * y
-
+class SecondSlotWrong(WrongCount):  # the same forward, x * y
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
         return g, np.zeros(7)  # right for input 0, wrong shape for input 1
