@@ -113,5 +113,6 @@ def test_errors_are_clear():
 
 def test_nn_init_is_the_init_module():
     import tinygrad_softmax.init as module
+    from tinygrad_softmax.nn.init import xavier_uniform_  # PyTorch's spelling
 
-    assert nn.init is module
+    assert nn.init is module and xavier_uniform_ is module.xavier_uniform_

@@ -139,3 +139,9 @@ def test_argument_errors():
         lr_scheduler.ExponentialLR(make_opt(), gamma="0.9")
     with pytest.raises(ValueError, match="last_epoch"):
         lr_scheduler.StepLR(make_opt(), 1, last_epoch=-2)
+
+
+def test_pytorchs_import_spelling_works():
+    from tinygrad_softmax.optim.lr_scheduler import StepLR
+
+    assert StepLR is lr_scheduler.StepLR

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -533,3 +534,6 @@ def load(module: Module, path: str | os.PathLike[str], strict: bool = True) -> M
 
 
 from . import init  # noqa: E402  (nn.init, as in PyTorch; init.py does not import nn)
+
+# nn is a module, not a package: the alias makes `from tinygrad_softmax.nn.init import ...` work
+sys.modules[f"{__name__}.init"] = init

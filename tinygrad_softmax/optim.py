@@ -18,6 +18,7 @@ The updates run on plain ndarrays: the optimizer is not part of any graph.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -190,3 +191,7 @@ class Adam(Optimizer):
 
 
 from . import lr_scheduler  # noqa: E402  (optim.lr_scheduler, as in PyTorch)
+
+# optim is a module, not a package: registering the alias lets PyTorch's spelling
+# `from tinygrad_softmax.optim.lr_scheduler import StepLR` import as well
+sys.modules[f"{__name__}.lr_scheduler"] = lr_scheduler
