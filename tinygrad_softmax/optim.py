@@ -43,7 +43,12 @@ def _check_number(name: str, value: Any, low: float = 0.0, high: float | None = 
 
 
 class Optimizer:
-    """Base class: keeps the parameter list and per-parameter state; subclasses define ``step``."""
+    """Base class: keeps the parameter list and per-parameter state; subclasses define ``step``.
+
+    ``param_groups`` is PyTorch's structure with a single group, ``[{"params": [...], "lr": ...}]``:
+    the learning rate lives there (``opt.lr`` reads and writes it), so the schedulers of
+    ``optim.lr_scheduler`` can change it. The other hyperparameters stay attributes.
+    """
 
     def __init__(self, params: Iterable[Tensor]) -> None:
         if isinstance(params, Tensor):
