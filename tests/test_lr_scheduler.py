@@ -145,3 +145,20 @@ def test_pytorchs_import_spelling_works():
     from tinygrad_softmax.optim.lr_scheduler import StepLR
 
     assert StepLR is lr_scheduler.StepLR
+
+
+@pytest.mark.parametrize("make, closed_form", [
+    (lambda o: lr_scheduler.StepLR(o, step_size=3, gamma=0.5), lambda e: 0.5 * 0.5 ** (e // 3)),
+    (lambda o: lr_scheduler.ExponentialLR(o, gamma=0.8), lambda e: 0.5 * 0.8**e),
+    (lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=6, eta_min=0.1),
+     lambda e: 0.1 + 0.4 * (1 + math.cos(math.pi * e / 6)) / 2),
+    (lambda o: lr_scheduler.LambdaLR(o, lambda e: 0.9**e), lambda e: 0.5 * 0.9**e),
+])
+def test_step_with_an_epoch_jumps_to_the_closed_form(make, closed_form):
+    sched = make(make_opt(0.5))
+    for epoch in (4, 1, 9, 9, 0):
+        sched.step(epoch)
+        assert sched.last_epoch == epoch
+        assert sched.get_last_lr()[0] == pytest.approx(closed_form(epoch), rel=1e-14)
+    with pytest.raises(ValueError, match="epoch must be an integer >= 0"):
+        sched.step(-1)

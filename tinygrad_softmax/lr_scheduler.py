@@ -71,11 +71,22 @@ class LRScheduler:
     def get_lr(self) -> list[float]:
         raise NotImplementedError
 
-    def step(self) -> None:
-        """Advance to the next epoch and set each group's rate for it."""
+    def _closed_form(self) -> list[float]:
+        return self.get_lr()
+
+    def step(self, epoch: int | None = None) -> None:
+        """Advance to the next epoch and set each group's rate for it. ``step(epoch)`` (deprecated
+        in PyTorch, kept for its programs) jumps to ``epoch`` and uses the closed form."""
         self._step_count += 1
-        self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        if epoch is None:
+            self.last_epoch += 1
+            lrs = self.get_lr()
+        else:
+            if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+                raise ValueError(f"{type(self).__name__}.step: epoch must be an integer >= 0, got {epoch!r}")
+            self.last_epoch = epoch
+            lrs = self._closed_form()
+        for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
         self._last_lr: list[float] = [g["lr"] for g in self.optimizer.param_groups]
 
@@ -112,6 +123,9 @@ class StepLR(LRScheduler):
             return self._lrs()
         return [lr * self.gamma for lr in self._lrs()]
 
+    def _closed_form(self) -> list[float]:
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
+
 
 class ExponentialLR(LRScheduler):
     """Multiply the rate by ``gamma`` every epoch: lr(epoch) = base_lr · gamma ** epoch."""
@@ -124,6 +138,9 @@ class ExponentialLR(LRScheduler):
         if self.last_epoch == 0:
             return self._lrs()
         return [lr * self.gamma for lr in self._lrs()]
+
+    def _closed_form(self) -> list[float]:
+        return [base * self.gamma**self.last_epoch for base in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -148,12 +165,16 @@ class CosineAnnealingLR(LRScheduler):
         if t == 0:
             return self._lrs()
         if self._step_count == 1 and t > 0:  # resumed at epoch t: the closed form
-            return [low + (base - low) * (1 + math.cos(t * math.pi / T)) / 2 for base in self.base_lrs]
+            return self._closed_form()
         if (t - 1 - T) % (2 * T) == 0:  # leaving the minimum, where the ratio below is 0/0
             return [lr + (base - low) * (1 - math.cos(math.pi / T)) / 2
                     for lr, base in zip(self._lrs(), self.base_lrs)]
         ratio = (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
         return [ratio * (lr - low) + low for lr in self._lrs()]
+
+    def _closed_form(self) -> list[float]:
+        t, T, low = self.last_epoch, self.T_max, self.eta_min  # noqa: N806
+        return [low + (base - low) * (1 + math.cos(math.pi * t / T)) / 2 for base in self.base_lrs]
 
 
 class LambdaLR(LRScheduler):
