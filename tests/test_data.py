@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tinygrad_softmax import Tensor
 from tinygrad_softmax.utils.data import DataLoader, Dataset, TensorDataset, default_collate
@@ -126,3 +128,23 @@ def test_import_paths_as_in_pytorch():
     import tinygrad_softmax as tg
 
     assert tg.utils.data.DataLoader is DataLoader
+
+
+@given(n=st.integers(1, 30), batch_size=st.integers(1, 12), drop_last=st.booleans(), shuffle=st.booleans(),
+       seed=st.integers(0, 2**32 - 1))
+def test_every_pass_covers_the_data_once_in_pytorchs_batch_sizes(n, batch_size, drop_last, shuffle, seed):
+    ids = np.arange(n)
+    loader = DataLoader(TensorDataset(Tensor(ids * 2.0), Tensor(ids)), batch_size=batch_size, shuffle=shuffle,
+                        drop_last=drop_last, generator=seed)
+    expected_len = n // batch_size if drop_last else -(-n // batch_size)
+    assert len(loader) == expected_len
+    batches = list(loader)
+    assert len(batches) == expected_len
+    assert all(len(yb) == batch_size for _, yb in batches[:-1])  # only the last one can be short
+    seen = np.concatenate([yb.data for _, yb in batches]) if batches else np.array([], dtype=np.int64)
+    assert len(seen) == (expected_len * batch_size if drop_last else n)
+    assert len(set(seen.tolist())) == len(seen)  # no sample twice
+    if not shuffle:
+        np.testing.assert_array_equal(seen, ids[:len(seen)])
+    for xb, yb in batches:
+        np.testing.assert_array_equal(xb.data, yb.data * 2.0)

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_softmax import Tensor, TensorIndexError, gradcheck, gradgradcheck, nn
-from tinygrad_softmax.testing import arrays
+from tinygrad_softmax.testing import arrays, assert_grads_match, shapes
 
 RNG = np.random.default_rng(2024)
 
@@ -227,3 +227,31 @@ def test_new_layers_compose_in_sequential_with_a_state_dict():
     out.sum().backward()
     assert all(p.grad is not None for p in net.parameters())
     assert "LayerNorm((4,)" in repr(net) and "Embedding(6, 4)" in repr(net)
+
+
+@settings(max_examples=15)
+@given(st.data())
+def test_layer_norm_gradients_property(data):
+    x = data.draw(arrays(shape=shapes(min_dims=1, max_dims=3, max_side=3), min_value=-3, max_value=3))
+    k = data.draw(st.integers(1, x.ndim))
+    shape = x.shape[x.ndim - k:]
+    w, b = data.draw(arrays(shape=shape, min_value=-3, max_value=3)), data.draw(arrays(shape=shape))
+    assert_grads_match(lambda x, w, b: layer_norm_with(shape, w, b, eps=1e-2)(x), x, w, b, second_order=True)
+
+
+@settings(max_examples=30)
+@given(st.data())
+def test_embedding_gradient_is_a_scatter_add_property(data):
+    n, d = data.draw(st.integers(1, 6)), data.draw(st.integers(1, 3))
+    idx_shape = data.draw(st.lists(st.integers(0, 3), min_size=0, max_size=2).map(tuple))
+    idx = np.asarray(data.draw(st.lists(st.integers(0, n - 1), min_size=int(np.prod(idx_shape)),
+                                        max_size=int(np.prod(idx_shape)))), dtype=np.int64).reshape(idx_shape)
+    w = data.draw(arrays(shape=(n, d)))
+    g = data.draw(arrays(shape=idx_shape + (d,)))
+    t = Tensor(w, requires_grad=True)
+    out = embedding_with(t)(idx)
+    np.testing.assert_array_equal(out.data, w[idx])
+    out.backward(g)
+    expected = np.zeros_like(w)
+    np.add.at(expected, idx, g)
+    np.testing.assert_allclose(t.grad.data, expected, rtol=1e-12, atol=1e-12)
