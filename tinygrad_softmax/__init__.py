@@ -13,7 +13,7 @@ article's classifier in ``models``, and the tools for checking and seeing gradie
 is imported only on request, since Hypothesis is an optional dependency.
 """
 
-from . import datasets, functional, models, nn, optim, reference
+from . import datasets, functional, models, nn, optim, reference, utils
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .gradient_check import GradcheckError, check_derivation, gradcheck, gradgradcheck, numerical_gradient
@@ -47,6 +47,7 @@ __all__ = [
     "optim",
     "models",
     "datasets",
+    "utils",  # utils.data: TensorDataset, DataLoader, in torch.utils.data's place
     # seeing backprop
     "to_dot",
     "draw",

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import functional as F
+from . import nn
 from .gradient_check import LowPrecisionWarning, gradcheck, gradgradcheck
 from .tensor import Tensor
 
@@ -134,7 +135,29 @@ def build_cases(seed: int = 0) -> list[Case]:
                  [r(2, 3, 2) * 3, rng.integers(0, 3, (2, 2))]),
             Case(name, "(3,) logits, 0-d target", lambda x, t, f=loss: f(x, t), [r(3) * 3, np.array(1)]),
         ]
+    # ---- helper D: nn layers (weight and bias are checked inputs too) ----
+    cases += [
+        Case("layer_norm", "(3, 4) over (4,), weight, bias", _layer_norm, [r(3, 4), r(4), r(4)]),
+        Case("layer_norm", "(2, 3, 4) over (3, 4), weight, bias", _layer_norm,
+             [r(2, 3, 4), r(3, 4), r(3, 4)]),
+        Case("embedding", "(5, 3) table, (2, 3) indices (repeats)", _embedding,
+             [r(5, 3), np.array([[0, 2, 2], [4, 2, 0]])]),
+        Case("flatten", "(2, 3, 4), start_dim=1", lambda a: nn.Flatten()(a), [r(2, 3, 4)]),
+    ]
     return cases
+
+
+def _layer_norm(x: Tensor, w: Tensor, b: Tensor) -> Tensor:
+    ln = nn.LayerNorm(w.shape, eps=1e-3)
+    object.__setattr__(ln, "weight", w)  # the checked tensors, not fresh parameters
+    object.__setattr__(ln, "bias", b)
+    return ln(x)
+
+
+def _embedding(w: Tensor, indices: np.ndarray) -> Tensor:
+    emb = nn.Embedding(*w.shape)
+    object.__setattr__(emb, "weight", w)
+    return emb(indices)
 
 
 def run(cases: list[Case], *, second_order: bool = False, eps: float = 1e-6, atol: float = 1e-5,

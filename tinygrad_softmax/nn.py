@@ -24,13 +24,16 @@ code, and an object array in the file is rejected.
 
 from __future__ import annotations
 
+import math
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 from . import functional as F
+from .ops import TensorIndexError
 from .tensor import Tensor
 
 __all__ = [
@@ -321,6 +324,179 @@ class CrossEntropyLoss(Module):
         return f"reduction={self.reduction!r}, fused={self.fused}"
 
 
+# ---- helper D: LayerNorm, Embedding, Flatten, Identity ---------------------------------------
+class LayerNorm(Module):
+    r"""Layer normalization over the last ``len(normalized_shape)`` axes, as ``torch.nn.LayerNorm``.
+
+    .. math::
+        y = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}} \cdot \text{weight} + \text{bias}
+
+    with μ and σ² the mean and the *biased* variance (divided by n, not n - 1, as PyTorch does)
+    of each sample over the normalized axes. ``weight`` starts at ones and ``bias`` at zeros
+    (both of shape ``normalized_shape``; absent with ``elementwise_affine=False``, and no
+    ``bias`` with ``bias=False``).
+
+    A composite of existing ops (mean, subtraction, ``** 0.5``, division), so its gradient,
+    and its second derivative, are those of the ops it is made of.
+    """
+
+    def __init__(self, normalized_shape: int | tuple[int, ...] | list[int], eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True, *, dtype: Any = np.float64) -> None:
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
+            else tuple(normalized_shape)
+        if not shape or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1
+                            for n in shape):
+            raise ValueError(f"LayerNorm: normalized_shape must be a positive integer or a non-empty "
+                             f"tuple of them, got {normalized_shape!r}")
+        if not eps >= 0:
+            raise ValueError(f"LayerNorm: eps must be >= 0, got {eps!r}")
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"LayerNorm: dtype must be floating point, got {dtype}")
+        self.normalized_shape = tuple(int(n) for n in shape)
+        self.eps = float(eps)
+        self.elementwise_affine = bool(elementwise_affine)
+        self.weight = Tensor(np.ones(self.normalized_shape, dtype), requires_grad=True) \
+            if elementwise_affine else None
+        self.bias = Tensor(np.zeros(self.normalized_shape, dtype), requires_grad=True) \
+            if elementwise_affine and bias else None
+
+    def forward(self, x: Any) -> Tensor:
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        k = len(self.normalized_shape)
+        if x.shape[x.ndim - k:] != self.normalized_shape or x.ndim < k:
+            raise ValueError(f"LayerNorm({self.normalized_shape}) normalizes the last {k} axes, which "
+                             f"must have shape {self.normalized_shape}; got an input of shape {x.shape}")
+        axes = tuple(range(x.ndim - k, x.ndim))
+        centered = x - x.mean(axis=axes, keepdims=True)
+        var = (centered * centered).mean(axis=axes, keepdims=True)  # biased, as PyTorch
+        y = centered / (var + self.eps) ** 0.5
+        if self.weight is not None:
+            y = y * self.weight
+        if self.bias is not None:
+            y = y + self.bias
+        return y
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class Embedding(Module):
+    """A lookup table: ``Embedding(n, d)(idx)`` is ``weight[idx]``, of shape ``idx.shape + (d,)``.
+
+    ``weight`` has shape (num_embeddings, embedding_dim) and starts from N(0, 1), as in PyTorch
+    (``rng``: a ``numpy.random.Generator``, a seed, or None). Indices must be integers in
+    [0, num_embeddings): a float index raises a TypeError and one out of range an IndexError
+    (``TensorIndexError``), naming the offending value.
+
+    Backward: row i of ``weight`` receives the sum of the upstream gradients of every position
+    that looked up i. ``padding_idx``: that row starts at zeros and never receives a gradient
+    (its value is still looked up as it is), as in PyTorch; a negative ``padding_idx`` counts
+    from the end.
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, *,
+                 rng: np.random.Generator | int | None = None, dtype: Any = np.float64,
+                 _weight: Any = None) -> None:
+        super().__init__()
+        for label, n in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+                raise ValueError(f"Embedding: {label} must be a positive integer, got {n!r}")
+        if padding_idx is not None:
+            if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)) \
+                    or not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(f"Embedding: padding_idx must be an integer in [-{num_embeddings}, "
+                                 f"{num_embeddings}), got {padding_idx!r}")
+            padding_idx = int(padding_idx) % num_embeddings
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Embedding: dtype must be floating point, got {dtype}")
+        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        self.padding_idx = padding_idx
+        if _weight is None:
+            w = _make_rng(rng).standard_normal((num_embeddings, embedding_dim)).astype(dtype)
+            if padding_idx is not None:
+                w[padding_idx] = 0
+            self.weight = Tensor(w, requires_grad=True)
+        else:
+            self.weight = _weight
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Any, freeze: bool = True,
+                        padding_idx: int | None = None) -> Embedding:
+        """An Embedding whose table is ``embeddings`` (2-D, copied); ``freeze=True`` makes it a
+        constant (no parameter), as in PyTorch."""
+        w = np.array(embeddings.data if isinstance(embeddings, Tensor) else embeddings)
+        if w.ndim != 2 or w.dtype.kind != "f":
+            raise ValueError(f"Embedding.from_pretrained needs a 2-D floating-point table, got "
+                             f"{w.dtype} of shape {w.shape}")
+        return cls(w.shape[0], w.shape[1], padding_idx, dtype=w.dtype,
+                   _weight=Tensor(w, requires_grad=not freeze))
+
+    def forward(self, indices: Any) -> Tensor:
+        idx = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+        if idx.dtype.kind not in "iu":
+            raise TypeError(f"Embedding: indices must be integers (e.g. Tensor(i, dtype=np.int64)), "
+                            f"got dtype {idx.dtype}")
+        if idx.size and (idx.min() < 0 or idx.max() >= self.num_embeddings):
+            bad = idx[(idx < 0) | (idx >= self.num_embeddings)].flat[0]
+            raise TensorIndexError(f"Embedding: index {bad} is out of range for a table of "
+                                   f"{self.num_embeddings} rows (valid: 0 to {self.num_embeddings - 1})")
+        out = self.weight[idx]
+        if self.padding_idx is not None and self.weight.requires_grad:
+            # the padding row's value is used, but as a constant: it gets no gradient
+            pad = (idx == self.padding_idx)[..., None]
+            if pad.any():
+                out = out * ~pad + Tensor(self.weight.data[idx]) * pad
+        return out
+
+    def extra_repr(self) -> str:
+        pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
+        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
+
+
+class Flatten(Module):
+    """Merge axes ``start_dim`` to ``end_dim`` (inclusive, negative counts from the end) into one,
+    as ``torch.nn.Flatten``: by default every axis but the first (the batch). Backward: the
+    gradient reshaped back."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = int(start_dim), int(end_dim)
+
+    def forward(self, x: Any) -> Tensor:
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        n = max(x.ndim, 1)  # a 0-d tensor flattens as if it were 1-d, as in PyTorch
+        if not (-n <= self.start_dim < n and -n <= self.end_dim < n):
+            raise TensorIndexError(f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim}) is out "
+                                   f"of range for a tensor of shape {x.shape}")
+        start, end = self.start_dim % n, self.end_dim % n
+        if start > end:
+            raise ValueError(f"Flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim} "
+                             f"for a tensor of shape {x.shape}")
+        shape = x.shape if x.ndim else (1,)
+        return x.reshape(shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Identity(Module):
+    """Returns its input unchanged (arguments to the constructor are ignored, as in PyTorch):
+    a placeholder, e.g. to switch a layer off."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, x: Any) -> Any:
+        return x
+
+
+__all__ += ["LayerNorm", "Embedding", "Flatten", "Identity", "init"]
+# ---- end of helper D's layers ----------------------------------------------------------------
+
+
 # ---- checkpoints -------------------------------------------------------------------------
 def save(module: Module, path: str | os.PathLike[str]) -> None:
     """Write ``module.state_dict()`` to ``path`` as an uncompressed ``.npz`` (one array per
@@ -355,3 +531,9 @@ def load(module: Module, path: str | os.PathLike[str], strict: bool = True) -> M
                                      "checkpoints hold numeric arrays only") from None
     module.load_state_dict(state, strict=strict)
     return module
+
+
+from . import init  # noqa: E402  (nn.init, as in PyTorch; init.py does not import nn)
+
+# nn is a module, not a package: the alias makes `from tinygrad_softmax.nn.init import ...` work
+sys.modules[f"{__name__}.init"] = init

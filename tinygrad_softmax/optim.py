@@ -18,6 +18,7 @@ The updates run on plain ndarrays: the optimizer is not part of any graph.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,7 +26,7 @@ import numpy as np
 
 from .tensor import Tensor
 
-__all__ = ["Optimizer", "SGD", "Adam"]
+__all__ = ["Optimizer", "SGD", "Adam", "lr_scheduler"]
 
 
 def _check_number(name: str, value: Any, low: float = 0.0, high: float | None = None,
@@ -42,7 +43,12 @@ def _check_number(name: str, value: Any, low: float = 0.0, high: float | None = 
 
 
 class Optimizer:
-    """Base class: keeps the parameter list and per-parameter state; subclasses define ``step``."""
+    """Base class: keeps the parameter list and per-parameter state; subclasses define ``step``.
+
+    ``param_groups`` is PyTorch's structure with a single group, ``[{"params": [...], "lr": ...}]``:
+    the learning rate lives there (``opt.lr`` reads and writes it), so the schedulers of
+    ``optim.lr_scheduler`` can change it. The other hyperparameters stay attributes.
+    """
 
     def __init__(self, params: Iterable[Tensor]) -> None:
         if isinstance(params, Tensor):
@@ -62,6 +68,21 @@ class Optimizer:
                 raise ValueError(f"parameter {i} (shape {p.shape}) appears twice in the parameter list")
             seen.add(id(p))
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
+        # One parameter group, PyTorch's structure, so that lr schedulers find "lr" where they
+        # look: ``self.lr`` reads and writes ``param_groups[0]["lr"]`` (set by subclasses first).
+        pending = self.__dict__.get("param_groups", [{}])[0]
+        self.param_groups: list[dict[str, Any]] = [{"params": self.params, **pending}]
+
+    @property
+    def lr(self) -> float:
+        """The learning rate, kept in ``param_groups[0]["lr"]`` (where lr schedulers set it)."""
+        return float(self.param_groups[0]["lr"])
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        if "param_groups" not in self.__dict__:  # a subclass sets lr before Optimizer.__init__
+            self.param_groups = [{}]
+        self.param_groups[0]["lr"] = value
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's ``.grad`` (to None by default, as PyTorch does; to zeros
@@ -109,6 +130,7 @@ class SGD(Optimizer):
         super().__init__(params)
 
     def step(self) -> None:
+        lr = self.lr
         for p, g, state in self._grads():
             if self.weight_decay:
                 g = g + self.weight_decay * p.data
@@ -120,7 +142,7 @@ class SGD(Optimizer):
                     buf *= self.momentum
                     buf += (1 - self.dampening) * g
                 g = g + self.momentum * buf if self.nesterov else buf
-            p.data -= self.lr * g
+            p.data -= lr * g
 
 
 class Adam(Optimizer):
@@ -152,6 +174,7 @@ class Adam(Optimizer):
 
     def step(self) -> None:
         beta1, beta2 = self.betas
+        lr = self.lr
         for p, g, state in self._grads():
             if self.weight_decay:
                 g = g + self.weight_decay * p.data
@@ -169,4 +192,11 @@ class Adam(Optimizer):
             bias_correction1 = 1 - beta1**t
             bias_correction2 = 1 - beta2**t
             denom = np.sqrt(v) / math.sqrt(bias_correction2) + self.eps
-            p.data -= (self.lr / bias_correction1) * (m / denom)
+            p.data -= (lr / bias_correction1) * (m / denom)
+
+
+from . import lr_scheduler  # noqa: E402  (optim.lr_scheduler, as in PyTorch)
+
+# optim is a module, not a package: registering the alias lets PyTorch's spelling
+# `from tinygrad_softmax.optim.lr_scheduler import StepLR` import as well
+sys.modules[f"{__name__}.lr_scheduler"] = lr_scheduler
