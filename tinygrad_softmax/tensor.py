@@ -573,22 +573,23 @@ class Tensor:
                              f"tensor of shape {self.shape}")
         return self.reshape(self.shape[:s] + (int(np.prod(self.shape[s:e + 1])),) + self.shape[e + 1:])
 
-    def flip(self, *dims: Any, axis: Any = None) -> Tensor:
+    def flip(self, *args: Any, dims: Any = None, axis: Any = None) -> Tensor:
         """Reverse the order of the entries along ``dims`` (``t.flip(0)``, ``t.flip((0, 1))``,
         ``t.flip(dims=...)``, or NumPy's ``axis=``). With no dims at all every axis is reversed,
         as ``np.flip`` does (PyTorch requires dims)."""
-        if len(dims) == 1 and (isinstance(dims[0], (tuple, list)) or dims[0] is None):
-            dims = tuple(dims[0]) if dims[0] is not None else ()
-        if axis is not None:
-            if dims:
-                raise TypeError("flip() got both dims and axis; pass one of them")
-            dims = (axis,) if not isinstance(axis, (tuple, list)) else tuple(axis)
+        given = [a for a in (args or None, dims, axis) if a is not None]
+        if len(given) > 1:
+            raise TypeError("flip() got dims more than once (positionally, as dims= or as axis=); pass one")
+        picked: Any = given[0] if given else ()
+        if isinstance(picked, tuple) and len(picked) == 1 and isinstance(picked[0], (tuple, list)):
+            picked = picked[0]  # t.flip((0, 1)) as well as t.flip(0, 1)
+        dims = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
         if not dims:
             dims = tuple(range(self.ndim))
-        picked = tuple(ops.normalize_dim(d, self.ndim, "flip: dim") for d in dims)
-        if len(set(picked)) != len(picked):
-            raise ValueError(f"flip: dim {dims!r} has a repeated axis")
-        return ops.Flip.apply(self, dims=picked)
+        axes = tuple(ops.normalize_dim(d, self.ndim, "flip: dim") for d in dims)
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"flip: dims {dims!r} has a repeated axis")
+        return ops.Flip.apply(self, dims=axes)
 
     def repeat(self, *sizes: Any, axis: Any = None) -> Tensor:
         """PyTorch's ``repeat``: tile the tensor ``sizes[d]`` times along axis d (NumPy's
