@@ -64,6 +64,17 @@ def test_expand_dims_with_a_tuple_of_axes(data):
     axis = tuple(data.draw(st.lists(st.integers(-ndim, ndim - 1), min_size=2, max_size=2,
                                     unique_by=lambda a: a % ndim)))
     check(lambda t: t.expand_dims(axis), lambda a: np.expand_dims(a, axis), x)
+    check(lambda t: t.expand_dims(dim=axis), lambda a: np.expand_dims(a, axis), x)
+
+
+def test_expand_dims_errors():
+    t = Tensor(np.ones((2, 3)))
+    with pytest.raises(TypeError, match="both"):
+        t.expand_dims(0, dim=0)
+    with pytest.raises(TypeError, match="axis="):
+        t.expand_dims()
+    with pytest.raises(ValueError, match="repeated"):
+        t.expand_dims((0, -4))
 
 
 @FEW

@@ -136,8 +136,10 @@ def _random(kind: str, size: tuple[Any, ...], generator: Any, dtype: Any, requir
 
 def rand(*size: Any, generator: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform random numbers in [0, 1) of shape ``size``. ``generator``: a
-    ``numpy.random.Generator``, an int seed, or None for fresh OS entropy (there is no global
-    seed; see the module notes)."""
+    ``numpy.random.Generator`` (drawn from, so two calls differ), an int seed (the same seed
+    gives the same numbers), or None: a fresh generator seeded by the operating system, so not
+    reproducible. There is no global random state (no ``manual_seed``): pass a generator or a
+    seed for reproducible numbers."""
     return _random("rand", size, generator, dtype, requires_grad)
 
 

@@ -502,13 +502,17 @@ class Tensor:
 
     # ---- more shape ops (PyTorch names; most are reshapes, broadcasts or indexing) ---------
     def unsqueeze(self, dim: int) -> Tensor:
-        """A new axis of size 1 at position ``dim`` (in [-ndim-1, ndim], as in PyTorch)."""
+        """A new axis of size 1 at position ``dim`` (in [-ndim-1, ndim], as in PyTorch).
+        Backward: the gradient reshaped back (a composite of ``reshape``)."""
         d = ops.normalize_dim(dim, self.ndim + 1, "unsqueeze: dim")
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
-    def expand_dims(self, axis: Any) -> Tensor:
-        """NumPy's ``expand_dims``: new size-1 axes at the positions ``axis`` (an int or a tuple)
-        of the result."""
+    def expand_dims(self, axis: Any = None, *, dim: Any = None) -> Tensor:
+        """NumPy's ``expand_dims``: new size-1 axes at the positions ``axis`` (an int or a tuple;
+        ``dim`` is PyTorch's spelling) of the result. Backward: the gradient reshaped back."""
+        axis = ops.one_of(axis, dim, "axis", "dim")
+        if axis is None:
+            raise TypeError("expand_dims() needs axis= (the position of the new axis)")
         axes = (axis,) if not isinstance(axis, (tuple, list)) else tuple(axis)
         ndim = self.ndim + len(axes)
         new = {ops.normalize_dim(a, ndim, "expand_dims: axis") for a in axes}
@@ -520,7 +524,7 @@ class Tensor:
     def squeeze(self, dim: Any = None, *, axis: Any = None) -> Tensor:
         """Drop size-1 axes: all of them, or those among ``dim`` (an int or a tuple; ``axis`` is
         NumPy's spelling). As in PyTorch, a named axis whose size is not 1 is left alone (NumPy
-        raises there)."""
+        raises there). Backward: the gradient reshaped back."""
         dim = ops.one_of(dim, axis, "dim", "axis")
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
@@ -561,7 +565,7 @@ class Tensor:
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """Merge the axes ``start_dim`` .. ``end_dim`` (inclusive) into one; a 0-d tensor becomes
-        shape (1,) as in PyTorch."""
+        shape (1,) as in PyTorch. Backward: the gradient reshaped back."""
         if self.ndim == 0:
             ops.normalize_dim(start_dim, 1, "flatten: start_dim")
             ops.normalize_dim(end_dim, 1, "flatten: end_dim")
@@ -576,7 +580,7 @@ class Tensor:
     def flip(self, *args: Any, dims: Any = None, axis: Any = None) -> Tensor:
         """Reverse the order of the entries along ``dims`` (``t.flip(0)``, ``t.flip((0, 1))``,
         ``t.flip(dims=...)``, or NumPy's ``axis=``). With no dims at all every axis is reversed,
-        as ``np.flip`` does (PyTorch requires dims)."""
+        as ``np.flip`` does (PyTorch requires dims). Backward: the gradient flipped back."""
         given = [a for a in (args or None, dims, axis) if a is not None]
         if len(given) > 1:
             raise TypeError("flip() got dims more than once (positionally, as dims= or as axis=); pass one")
@@ -595,7 +599,7 @@ class Tensor:
         """PyTorch's ``repeat``: tile the tensor ``sizes[d]`` times along axis d (NumPy's
         ``np.tile``). ``len(sizes)`` must be at least ``ndim``; extra sizes add leading axes.
         NumPy's ``ndarray.repeat(repeats, axis)`` (repeat each element) is a different operation
-        and is refused with a TypeError."""
+        and is refused with a TypeError. Backward: the gradient summed over the tiles."""
         if axis is not None:
             raise TypeError("repeat follows PyTorch (tile the whole tensor, like np.tile); NumPy's "
                             "element-wise repeat(repeats, axis=...) is not supported")
@@ -610,7 +614,8 @@ class Tensor:
     def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
         """PyTorch's ``split``: pieces of ``split_size_or_sections`` entries along ``dim`` (the last
         one smaller if needed), or pieces of the sizes in a list (which must add up to the axis's
-        size). Not NumPy's ``np.split``, whose int means a number of pieces."""
+        size). Not NumPy's ``np.split``, whose int means a number of pieces. Each piece is a slice
+        (``GetItem``): its gradient lands in its part of the input, zeros elsewhere."""
         d = ops.normalize_dim(dim, self.ndim, "split: dim")
         n = self.shape[d]
         arg = split_size_or_sections
