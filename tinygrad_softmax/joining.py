@@ -144,11 +144,11 @@ def chunk(tensor: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     return tensor.chunk(chunks, dim)
 
 
-def pad(x: Any, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
-    """PyTorch's ``functional.pad``: add ``value`` (default 0) around ``x``. ``pad`` lists
-    (before, after) widths starting from the LAST axis: ``(1, 2)`` pads the last axis with 1 in
-    front and 2 behind, ``(1, 1, 0, 3)`` also pads the axis before it. Negative widths crop.
-    Only ``mode="constant"`` exists here.
+def pad(x: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+    """PyTorch's ``functional.pad``: add ``value`` around ``x`` (None means 0, as in PyTorch).
+    ``pad`` lists (before, after) widths starting from the LAST axis: ``(1, 2)`` pads the last
+    axis with 1 in front and 2 behind, ``(1, 1, 0, 3)`` also pads the axis before it. Negative
+    widths crop. Only ``mode="constant"`` exists here.
 
     Backward: the gradient with the padding cut off (and zeros where x was cropped).
     """
@@ -167,4 +167,4 @@ def pad(x: Any, pad: Sequence[int], mode: str = "constant", value: float | None 
     for d, ((b, a), n) in enumerate(zip(per_axis, x.shape)):
         if n + b + a < 0 or (b < 0 and -b > n) or (a < 0 and -a > n):
             raise ValueError(f"pad: widths {(b, a)} would give dimension {d} of size {n} a negative size")
-    return ops.Pad.apply(x, widths=tuple(per_axis), value=0 if value is None else value)
+    return ops.Pad.apply(x, widths=tuple(per_axis), value=0.0 if value is None else value)

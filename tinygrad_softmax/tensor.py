@@ -533,8 +533,8 @@ class Tensor:
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in picked and n == 1)))
 
     def view(self, *shape: Any) -> Tensor:
-        """PyTorch's ``view``: the same as ``reshape`` (results never share storage with the input
-        here, and no contiguity is needed)."""
+        """PyTorch's ``view``: the same as ``reshape`` here (no contiguity is needed). Backward:
+        the gradient reshaped back."""
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
             raise TypeError(f"view({shape[0]!r}): reinterpreting the bytes as another dtype is not "
                             "supported; use .astype(dtype) to convert values, or view(*shape) to reshape")
