@@ -16,7 +16,9 @@ is imported only on request, since Hypothesis is an optional dependency.
 from . import datasets, functional, models, nn, optim, reference, utils
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
+from .creation import arange, eye, full, full_like, linspace, ones, ones_like, rand, randn, zeros, zeros_like
 from .gradient_check import GradcheckError, check_derivation, gradcheck, gradgradcheck, numerical_gradient
+from .joining import cat, chunk, concatenate, split, stack, take_along_axis, where
 from .ops import TensorIndexError
 from .tensor import Function, Tensor
 from .trace import BackwardTrace, TraceRecord, backward_trace, trace_backward
@@ -58,4 +60,23 @@ __all__ = [
     "detect_anomaly",
     "is_anomaly_enabled",
     "AnomalyError",
+    # creating tensors (creation.py) and joining, splitting, selecting them (joining.py)
+    "zeros",
+    "ones",
+    "full",
+    "arange",
+    "linspace",
+    "eye",
+    "rand",
+    "randn",
+    "zeros_like",
+    "ones_like",
+    "full_like",
+    "cat",
+    "concatenate",
+    "stack",
+    "where",
+    "take_along_axis",
+    "split",
+    "chunk",
 ]

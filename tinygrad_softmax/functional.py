@@ -35,9 +35,11 @@ from typing import Any
 
 import numpy as np
 
+from .joining import pad
 from .tensor import Function, Tensor
 
 __all__ = ["logsumexp", "log_softmax", "softmax", "cross_entropy", "softmax_cross_entropy", "relu"]
+__all__ += ["pad"]  # constant padding lives with the other shape functions, in joining.py
 
 _REDUCTIONS = ("mean", "sum", "none")
 

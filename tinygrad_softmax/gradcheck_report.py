@@ -23,6 +23,7 @@ import numpy as np
 from . import functional as F
 from . import nn
 from .gradient_check import LowPrecisionWarning, gradcheck, gradgradcheck
+from .joining import cat, stack, take_along_axis, where
 from .tensor import Tensor
 
 
@@ -113,6 +114,31 @@ def build_cases(seed: int = 0) -> list[Case]:
         Case("relu", "(3, 4), |x| >= 0.5 [composite]", lambda a: a.relu(), [_away_from_zero(rng, (3, 4))]),
         Case("log_softmax", "(3, 4), axis=-1", lambda a: F.log_softmax(a), [r(3, 4) * 3]),
         Case("softmax", "(3, 4), axis=0", lambda a: F.softmax(a, axis=0), [r(3, 4) * 3]),
+        # ---- part B (issue 12): shape ops; each output is squared so that the second derivative
+        # (--second-order) depends on the op's backward being recorded, not just on a linear map
+        Case("unsqueeze", "(3, 4).unsqueeze(1) [composite]", lambda a: a.unsqueeze(1) ** 2, [r(3, 4)]),
+        Case("squeeze", "(3, 1, 4).squeeze(1) [composite]", lambda a: a.squeeze(1) ** 2, [r(3, 1, 4)]),
+        Case("expand", "(3, 1).expand(2, -1, 4) [composite]", lambda a: a.expand(2, -1, 4) ** 2, [r(3, 1)]),
+        Case("flatten", "(2, 3, 4).flatten(1) [composite]", lambda a: a.flatten(1) ** 2, [r(2, 3, 4)]),
+        Case("flip", "(2, 3, 4).flip(0, 2)", lambda a: a.flip(0, 2) ** 2, [r(2, 3, 4)]),
+        Case("repeat", "(2, 3).repeat(2, 1, 3)", lambda a: a.repeat(2, 1, 3) ** 2, [r(2, 3)]),
+        Case("cat", "(2, 3), (2, 1) along dim 1", lambda a, b: cat([a, b, a], dim=1) ** 2,
+             [r(2, 3), r(2, 1)]),
+        Case("stack", "(2, 3), (2, 3) at dim -1", lambda a, b: stack([a, b], dim=-1) ** 2,
+             [r(2, 3), r(2, 3)]),
+        Case("split", "(5, 2).split([2, 3]) [composite]", lambda a: a.split([2, 3])[1] ** 2, [r(5, 2)]),
+        Case("chunk", "(5, 2).chunk(2) [composite]", lambda a: a.chunk(2)[1] ** 2, [r(5, 2)]),
+        Case("gather", "(3, 4).gather(1, (3, 5) with repeats) [composite]",
+             lambda a: a.gather(1, np.array([[0, 0, 3, 1, 0], [2, 2, 2, 1, 0], [3, 3, 0, 1, 1]])) ** 2,
+             [r(3, 4)]),
+        Case("take_along_axis", "(3, 4), (1, 4) indices, axis 0 [composite]",
+             lambda a: take_along_axis(a, np.array([[2, -1, 0, 2]]), 0) ** 2, [r(3, 4)]),
+        Case("masked_fill", "(3, 4), (4,) mask, 0-d tensor value",
+             lambda a, v: a.masked_fill(np.array([True, False, False, True]), v) ** 2, [r(3, 4), r()]),
+        Case("where", "(3, 1) ? (3, 4) : (4,)",
+             lambda a, b: where(np.array([[True], [False], [True]]), a, b) ** 2, [r(3, 4), r(4)]),
+        Case("pad", "(2, 3), (1, 2, -1, 1), value 0.5",
+             lambda a: F.pad(a, (1, 2, -1, 1), value=0.5) ** 2, [r(2, 3)]),
     ]
     losses = (("cross_entropy", F.cross_entropy), ("softmax_cross_entropy", F.softmax_cross_entropy))
     for name, loss in losses:

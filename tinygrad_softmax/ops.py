@@ -394,3 +394,166 @@ class IndexAdd(Function):
     @staticmethod
     def backward(ctx: Any, gg: Any) -> Any:
         return gg[ctx.index]
+
+
+# ---- more shape ops ----------------------------------------------------------------------
+# unsqueeze, squeeze, view, flatten, expand_dims (reshapes), expand (broadcast_to), gather,
+# take_along_axis and split/chunk (indexing) are exact composites of the ops above; the
+# Functions below are the shape ops that need a backward of their own.
+def normalize_dim(dim: Any, ndim: int, what: str = "dim") -> int:
+    """``dim`` (negatives allowed) as a non-negative axis of an ``ndim``-dimensional tensor, or a
+    TensorIndexError (PyTorch raises IndexError there; ours is also a ValueError)."""
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{what} must be an int, got {dim!r}")
+    d = int(dim)
+    if not -ndim <= d < ndim:
+        if ndim == 0:
+            raise TensorIndexError(f"{what} {d} is out of range: a 0-d tensor has no dimension to pick")
+        raise TensorIndexError(f"{what} {d} is out of range (expected a value in [{-ndim}, {ndim - 1}])")
+    return d % ndim
+
+
+def one_of(a: Any, b: Any, name_a: str, name_b: str) -> Any:
+    """The argument given under either spelling (``dim`` or ``axis``); both given is a TypeError."""
+    if a is not None and b is not None:
+        raise TypeError(f"got both {name_a}= and {name_b}=; they mean the same, pass one of them")
+    return a if a is not None else b
+
+
+def index_array(index: Any, what: str) -> np.ndarray:
+    """An integer index (Tensor, array or list) as an ndarray, or a TypeError naming ``what``."""
+    arr = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if arr.dtype.kind not in "iu" and not (arr.size == 0 and arr.dtype.kind == "f"):
+        raise TypeError(f"{what}: index must hold integers, got dtype {arr.dtype}")
+    return arr.astype(np.intp, copy=False)
+
+
+class Flip(Function):
+    """out = x reversed along ``dims``.  Backward: dL/dx = g reversed along the same dims
+    (flipping is its own inverse and its own adjoint)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, dims: tuple[int, ...]) -> Any:
+        ctx.index = tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(x.ndim))
+        return x[ctx.index]
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return g[ctx.index]  # on a Tensor this is GetItem: differentiable again
+
+
+class Repeat(Function):
+    """out = x tiled ``sizes[d]`` times along each axis d (PyTorch's ``repeat``, NumPy's ``tile``);
+    x is first viewed with leading 1-axes so that it has ``len(sizes)`` dimensions.
+
+    Backward: each input element appears once in every tile, so dL/dx is the sum of g over the
+    tiles: g reshaped to (r0, n0, r1, n1, ...) and summed over the r axes.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, sizes: tuple[int, ...]) -> Any:
+        lead = (1,) * (len(sizes) - x.ndim) + x.shape
+        ctx.split = tuple(n for pair in zip(sizes, lead) for n in pair)
+        ctx.tile_axes = tuple(range(0, 2 * len(sizes), 2))
+        return np.tile(x.reshape(lead), sizes)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        summed = g.reshape(ctx.split).sum(axis=ctx.tile_axes)
+        return summed.reshape(ctx.parents[0].shape)
+
+
+class Cat(Function):
+    """out = the inputs joined along ``dim`` (all other sizes equal).
+
+    Backward: dL/dx_i = the slice of g along ``dim`` that x_i occupies.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, *xs: Any, dim: int) -> Any:
+        ends = np.cumsum([x.shape[dim] for x in xs])
+        lead = (slice(None),) * dim
+        ctx.slices = [lead + (slice(int(e) - x.shape[dim], int(e)),) for x, e in zip(xs, ends)]
+        return np.concatenate(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return tuple(g[s] if need else None for s, need in zip(ctx.slices, ctx.needs_input_grad))
+
+
+class Stack(Function):
+    """out = the inputs (all of one shape) stacked along a new axis ``dim``.
+
+    Backward: dL/dx_i = g[..., i, ...], indexed at position i of the new axis.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, *xs: Any, dim: int) -> Any:
+        ctx.dim = dim
+        return np.stack(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        lead = (slice(None),) * ctx.dim
+        return tuple(g[lead + (i,)] if need else None for i, need in enumerate(ctx.needs_input_grad))
+
+
+class Where(Function):
+    """out = x where ``condition`` else y (broadcast together; ``condition`` is a constant).
+
+    Backward: dL/dx = where(condition, g, 0) and dL/dy = where(condition, 0, g), each summed back
+    to its input's shape: the unpicked input gets an exact zero, even where g is inf or nan.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, y: Any, condition: Any) -> Any:
+        ctx.condition = condition
+        return np.where(condition, x, y)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        x, y = ctx.parents
+        need_x, need_y = ctx.needs_input_grad
+        c = ctx.condition
+        gx: Any
+        gy: Any
+        if isinstance(g, Tensor):  # recorded, so the gradient is differentiable again (it is linear in g)
+            zero = np.zeros((), dtype=g.dtype)
+            gx = Where.apply(g, zero, condition=c) if need_x else None
+            gy = Where.apply(zero, g, condition=c) if need_y else None
+        else:
+            gx = np.where(c, g, 0).astype(g.dtype, copy=False) if need_x else None
+            gy = np.where(c, 0, g).astype(g.dtype, copy=False) if need_y else None
+        return (sum_to(gx, x.shape) if need_x else None, sum_to(gy, y.shape) if need_y else None)
+
+
+def _pad_array(x: Any, widths: tuple[tuple[int, int], ...], value: Any) -> Any:
+    """x with ``widths[d] = (before, after)`` added on axis d: positive widths add ``value``,
+    negative ones cut entries off (PyTorch's negative padding)."""
+    crop = tuple(slice(max(-b, 0), n - max(-a, 0)) for (b, a), n in zip(widths, x.shape))
+    x = x[crop]
+    grow = [(max(b, 0), max(a, 0)) for b, a in widths]
+    if not any(b or a for b, a in grow):
+        return x
+    return np.pad(x, grow, mode="constant", constant_values=value)
+
+
+class Pad(Function):
+    """out = x with constant ``value`` padded on each axis: ``widths[d] = (before, after)``;
+    negative widths crop (as in PyTorch).
+
+    Backward: dL/dx = g with the padding cut off and the cropped entries restored as zeros,
+    that is, ``Pad`` with the widths negated and value 0 (the adjoint of adding constants is
+    cropping, and the adjoint of cropping is zero-padding).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, widths: tuple[tuple[int, int], ...], value: Any) -> Any:
+        ctx.inverse = tuple((-b, -a) for b, a in widths)
+        return _pad_array(x, widths, value)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        if isinstance(g, Tensor):
+            return Pad.apply(g, widths=ctx.inverse, value=0)
+        return _pad_array(g, ctx.inverse, 0)

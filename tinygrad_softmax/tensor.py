@@ -500,6 +500,195 @@ class Tensor:
     def broadcast_to(self, shape: Any) -> Tensor:
         return ops.BroadcastTo.apply(self, shape=shape)
 
+    # ---- more shape ops (PyTorch names; most are reshapes, broadcasts or indexing) ---------
+    def unsqueeze(self, dim: int) -> Tensor:
+        """A new axis of size 1 at position ``dim`` (in [-ndim-1, ndim], as in PyTorch).
+        Backward: the gradient reshaped back (a composite of ``reshape``)."""
+        d = ops.normalize_dim(dim, self.ndim + 1, "unsqueeze: dim")
+        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+
+    def expand_dims(self, axis: Any = None, *, dim: Any = None) -> Tensor:
+        """NumPy's ``expand_dims``: new size-1 axes at the positions ``axis`` (an int or a tuple;
+        ``dim`` is PyTorch's spelling) of the result. Backward: the gradient reshaped back."""
+        axis = ops.one_of(axis, dim, "axis", "dim")
+        if axis is None:
+            raise TypeError("expand_dims() needs axis= (the position of the new axis)")
+        axes = (axis,) if not isinstance(axis, (tuple, list)) else tuple(axis)
+        ndim = self.ndim + len(axes)
+        new = {ops.normalize_dim(a, ndim, "expand_dims: axis") for a in axes}
+        if len(new) != len(axes):
+            raise ValueError(f"repeated axis in expand_dims({axis!r})")
+        rest = iter(self.shape)
+        return self.reshape(tuple(1 if i in new else next(rest) for i in range(ndim)))
+
+    def squeeze(self, dim: Any = None, *, axis: Any = None) -> Tensor:
+        """Drop size-1 axes: all of them, or those among ``dim`` (an int or a tuple; ``axis`` is
+        NumPy's spelling). As in PyTorch, a named axis whose size is not 1 is left alone (NumPy
+        raises there). Backward: the gradient reshaped back."""
+        dim = ops.one_of(dim, axis, "dim", "axis")
+        if dim is None:
+            return self.reshape(tuple(n for n in self.shape if n != 1))
+        dims = (dim,) if not isinstance(dim, (tuple, list)) else tuple(dim)
+        picked = {ops.normalize_dim(d, max(self.ndim, 1), "squeeze: dim") for d in dims}
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in picked and n == 1)))
+
+    def view(self, *shape: Any) -> Tensor:
+        """PyTorch's ``view``: the same as ``reshape`` here (no contiguity is needed). Backward:
+        the gradient reshaped back."""
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
+            raise TypeError(f"view({shape[0]!r}): reinterpreting the bytes as another dtype is not "
+                            "supported; use .astype(dtype) to convert values, or view(*shape) to reshape")
+        return self.reshape(*shape)
+
+    def expand(self, *sizes: Any) -> Tensor:
+        """Broadcast to ``sizes`` (ints or one tuple); -1 keeps that axis's size, and new axes may
+        be added in front (PyTorch's ``expand``). Backward: the gradient summed back."""
+        want = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        lead = len(want) - self.ndim
+        if lead < 0:
+            raise ValueError(f"expand{want}: the number of sizes ({len(want)}) must be at least the "
+                             f"number of dimensions of the tensor of shape {self.shape}")
+        out = []
+        for i, n in enumerate(want):
+            if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+                raise TypeError(f"expand sizes must be ints, got {want!r}")
+            have = self.shape[i - lead] if i >= lead else None
+            if n == -1:
+                if have is None:
+                    raise ValueError(f"expand{want}: -1 is not allowed for the new leading axis {i}")
+                n = have
+            elif n < 0 or (have is not None and have not in (1, n)):
+                raise ValueError(f"expand{want}: cannot expand a tensor of shape {self.shape} to size "
+                                 f"{n} at axis {i} (only axes of size 1 can be expanded)")
+            out.append(int(n))
+        return self.broadcast_to(tuple(out))
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge the axes ``start_dim`` .. ``end_dim`` (inclusive) into one; a 0-d tensor becomes
+        shape (1,) as in PyTorch. Backward: the gradient reshaped back."""
+        if self.ndim == 0:
+            ops.normalize_dim(start_dim, 1, "flatten: start_dim")
+            ops.normalize_dim(end_dim, 1, "flatten: end_dim")
+            return self.reshape(1)
+        s = ops.normalize_dim(start_dim, self.ndim, "flatten: start_dim")
+        e = ops.normalize_dim(end_dim, self.ndim, "flatten: end_dim")
+        if s > e:
+            raise ValueError(f"flatten: start_dim ({start_dim}) comes after end_dim ({end_dim}) for a "
+                             f"tensor of shape {self.shape}")
+        return self.reshape(self.shape[:s] + (int(np.prod(self.shape[s:e + 1])),) + self.shape[e + 1:])
+
+    def flip(self, *args: Any, dims: Any = None, axis: Any = None) -> Tensor:
+        """Reverse the order of the entries along ``dims`` (``t.flip(0)``, ``t.flip((0, 1))``,
+        ``t.flip(dims=...)``, or NumPy's ``axis=``). With no dims at all every axis is reversed,
+        as ``np.flip`` does (PyTorch requires dims). Backward: the gradient flipped back."""
+        given = [a for a in (args or None, dims, axis) if a is not None]
+        if len(given) > 1:
+            raise TypeError("flip() got dims more than once (positionally, as dims= or as axis=); pass one")
+        picked: Any = given[0] if given else ()
+        if isinstance(picked, tuple) and len(picked) == 1 and isinstance(picked[0], (tuple, list)):
+            picked = picked[0]  # t.flip((0, 1)) as well as t.flip(0, 1)
+        dims = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
+        if not dims:
+            dims = tuple(range(self.ndim))
+        axes = tuple(ops.normalize_dim(d, self.ndim, "flip: dim") for d in dims)
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"flip: dims {dims!r} has a repeated axis")
+        return ops.Flip.apply(self, dims=axes)
+
+    def repeat(self, *sizes: Any, axis: Any = None) -> Tensor:
+        """PyTorch's ``repeat``: tile the tensor ``sizes[d]`` times along axis d (NumPy's
+        ``np.tile``). ``len(sizes)`` must be at least ``ndim``; extra sizes add leading axes.
+        NumPy's ``ndarray.repeat(repeats, axis)`` (repeat each element) is a different operation
+        and is refused with a TypeError. Backward: the gradient summed over the tiles."""
+        if axis is not None:
+            raise TypeError("repeat follows PyTorch (tile the whole tensor, like np.tile); NumPy's "
+                            "element-wise repeat(repeats, axis=...) is not supported")
+        want = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        if any(not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0 for n in want):
+            raise ValueError(f"repeat sizes must be non-negative ints, got {want!r}")
+        if len(want) < self.ndim:
+            raise ValueError(f"repeat{want}: the number of sizes ({len(want)}) must be at least the "
+                             f"number of dimensions of the tensor of shape {self.shape}")
+        return ops.Repeat.apply(self, sizes=tuple(int(n) for n in want))
+
+    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        """PyTorch's ``split``: pieces of ``split_size_or_sections`` entries along ``dim`` (the last
+        one smaller if needed), or pieces of the sizes in a list (which must add up to the axis's
+        size). Not NumPy's ``np.split``, whose int means a number of pieces. Each piece is a slice
+        (``GetItem``): its gradient lands in its part of the input, zeros elsewhere."""
+        d = ops.normalize_dim(dim, self.ndim, "split: dim")
+        n = self.shape[d]
+        arg = split_size_or_sections
+        if isinstance(arg, (int, np.integer)) and not isinstance(arg, bool):
+            size = int(arg)
+            if size <= 0 and not (size == 0 and n == 0):
+                raise ValueError(f"split: split_size must be a positive int, got {size}")
+            sizes = [min(size, n - start) for start in range(0, n, size)] if n else [0]
+        elif isinstance(split_size_or_sections, (tuple, list)):
+            sizes = [int(s) for s in split_size_or_sections]
+            if any(s < 0 for s in sizes) or sum(sizes) != n:
+                raise ValueError(f"split: the sections {list(split_size_or_sections)} must be non-negative "
+                                 f"and add up to {n}, the size of dim {dim} of a tensor of shape "
+                                 f"{self.shape}")
+        else:
+            raise TypeError(f"split: split_size_or_sections must be an int or a list of ints, got "
+                            f"{split_size_or_sections!r}")
+        lead = (slice(None),) * d
+        starts = np.cumsum([0] + sizes[:-1])
+        return tuple(self[lead + (slice(int(a), int(a) + s),)] for a, s in zip(starts, sizes))
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        """PyTorch's ``chunk``: split along ``dim`` into pieces of ``ceil(size / chunks)`` entries
+        (so possibly fewer than ``chunks`` pieces, the last one smaller)."""
+        if not isinstance(chunks, (int, np.integer)) or isinstance(chunks, bool) or chunks <= 0:
+            raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+        n = self.shape[ops.normalize_dim(dim, self.ndim, "chunk: dim")]
+        return self.split(max(-(-n // int(chunks)), 1), dim)
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        """PyTorch's ``gather``: ``out[i][j][k] = self[index[i][j][k]][j][k]`` for dim 0 (and so on).
+        ``index`` is an integer tensor with as many axes as self, no larger than self on the other
+        axes; out has index's shape. Backward: g added at the gathered positions (a scatter-add;
+        a position gathered twice receives both gradients)."""
+        idx = ops.index_array(index, "gather")
+        d = ops.normalize_dim(dim, max(self.ndim, 1), "gather: dim")
+        if idx.ndim != self.ndim:
+            raise ValueError(f"gather: index must have as many dimensions as the input, got index shape "
+                             f"{idx.shape} for input shape {self.shape}")
+        if self.ndim == 0:  # as PyTorch: a 0-d input takes a 0-d index (whose value must be 0)
+            return self.reshape(1).gather(0, idx.reshape(1)).reshape(())
+        bad = [i for i in range(self.ndim) if i != d and idx.shape[i] > self.shape[i]]
+        if bad:
+            raise ValueError(f"gather: index shape {idx.shape} is larger than input shape {self.shape} "
+                             f"at dimension {bad[0]} (only dimension {d} may differ freely)")
+        if idx.size and (idx.min() < 0 or idx.max() >= self.shape[d]):
+            raise ops.TensorIndexError(f"gather: index values must lie in [0, {self.shape[d] - 1}] for "
+                                       f"dim {dim} of shape {self.shape}, got values in "
+                                       f"[{idx.min()}, {idx.max()}]")
+        grid = np.ogrid[tuple(slice(n) for n in idx.shape)]
+        return self[tuple(idx if i == d else g for i, g in enumerate(grid))]
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """``value`` where the boolean ``mask`` (broadcast to self's shape) is True, self elsewhere.
+        ``value`` is a number or a 0-d tensor (differentiable). Backward: g where the mask is
+        False to self, the sum of g where it is True to a tensor value."""
+        m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+        if m.dtype != np.bool_:
+            raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {m.dtype}; "
+                            "compare first, e.g. t.masked_fill(t < 0, 0.0)")
+        if np.broadcast_shapes(m.shape, self.shape) != self.shape:
+            raise ValueError(f"masked_fill: mask of shape {m.shape} does not broadcast to the tensor's "
+                             f"shape {self.shape}")
+        if isinstance(value, Tensor):
+            if value.ndim != 0:
+                raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got shape "
+                                 f"{value.shape}")
+            if value.dtype != self.dtype:
+                value = value.astype(self.dtype)
+        else:
+            value = Tensor._make(np.asarray(value).astype(self.dtype))
+        return ops.Where.apply(value, self, condition=m)
+
     def astype(self, dtype: Any) -> Tensor:
         return ops.Cast.apply(self, dtype=np.dtype(dtype))
 
@@ -530,9 +719,6 @@ class Tensor:
 
     def relu(self) -> Tensor:
         return self * (self.data > 0)  # the mask is a constant: d relu/dx = 1 where x > 0, else 0
-
-    def flatten(self) -> Tensor:
-        return self.reshape(-1)
 
     # ---- comparisons give constant boolean tensors ------------------------------------
     def __lt__(self, other: Any) -> Tensor:
