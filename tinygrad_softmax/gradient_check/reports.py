@@ -1,0 +1,228 @@
+"""The reports: what a check found, printable as a table, truthy when it passed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+def _index_str(shape: tuple[int, ...], flat: int) -> str:
+    if not shape:
+        return ""
+    return "[" + ", ".join(str(i) for i in np.unravel_index(flat, shape)) + "]"
+
+
+@dataclass
+class InputCheck:
+    """The verdict on one checked input (the data behind one block of a :class:`GradcheckReport`).
+
+    ``analytic`` and ``numerical`` are the Jacobians, shape (output size, input size): row k, column j
+    is ∂out[k]/∂x[j] (for the fast mode before its fallback, they are not computed: None).
+    Errors are |analytic − numerical|; an entry fails when its error exceeds atol + rtol·|numerical|
+    (``np.allclose``'s rule). The relative error is |analytic − numerical| / |numerical| over entries
+    with |numerical| > atol (near zero only the absolute error means something).
+    """
+
+    position: int | str
+    name: str | None
+    label: str
+    shape: tuple[int, ...]
+    dtype: str
+    analytic: np.ndarray | None = None
+    numerical: np.ndarray | None = None
+    max_abs_error: float = 0.0
+    max_rel_error: float = 0.0
+    worst_index: tuple[int, ...] | None = None        # into the input
+    worst_output_index: tuple[int, ...] | None = None  # into the output
+    analytic_value: float | None = None
+    numerical_value: float | None = None
+    n_failed: int = 0             # input elements with at least one failing Jacobian entry
+    n_elements: int = 0
+    n_failed_entries: int = 0
+    n_entries: int = 0
+    problems: list[str] = field(default_factory=list)   # errors that fail this input
+    notes: list[str] = field(default_factory=list)      # diagnoses and remarks
+    kinks: list[tuple[int, ...]] = field(default_factory=list)
+    checked: bool = True          # False when backward failed before reaching this input
+
+    @property
+    def passed(self) -> bool:
+        return self.checked and self.n_failed_entries == 0 and not self.problems
+
+    @property
+    def status(self) -> str:
+        if not self.checked:
+            return "NOT CHECKED"
+        return "ok" if self.passed else "FAILED"
+
+
+class _Report:
+    """What both reports share: ``inputs`` (one check per input), truthy when all passed, and
+    ``report["W"]`` / ``report[2]`` to pick an input by name, keyword or position."""
+
+    inputs: list[Any]
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.inputs)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __getitem__(self, key: int | str) -> Any:
+        for c in self.inputs:
+            if key in (c.position, c.name, c.label):
+                return c
+        raise KeyError(f"no checked input {key!r}; checked: {[c.label for c in self.inputs]}")
+
+
+class GradcheckReport(_Report):
+    """The result of :func:`gradcheck` or :func:`gradgradcheck`: truthy when every input passed,
+    printable, with one :class:`InputCheck` per checked input in ``inputs``.
+
+    ``report["W"]`` or ``report[2]`` picks an input by name, keyword or position; ``report.failed``
+    lists the inputs that failed, ``report.unchecked`` those a crashing backward never reached (the
+    report is falsy then too).
+    """
+
+    def __init__(self, *, order: int, mode: str, eps: float, atol: float, rtol: float,
+                 output_shape: tuple[int, ...], inputs: list[InputCheck], notes: list[str],
+                 output_label: Callable[[int], str]) -> None:
+        self.order, self.mode = order, mode
+        self.eps, self.atol, self.rtol = eps, atol, rtol
+        self.output_shape = output_shape
+        self.inputs = inputs
+        self.notes = notes
+        self._output_label = output_label
+
+    @property
+    def failed(self) -> list[InputCheck]:
+        """The inputs whose check failed (not those left unchecked because backward crashed)."""
+        return [c for c in self.inputs if c.checked and not c.passed]
+
+    @property
+    def unchecked(self) -> list[InputCheck]:
+        return [c for c in self.inputs if not c.checked]
+
+    @property
+    def max_abs_error(self) -> float:
+        return max((c.max_abs_error for c in self.inputs), default=0.0)
+
+    @property
+    def max_rel_error(self) -> float:
+        return max((c.max_rel_error for c in self.inputs), default=0.0)
+
+    def __repr__(self) -> str:
+        return (f"<GradcheckReport {'passed' if self.passed else 'FAILED'}: order {self.order}, "
+                f"{len(self.inputs)} inputs, max abs error {self.max_abs_error:.3g}>")
+
+    def __str__(self) -> str:
+        what = "first derivatives" if self.order == 1 else "second derivatives"
+        tool = "gradcheck" if self.order == 1 else "gradgradcheck"
+        lines = [f"{tool} {'passed' if self.passed else 'FAILED'} ({what}, {self.mode}; eps={self.eps:g}, "
+                 f"atol={self.atol:g}, rtol={self.rtol:g}); output shape {self.output_shape}"]
+        if not self.inputs:
+            lines.append("  (no input requires grad: nothing was checked)")
+        for c in self.inputs:
+            head = f"  {c.label}, shape {c.shape} {c.dtype}: {c.status}"
+            if c.checked and (c.n_entries or (self.mode.startswith("fast") and c.analytic_value is not None)):
+                head += f"  max abs error {c.max_abs_error:.3g}, max rel error {c.max_rel_error:.3g}"
+            lines.append(head)
+            if c.checked and c.n_failed_entries:
+                entries = (f" ({c.n_failed_entries} of {c.n_entries} Jacobian entries)"
+                           if c.n_entries != c.n_elements else "")
+                lines.append(f"      {c.n_failed} of {c.n_elements} elements fail{entries}")
+                out_k = self._output_label(_flat_of(c.worst_output_index, self.output_shape))
+                lines.append(f"      worst: d {out_k} / d {c.name or c.label}"
+                             f"{'' if c.worst_index is None else _tuple_str(c.worst_index)}: analytic "
+                             f"{c.analytic_value:.10g}, numerical {c.numerical_value:.10g}")
+            lines += [f"      error: {p}" for p in c.problems]
+            lines += [f"      note: {n}" for n in c.notes]
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+def _tuple_str(index: tuple[int, ...]) -> str:
+    return "[" + ", ".join(map(str, index)) + "]" if index else ""
+
+
+def _flat_of(index: tuple[int, ...] | None, shape: tuple[int, ...]) -> int:
+    return int(np.ravel_multi_index(index, shape)) if index else 0
+
+@dataclass
+class DerivationCheck:
+    """Hand-derived (``expected``), autodiff and finite-difference gradients of one input, which pairs
+    agree (``np.allclose`` with the report's atol/rtol), and the ``culprit``: "hand-derived",
+    "autodiff", "finite differences", "all three", or None when all agree."""
+
+    position: int | str
+    name: str | None
+    label: str
+    shape: tuple[int, ...]
+    expected: np.ndarray | None
+    autodiff: np.ndarray | None
+    numerical: np.ndarray
+    agree: dict[str, bool] = field(default_factory=dict)   # keys "hand/autodiff", "hand/fd", "autodiff/fd"
+    max_diff: dict[str, float] = field(default_factory=dict)
+    culprit: str | None = None
+    verdict: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.culprit is None
+
+
+class DerivationReport(_Report):
+    """The result of :func:`check_derivation`: truthy when hand-derived, autodiff and finite
+    differences agree for every input; ``str()`` prints a three-way table per input."""
+
+    def __init__(self, inputs: list[DerivationCheck], atol: float, rtol: float, rows: int) -> None:
+        self.inputs, self.atol, self.rtol, self._rows = inputs, atol, rtol, rows
+
+    @property
+    def failed(self) -> list[DerivationCheck]:
+        return [c for c in self.inputs if not c.passed]
+
+    def __repr__(self) -> str:
+        verdict = "all agree" if self.passed else "DISAGREEMENT"
+        return f"<DerivationReport {verdict}: {len(self.inputs)} inputs>"
+
+    def __str__(self) -> str:
+        lines = [f"check_derivation: {'all three agree' if self.passed else 'DISAGREEMENT'} "
+                 f"(atol={self.atol:g}, rtol={self.rtol:g})"]
+        for c in self.inputs:
+            lines.append(f"  {c.label}, shape {c.shape}: {c.verdict}")
+            diffs = ", ".join(f"{k} {v:.3g}" for k, v in c.max_diff.items())
+            lines.append(f"      max |difference|: {diffs}")
+            lines += [f"      note: {n}" for n in c.notes]
+            lines += ["      " + row for row in _three_way_table(c, self._rows)]
+        return "\n".join(lines)
+
+
+def _three_way_table(c: DerivationCheck, rows: int) -> list[str]:
+    cols = [("hand-derived", c.expected), ("autodiff", c.autodiff), ("finite diff", c.numerical)]
+    flat = {name: (None if a is None or a.shape != c.shape else a.reshape(-1)) for name, a in cols}
+    present = [a for a in flat.values() if a is not None]
+    n = c.numerical.size
+    if n == 0:
+        return []
+    with np.errstate(invalid="ignore"):
+        spread = np.max([np.abs(a - b) for a in present for b in present], axis=0)
+    # all elements in order when they fit, else the largest disagreements first
+    worst_first = np.argsort(-np.nan_to_num(spread, nan=np.inf), kind="stable")
+    order = np.arange(n) if n <= rows else worst_first[:rows]
+    width = max(8, max(len(_index_str(c.shape, int(j))) for j in order) + len(c.name or "x"))
+    head = f"{'element':<{width}}  {'hand-derived':>15}  {'autodiff':>15}  {'finite diff':>15}"
+    out = [head]
+    for j in order:
+        vals = ["—" if flat[name] is None else f"{flat[name][j]:.9g}" for name, _ in cols]
+        out.append(f"{(c.name or 'x') + _index_str(c.shape, int(j)):<{width}}  " +
+                   "  ".join(f"{v:>15}" for v in vals))
+    if rows < n:
+        out.append(f"({min(rows, n)} of {n} elements shown, largest disagreement first)")
+    return out
+
