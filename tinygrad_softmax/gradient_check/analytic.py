@@ -127,3 +127,22 @@ def _analytic(fn: Callable[..., Any], inp: _Inputs, *, rows: np.ndarray | None =
                 "fn or its backward modified this input in place; the check is not valid")
     return res
 
+
+
+def graph_nodes(out: Tensor) -> list[Any]:
+    """The Function nodes of the graph behind ``out``, in the order they ran (forward order)."""
+    nodes: dict[int, tuple[int, Any]] = {}
+    stack, seen = [out], set()
+    while stack:
+        u = stack.pop()
+        if id(u) in seen or u.grad_fn is None:
+            continue
+        seen.add(id(u))
+        nodes[id(u.grad_fn)] = (u._number, u.grad_fn)
+        stack.extend(u.grad_fn.parents)
+    return [ctx for _, ctx in sorted(nodes.values(), key=lambda t: t[0])]
+
+
+def is_custom(ctx: Any) -> bool:
+    """A Function defined outside this package (a user's layer)."""
+    return not type(ctx).__module__.startswith("tinygrad_softmax.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .reports import DerivationCheck, InputCheck
@@ -36,32 +38,88 @@ def _compare(check: InputCheck, a: np.ndarray, n: np.ndarray, out_shape: tuple[i
         check.notes.append("the analytic gradient is not finite somewhere")
     return bad
 
-def _verdict(c: DerivationCheck, atol: float, rtol: float) -> None:
-    def close(a: np.ndarray | None, b: np.ndarray | None, key: str) -> bool:
-        if a is None or b is None or a.shape != b.shape:
-            c.max_diff[key] = float("inf")
-            return False
-        c.max_diff[key] = float(np.max(np.abs(a - b), initial=0.0))
-        return bool(np.allclose(a, b, atol=atol, rtol=rtol))
+EXACT_RTOL_FLOAT64 = 1e-10   # ~4.5e5 ulps: room for reordered sums, still 100x below a 1e-8 mistake
+EXACT_ULPS_LOW = 64          # float32 and below: a few ulps per term, accumulated over a batch
 
-    ha = close(c.expected, c.autodiff, "hand/autodiff")
-    hf = close(c.expected, c.numerical, "hand/fd")
-    af = close(c.autodiff, c.numerical, "autodiff/fd")
+
+def exact_tolerance(scale: float, dtype: np.dtype[Any]) -> float:
+    """How far two exact computations of one gradient (hand-derived and autodiff) may differ: their
+    rounding only, relative to the gradient's scale (its largest entry)."""
+    rel = EXACT_RTOL_FLOAT64 if dtype.itemsize >= 8 else EXACT_ULPS_LOW * float(np.finfo(dtype).eps)
+    return rel * max(scale, float(np.finfo(np.float64).tiny))
+
+
+def fd_tolerance(reference: np.ndarray, atol: float, rtol: float, noise: np.ndarray | float) -> np.ndarray:
+    """How far a gradient may be from central differences: ``atol + rtol·|reference|`` plus the
+    rounding of the differences themselves, ``noise`` ≈ ε·|f|/h (large when the loss is large)."""
+    return atol + rtol * np.abs(reference) + noise
+
+
+def _excess(a: np.ndarray | None, b: np.ndarray | None, tol: np.ndarray | float) -> float:
+    """max |a − b| / tol (inf for a missing or misshapen side): ≤ 1 means they agree."""
+    if a is None or b is None or a.shape != b.shape:
+        return float("inf")
+    with np.errstate(all="ignore"):
+        r = np.abs(a - b) / tol
+    return float(np.nanmax(np.where(np.isnan(r), np.inf, r), initial=0.0))
+
+
+def _verdict(c: DerivationCheck, *, exact_tol: float, fd_tol: np.ndarray | float,
+             hand_fd: float | None = None, auto_fd: float | None = None, trust_autodiff: bool = True,
+             fd_sampled: bool = False) -> None:
+    """Fill ``agree``, ``max_diff``, ``culprit`` and ``verdict``. Hand vs autodiff is judged at the
+    exact tolerance, the pairs with finite differences at ``fd_tol``. ``hand_fd``/``auto_fd`` give
+    the excess over ``fd_tol`` when it was measured elsewhere (the sampled mode). When hand and
+    autodiff differ by less than finite differences can resolve, autodiff is trusted if
+    ``trust_autodiff`` (built-in ops only) and the verdict is "undecided" otherwise."""
+    e, a, n = c.expected, c.autodiff, c.numerical
+
+    def maxdiff(x: np.ndarray | None, y: np.ndarray | None) -> float:
+        if x is None or y is None or x.shape != y.shape:
+            return float("inf")
+        with np.errstate(invalid="ignore"):
+            return float(np.nanmax(np.abs(x - y), initial=0.0))
+
+    c.exact_tol = exact_tol
+    x_hf = _excess(e, n, fd_tol) if hand_fd is None else hand_fd
+    x_af = _excess(a, n, fd_tol) if auto_fd is None else auto_fd
+    hf, af = x_hf <= 1, x_af <= 1
+    fd_word = "the sampled finite differences" if fd_sampled else "finite differences"
+    if a is None:  # no autodiff: your gradient against finite differences only
+        c.agree = {"hand/fd": hf}
+        c.max_diff = {"hand/fd": maxdiff(e, n)}
+        if hf:
+            c.culprit, c.verdict = None, f"your gradient agrees with {fd_word}"
+        else:
+            c.culprit, c.verdict = "hand-derived", f"your hand-derived gradient disagrees with {fd_word}"
+        return
+    ha = _excess(e, a, exact_tol) <= 1
     c.agree = {"hand/autodiff": ha, "hand/fd": hf, "autodiff/fd": af}
-    if ha and hf and af:
+    c.max_diff = {"hand/autodiff": maxdiff(e, a), "hand/fd": maxdiff(e, n), "autodiff/fd": maxdiff(a, n)}
+    if ha and af:
         c.culprit, c.verdict = None, "all three agree"
-    elif af and not (ha or hf):
-        c.culprit = "hand-derived"
-        c.verdict = ("your hand-derived gradient is wrong: autodiff and finite differences agree "
-                     "with each other but not with it")
-    elif hf and not (ha or af):
-        c.culprit = "autodiff"
-        c.verdict = ("autodiff is wrong: your derivation agrees with finite differences, so a backward "
-                     "inside fn is wrong (run gradcheck on its parts)")
-    elif ha and not (hf or af):
+    elif ha:
         c.culprit = "finite differences"
         c.verdict = ("the finite differences disagree with both analytic gradients: fn is probably not "
                      "differentiable at this point (a kink or tie), or eps is too small/large")
+    elif af and (x_af * 4 <= x_hf or x_hf > 1):
+        c.culprit = "hand-derived"
+        c.verdict = (f"your hand-derived gradient is wrong: autodiff and {fd_word} agree with each other "
+                     "but not with it")
+    elif hf and (x_hf * 4 <= x_af or x_af > 1):
+        c.culprit = "autodiff"
+        c.verdict = ("autodiff is wrong: your derivation agrees with finite differences, so a backward "
+                     "inside fn is wrong (run gradcheck or find_wrong_backward on its parts)")
+    elif hf and af:
+        if trust_autodiff:
+            c.culprit = "hand-derived"
+            c.verdict = ("your hand-derived gradient is wrong: it differs from autodiff by more than "
+                         "rounding (finite differences are too coarse to see the difference; autodiff of "
+                         "built-in ops is exact to rounding)")
+        else:
+            c.culprit = "undecided"
+            c.verdict = ("your gradient and autodiff differ by more than rounding, but by less than finite "
+                         "differences can resolve; fn has custom Functions: check them with gradcheck")
     else:
         c.culprit = "all three"
         c.verdict = "all three disagree with each other"

@@ -155,8 +155,15 @@ def _flat_of(index: tuple[int, ...] | None, shape: tuple[int, ...]) -> int:
 @dataclass
 class DerivationCheck:
     """Hand-derived (``expected``), autodiff and finite-difference gradients of one input, which pairs
-    agree (``np.allclose`` with the report's atol/rtol), and the ``culprit``: "hand-derived",
-    "autodiff", "finite differences", "all three", or None when all agree."""
+    agree, and the ``culprit``: "hand-derived", "autodiff", "finite differences", "all three",
+    "undecided", or None when all agree.
+
+    Hand-derived vs autodiff, two exact computations, are judged at ``exact_tol`` (rounding only:
+    ~1e-10 of the gradient's scale in float64); pairs with the finite differences at their own
+    tolerance. ``findings`` name the mistake (see :class:`Finding`); ``n_disagree`` of ``n_compared``
+    entries (or sampled measurements) of your gradient disagree with ``compared_with``. In the sampled
+    mode ``numerical`` is NaN where no single entry was measured.
+    """
 
     position: int | str
     name: str | None
@@ -170,6 +177,11 @@ class DerivationCheck:
     culprit: str | None = None
     verdict: str = ""
     notes: list[str] = field(default_factory=list)
+    findings: list[Any] = field(default_factory=list)
+    exact_tol: float | None = None
+    n_disagree: int = 0
+    n_compared: int = 0
+    compared_with: str = ""
 
     @property
     def passed(self) -> bool:
@@ -177,27 +189,58 @@ class DerivationCheck:
 
 
 class DerivationReport(_Report):
-    """The result of :func:`check_derivation`: truthy when hand-derived, autodiff and finite
-    differences agree for every input; ``str()`` prints a three-way table per input."""
+    """The result of :func:`check_derivation`: truthy when your gradient agrees with autodiff and with
+    finite differences for every input (or, without autodiff, with finite differences); ``print`` it
+    or evaluate it at a prompt for the tables. ``mode`` says how the finite differences ran ("full":
+    every entry; "sampled": random directions and a sample of entries), ``autodiff`` whether your
+    function ran on Tensors (None) or why not, ``error`` the exception your function raised, if any.
+    """
 
-    def __init__(self, inputs: list[DerivationCheck], atol: float, rtol: float, rows: int) -> None:
+    def __init__(self, inputs: list[DerivationCheck], atol: float, rtol: float, rows: int, *,
+                 mode: str = "full", autodiff: str | None = None, error: str | None = None,
+                 notes: list[str] | None = None) -> None:
         self.inputs, self.atol, self.rtol, self._rows = inputs, atol, rtol, rows
+        self.mode, self.autodiff, self.error = mode, autodiff, error
+        self.notes = notes or []
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and all(c.passed for c in self.inputs)
 
     @property
     def failed(self) -> list[DerivationCheck]:
         return [c for c in self.inputs if not c.passed]
 
+    @property
+    def findings(self) -> list[Any]:
+        """Every input's findings, in order."""
+        return [f for c in self.inputs for f in c.findings]
+
     def __repr__(self) -> str:
-        verdict = "all agree" if self.passed else "DISAGREEMENT"
-        return f"<DerivationReport {verdict}: {len(self.inputs)} inputs>"
+        return str(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # IPython
+        p.text(str(self))
 
     def __str__(self) -> str:
-        lines = [f"check_derivation: {'all three agree' if self.passed else 'DISAGREEMENT'} "
-                 f"(atol={self.atol:g}, rtol={self.rtol:g})"]
+        if self.error is not None:
+            return f"check_derivation: FAILED - {self.error}"
+        three = self.autodiff is None
+        ok = ("all three agree" if three else "your gradient agrees with finite differences")
+        lines = [f"check_derivation: {ok if self.passed else 'DISAGREEMENT'} ({self.mode} finite "
+                 f"differences; atol={self.atol:g}, rtol={self.rtol:g})"]
+        if not three:
+            lines.append(f"  autodiff: not used - {self.autodiff}")
+        lines += [f"  note: {n}" for n in self.notes]
         for c in self.inputs:
             lines.append(f"  {c.label}, shape {c.shape}: {c.verdict}")
             diffs = ", ".join(f"{k} {v:.3g}" for k, v in c.max_diff.items())
             lines.append(f"      max |difference|: {diffs}")
+            if c.n_disagree:
+                what = ("sampled measurements" if "sampled" in self.mode and c.compared_with != "autodiff"
+                        else "entries")
+                lines.append(f"      {c.n_disagree} of {c.n_compared} {what} disagree with {c.compared_with}")
+            lines += [f"      {f.kind}: {f.message}" for f in c.findings]
             lines += [f"      note: {n}" for n in c.notes]
             lines += ["      " + row for row in _three_way_table(c, self._rows)]
         return "\n".join(lines)
@@ -206,23 +249,33 @@ class DerivationReport(_Report):
 def _three_way_table(c: DerivationCheck, rows: int) -> list[str]:
     cols = [("hand-derived", c.expected), ("autodiff", c.autodiff), ("finite diff", c.numerical)]
     flat = {name: (None if a is None or a.shape != c.shape else a.reshape(-1)) for name, a in cols}
-    present = [a for a in flat.values() if a is not None]
     n = c.numerical.size
     if n == 0:
         return []
+    hand, auto, fd = flat["hand-derived"], flat["autodiff"], flat["finite diff"]
+    right = auto if auto is not None else fd
+    diff = None if hand is None or right is None else hand - right
     with np.errstate(invalid="ignore"):
-        spread = np.max([np.abs(a - b) for a in present for b in present], axis=0)
+        key = np.abs(diff) if diff is not None else np.zeros(n)
+        if diff is not None and auto is None:   # sampled fd: unknown entries go last
+            key = np.where(np.isnan(key), -1.0, key)
     # all elements in order when they fit, else the largest disagreements first
-    worst_first = np.argsort(-np.nan_to_num(spread, nan=np.inf), kind="stable")
+    worst_first = np.argsort(-np.nan_to_num(key, nan=np.inf), kind="stable")
     order = np.arange(n) if n <= rows else worst_first[:rows]
     width = max(8, max(len(_index_str(c.shape, int(j))) for j in order) + len(c.name or "x"))
-    head = f"{'element':<{width}}  {'hand-derived':>15}  {'autodiff':>15}  {'finite diff':>15}"
+    head = (f"{'element':<{width}}  {'hand-derived':>15}  {'autodiff':>15}  {'finite diff':>15}  "
+            f"{'difference':>11}")
     out = [head]
-    for j in order:
-        vals = ["—" if flat[name] is None else f"{flat[name][j]:.9g}" for name, _ in cols]
-        out.append(f"{(c.name or 'x') + _index_str(c.shape, int(j)):<{width}}  " +
-                   "  ".join(f"{v:>15}" for v in vals))
-    if rows < n:
-        out.append(f"({min(rows, n)} of {n} elements shown, largest disagreement first)")
-    return out
 
+    def fmt(a: np.ndarray | None, j: int, spec: str = ".9g") -> str:
+        return "—" if a is None or np.isnan(a[j]) and not np.isnan(hand[j] if hand is not None else 0) \
+            else format(a[j], spec)
+
+    for j in order:
+        vals = [fmt(flat[name], int(j)) for name, _ in cols] + [fmt(diff, int(j), ".3g")]
+        out.append(f"{(c.name or 'x') + _index_str(c.shape, int(j)):<{width}}  " +
+                   "  ".join(f"{v:>15}" for v in vals[:3]) + f"  {vals[3]:>11}")
+    if rows < n:
+        out.append(f"({min(rows, n)} of {n} elements shown, largest disagreement first; difference = "
+                   f"hand-derived − {'autodiff' if auto is not None else 'finite diff'})")
+    return out
