@@ -35,19 +35,32 @@ from __future__ import annotations
 from .checks import MAX_JACOBIAN_ENTRIES as MAX_JACOBIAN_ENTRIES  # noqa: F401 - a tunable, as before
 from .checks import gradcheck, gradgradcheck
 from .derivation import check_derivation
+from .diagnosis import Finding
 from .errors import GradcheckError, LowPrecisionWarning
+from .find_wrong import find_wrong_backward
 from .finite_differences import numerical_gradient
-from .reports import DerivationCheck, DerivationReport, GradcheckReport, InputCheck
+from .reports import (
+    BackwardSearchReport,
+    DerivationCheck,
+    DerivationReport,
+    GradcheckReport,
+    InputCheck,
+    NodeCheck,
+)
 
 __all__ = [
     "numerical_gradient",
     "gradcheck",
     "gradgradcheck",
     "check_derivation",
+    "find_wrong_backward",
+    "Finding",
     "GradcheckError",
     "GradcheckReport",
     "InputCheck",
     "DerivationReport",
     "DerivationCheck",
     "LowPrecisionWarning",
+    "BackwardSearchReport",
+    "NodeCheck",
 ]

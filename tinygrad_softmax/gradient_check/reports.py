@@ -279,3 +279,77 @@ def _three_way_table(c: DerivationCheck, rows: int) -> list[str]:
         out.append(f"({min(rows, n)} of {n} elements shown, largest disagreement first; difference = "
                    f"hand-derived − {'autodiff' if auto is not None else 'finite diff'})")
     return out
+
+
+@dataclass
+class NodeCheck:
+    """One custom Function node checked by :func:`find_wrong_backward`: ``op`` (its class name),
+    ``index`` (its position among the graph's nodes, in the order they ran), ``shapes`` of its
+    inputs, and for the first wrong input slot: ``slot``, ``kind`` and ``message`` (None when right)."""
+
+    op: str
+    index: int
+    shapes: list[tuple[int, ...]]
+    slot: int | None = None
+    kind: str | None = None
+    message: str | None = None
+    max_abs_error: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.slot is None
+
+
+class BackwardSearchReport:
+    """The result of :func:`find_wrong_backward`: every custom node checked, ``wrong`` the first
+    whose backward disagrees with finite differences (None if all agree); truthy when none is wrong.
+    ``op``, ``slot``, ``kind`` and ``message`` are those of ``wrong``."""
+
+    def __init__(self, nodes: list[NodeCheck], builtin: int, notes: list[str]) -> None:
+        self.nodes, self.builtin, self.notes = nodes, builtin, notes
+
+    @property
+    def wrong(self) -> NodeCheck | None:
+        return next((n for n in self.nodes if not n.passed), None)
+
+    @property
+    def passed(self) -> bool:
+        return self.wrong is None
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    @property
+    def op(self) -> str | None:
+        return None if self.wrong is None else self.wrong.op
+
+    @property
+    def slot(self) -> int | None:
+        return None if self.wrong is None else self.wrong.slot
+
+    @property
+    def kind(self) -> str | None:
+        return None if self.wrong is None else self.wrong.kind
+
+    @property
+    def message(self) -> str | None:
+        return None if self.wrong is None else self.wrong.message
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # IPython
+        p.text(str(self))
+
+    def __str__(self) -> str:
+        w = self.wrong
+        head = ("find_wrong_backward: every custom backward agrees with finite differences" if w is None else
+                f"find_wrong_backward: {w.op}.backward is wrong for input {w.slot} ({w.kind})")
+        lines = [head, f"  {len(self.nodes)} custom nodes checked one at a time ({self.builtin} built-in "
+                       "nodes trusted)"]
+        for n in self.nodes:
+            shapes = ", ".join(str(s) for s in n.shapes)
+            status = "ok" if n.passed else f"WRONG for input {n.slot}: {n.kind}: {n.message}"
+            lines.append(f"  #{n.index} {n.op}({shapes}): {status}")
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
