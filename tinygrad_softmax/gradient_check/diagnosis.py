@@ -167,24 +167,27 @@ def diagnose(suspect: np.ndarray, right: np.ndarray, tol: np.ndarray | float, ct
     if suspect.ndim == 2 and suspect.shape[0] == suspect.shape[1] and close(suspect.T, right):
         return [Finding("transpose", f"{who} is the transpose of the right gradient")]
     d = suspect - right
-    # a term proportional to an input, possibly with a constant offset
+    # a term proportional to an input
+    for xname, x in ctx.arrays.items():
+        if x.shape == d.shape and x.any():
+            k = float(np.vdot(d, x) / np.vdot(x, x))
+            if close(suspect - k * x, right):
+                return [_term_finding(k, xname, ctx, who)]
+    offsets = _offset(d, close, suspect, right, who)
+    if offsets:
+        return offsets
+    # both: a constant offset and a term proportional to an input (np.sum(W) where W belongs)
     for xname, x in ctx.arrays.items():
         if x.shape != d.shape or not x.any():
             continue
-        k = float(np.vdot(d, x) / np.vdot(x, x))
-        if close(suspect - k * x, right):
-            return [_term_finding(k, xname, ctx, who)]
         basis = np.stack([np.ones(d.size), x.reshape(-1)], axis=1)
         (c0, k2), *_ = np.linalg.lstsq(basis, d.reshape(-1), rcond=None)
-        if k2 != 0 and c0 != 0 and close(suspect - c0 - k2 * x, right):
+        if close(suspect - c0 - k2 * x, right):
             total = float(x.sum())
             also = (f" = {abs(k2):.6g} × np.sum({xname}): np.sum({xname}) where {xname} belongs?"
                     if total != 0 and abs(c0 / total + k2) <= 1e-6 * abs(k2) else "")
             return [Finding("offset_along_axis", f"every entry of {who} is off by the same {c0:.6g}{also}"),
                     _term_finding(float(k2), xname, ctx, who)]
-    offsets = _offset(d, close, suspect, right, who)
-    if offsets:
-        return offsets
     return _subset(d, tol_arr, ctx, who)
 
 
