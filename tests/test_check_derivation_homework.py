@@ -377,3 +377,20 @@ def test_three_way_form_judges_hand_against_autodiff_exactly():
     assert check_derivation(loss, [W, X, y], dW, wrt="W")
     bad = check_derivation(loss, [W, X, y], dW * (1 + 1e-8), wrt="W")
     assert not bad and bad["W"].culprit == "hand-derived" and kinds(bad) == ["scale"]
+
+
+def test_a_graph_dropped_halfway_is_not_trusted():
+    # X.dot(W) is an ndarray method: given a Tensor W it does not record a graph, but the regulariser
+    # (W * W).sum() does, so the loss comes back as a Tensor whose gradient misses the data term.
+    # Autodiff then disagrees with finite differences; the check must not blame the right gradient.
+    W, X, T = lsq_data()
+
+    def dot_method(W, X, T, reg):
+        N = X.shape[0]
+        R = X.dot(W) - T
+        loss = (R * R).sum() / N + 0.5 * reg * (W * W).sum()
+        return loss, 2 * X.T.dot(X.dot(W) - T) / N + reg * W
+
+    report = check_derivation(dot_method, (W, X, T, 0.5))
+    assert report, report
+    assert report["W"].autodiff is None and report.autodiff is not None

@@ -33,6 +33,11 @@ N_DIRECTIONS = 4        # random directional derivatives in the sampled mode (Py
 N_ENTRIES = 8           # single entries in the sampled mode (the classic course's sparse check)
 _NOISE = 16 * float(np.finfo(np.float64).eps)   # rounding of one loss evaluation, times a margin
 _MISSING: Any = object()
+# autodiff itself is exact for built-in ops: when it disagrees with finite differences, part of the
+# user's function did not run on Tensors and its contribution was silently left out of the graph
+_PARTIAL = ("autodiff disagreed with finite differences for {name}: part of your function did not run on "
+            "Tensors (a NumPy method such as X.dot(W) with X an array converts W to an array and drops its "
+            "graph; write X @ W or np.dot(X, W)), so autodiff is not used")
 
 def _resolve_expected(expected: Any, inp: _Inputs) -> dict[int, Any]:
     """Map the user's ``expected`` onto slot positions (see check_derivation)."""
@@ -371,16 +376,24 @@ def _homework(fn: Callable[..., Any], inputs: Any, wrt: Any, eps: float, atol: f
                                "transpose missing?)")
                 c.culprit, c.verdict = "hand-derived", "your gradient has the wrong shape"
                 continue
-            exact_tol = exact_tolerance(_scale(e, a), np.asarray(hw.values[i]).dtype)
             if not sampled:
                 n = _differences(loss_at, arrays, pos, eps).central[0].reshape(x.shape)
                 c.numerical = n
                 fd_tol = fd_tolerance(n, atol, rtol, _NOISE * abs(f0) / (eps * np.maximum(1.0, np.abs(x))))
+                if a is not None and _excess(a, n, fd_tol) > 1:
+                    a = c.autodiff = None
+                    why_not = why_not or _PARTIAL.format(name=name)
+                exact_tol = exact_tolerance(_scale(e, a), np.asarray(hw.values[i]).dtype)
                 _verdict(c, exact_tol=exact_tol, fd_tol=fd_tol)
                 _judge(c, ctx, fd_tol)
                 continue
             probes, measured, tol = _sample(loss_at, arrays, pos, eps, atol, rtol, f0, e, a, rng, c)
             auto_fd = None if a is None else _excess(probes @ a.reshape(-1), measured, tol)
+            if auto_fd is not None and auto_fd > 1:
+                a, auto_fd = None, None
+                c.autodiff = None
+                why_not = why_not or _PARTIAL.format(name=name)
+            exact_tol = exact_tolerance(_scale(e, a), np.asarray(hw.values[i]).dtype)
             hand_fd = _excess(probes @ e.reshape(-1), measured, tol)
             _verdict(c, exact_tol=exact_tol, fd_tol=1.0, hand_fd=hand_fd, auto_fd=auto_fd, fd_sampled=True)
             if a is not None:
