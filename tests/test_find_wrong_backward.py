@@ -183,3 +183,12 @@ def test_cli_is_reached_through_the_gradcheck_command(tmp_path):
                           "--shape", "2,2"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert "gradcheck passed" in run.stdout
+
+
+def test_every_report_shows_itself_at_a_prompt():
+    from tinygrad_softmax import gradcheck
+
+    rep = gradcheck(lambda x: (x * x).sum(), RNG.standard_normal(3), raise_exception=False)
+    assert repr(rep) == str(rep) and "gradcheck passed" in repr(rep)
+    found = find_wrong_backward(lambda x: HalfSquare.apply(x).sum(), RNG.standard_normal(3))
+    assert repr(found) == str(found) and "HalfSquare" in repr(found) and not found

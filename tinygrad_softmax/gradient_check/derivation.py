@@ -25,14 +25,13 @@ from .comparison import _excess, _verdict, exact_tolerance, fd_tolerance
 from .diagnosis import Context, diagnose, diagnose_sampled
 from .errors import GradcheckError
 from .finite_differences import _differences, _upstream, numerical_gradient
-from .inputs import _as_output, _Inputs
+from .inputs import _as_output, _Inputs, _parameter_names
 from .reports import DerivationCheck, DerivationReport
 
 FAST_THRESHOLD = 2048   # differentiated entries above which finite differences are sampled
 N_DIRECTIONS = 4        # random directional derivatives in the sampled mode (PyTorch's fast gradcheck)
 N_ENTRIES = 8           # single entries in the sampled mode (the classic course's sparse check)
 _NOISE = 16 * float(np.finfo(np.float64).eps)   # rounding of one loss evaluation, times a margin
-_MISSING: Any = object()
 # autodiff itself is exact for built-in ops: when it disagrees with finite differences, part of the
 # user's function did not run on Tensors and its contribution was silently left out of the graph
 _PARTIAL = ("autodiff disagreed with finite differences for {name}: part of your function did not run on "
@@ -73,14 +72,14 @@ def _resolve_expected(expected: Any, inp: _Inputs) -> dict[int, Any]:
     return {checked[0]: expected}
 
 
-def check_derivation(fn: Callable[..., Any], inputs: Any, expected: Any = _MISSING, *,
+def check_derivation(fn: Callable[..., Any], inputs: Any, expected: Any = None, *,
                      wrt: Any = None, grad_output: Any = None, eps: float = 1e-6, atol: float = 1e-5,
                      rtol: float = 1e-3, rows: int = 6, raise_exception: bool = False,
                      fast_mode: bool | None = None, seed: int = 0) -> DerivationReport:
     """Check a gradient you derived by hand, against autodiff and finite differences; say which of
     them disagrees and, when it is yours, name the mistake.
 
-    **Homework form** (no ``expected``): ``fn`` is your own NumPy function returning ``(loss, grad)``,
+    **Homework form** (``expected`` omitted): ``fn`` is your own NumPy function returning ``(loss, grad)``,
     or ``(loss, {name: grad})`` for several inputs; ``inputs`` a tuple (passed positionally) or a dict
     (passed as keywords) of arrays and numbers; ``wrt`` names the inputs to differentiate (a name, a
     position or a list of them; default: the first floating-point array). Every other input is a
@@ -114,7 +113,7 @@ def check_derivation(fn: Callable[..., Any], inputs: Any, expected: Any = _MISSI
                         f"{type(fn).__name__} {fn!r}")
     if eps <= 0 or atol < 0 or rtol < 0:
         raise ValueError(f"need eps > 0, atol >= 0 and rtol >= 0, got eps={eps}, atol={atol}, rtol={rtol}")
-    if expected is _MISSING:
+    if expected is None:
         if grad_output is not None:
             raise TypeError("grad_output is for the three-way form; in the homework form fn returns a loss")
         report = _homework(fn, inputs, wrt, eps, atol, rtol, rows, fast_mode, seed)
@@ -245,6 +244,11 @@ def _describe(err: BaseException) -> str:
     return f"{type(err).__name__}: {err}{_raised_at(err)}"
 
 
+def _names_of(fn: Callable[..., Any]) -> list[str]:
+    """fn's positional parameter names (for naming the inputs in reports)."""
+    return [n for n in _parameter_names(fn, 64) if n is not None]
+
+
 class _Homework:
     """The homework form's inputs: names, values, which are differentiated."""
 
@@ -256,10 +260,10 @@ class _Homework:
             values = list(inputs.values())
         elif isinstance(inputs, Sequence) and not isinstance(inputs, str):
             values = list(inputs)
-            params = _positional_names(fn)
+            params = _names_of(fn)
             self.names = [params[i] if i < len(params) else f"input {i}" for i in range(len(values))]
         else:
-            values, self.names = [inputs], (_positional_names(fn) or ["input 0"])[:1]
+            values, self.names = [inputs], (_names_of(fn) or ["input 0"])[:1]
         self.values = [v.data if isinstance(v, Tensor) else v for v in values]
         self.wrt = self._resolve_wrt(wrt)
 
@@ -294,15 +298,6 @@ class _Homework:
             return self.call(replaced)
         except Exception as err:  # noqa: BLE001 - reported as the user's, with where it happened
             raise _UserError(f"your function raised {_describe(err)}") from err
-
-
-def _positional_names(fn: Callable[..., Any]) -> list[str]:
-    import inspect
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return []
-    return [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
 def _split_result(out: Any, hw: _Homework) -> tuple[Any, dict[int, Any]]:

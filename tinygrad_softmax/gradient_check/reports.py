@@ -115,9 +115,11 @@ class GradcheckReport(_Report):
     def max_rel_error(self) -> float:
         return max((c.max_rel_error for c in self.inputs), default=0.0)
 
-    def __repr__(self) -> str:
-        return (f"<GradcheckReport {'passed' if self.passed else 'FAILED'}: order {self.order}, "
-                f"{len(self.inputs)} inputs, max abs error {self.max_abs_error:.3g}>")
+    def __repr__(self) -> str:  # at a prompt, the report itself
+        return str(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # IPython
+        p.text(str(self))
 
     def __str__(self) -> str:
         what = "first derivatives" if self.order == 1 else "second derivatives"
