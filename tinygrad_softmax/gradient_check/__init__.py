@@ -1,14 +1,16 @@
 """Gradient checking: does ``backward()`` compute the derivative of what ``forward`` computes?
 
-Four public tools, all built on one idea, the **central difference** in float64:
+Five public tools, all built on one idea, the **central difference** in float64:
 
     ∂f/∂x_j  ≈  (f(x + h_j e_j) − f(x − h_j e_j)) / (2 h_j),    h_j = eps · max(1, |x_j|).
 
 * :func:`numerical_gradient` — that formula, for every element of every input.
 * :func:`gradcheck` — the Jacobian from ``backward()`` against the one from finite differences.
 * :func:`gradgradcheck` — the same for second derivatives (``backward(create_graph=True)``).
-* :func:`check_derivation` — a gradient derived by hand against autodiff *and* finite differences,
-  with a verdict naming which of the three is the odd one out.
+* :func:`check_derivation` — a gradient derived by hand (your NumPy function returning
+  ``(loss, grad)``, or a loss in Tensors plus your gradient) against autodiff, exactly, *and*
+  finite differences, with a verdict naming the odd one out and findings naming the mistake.
+* :func:`find_wrong_backward` — which custom ``Function`` of a bigger graph has the wrong backward.
 
 Why central differences and float64. A Taylor expansion gives the error of the quotient above as
 
