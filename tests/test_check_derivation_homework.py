@@ -395,3 +395,13 @@ def test_a_graph_dropped_halfway_is_not_trusted():
     assert report, report   # the right gradient is not blamed
     if report["W"].autodiff is None:   # autodiff was dropped: the report says why
         assert "autodiff: not used" in str(report) and report.autodiff
+
+
+def test_an_infinite_loss_is_reported_not_checked():
+    N, D, C = 6, 5, 3
+    W, X, y = 1e3 * RNG.standard_normal((D, C)), RNG.standard_normal((N, D)), RNG.integers(0, C, N)
+    with np.errstate(divide="ignore"):
+        loss, _ = softmax_loss(W, X, y, 0.0)
+        assert loss == np.inf   # a correct-class probability underflowed to 0
+        report = check_derivation(softmax_loss, (W, X, y, 0.0))
+    assert not report and "loss is inf" in report.error and "log-sum-exp" in report.error

@@ -233,7 +233,8 @@ class _UserError(Exception):
 
 def _raised_at(err: BaseException) -> str:
     """'file:line (in function)' of the innermost frame outside this package and NumPy."""
-    ours = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))), os.path.dirname(np.__file__))
+    ours = tuple(os.path.dirname(d) + os.sep for d in
+                 (os.path.dirname(os.path.abspath(__file__)), os.path.abspath(np.__file__)))
     frames = traceback.extract_tb(err.__traceback__)
     user = [f for f in frames if not os.path.abspath(f.filename).startswith(ours)]
     f = (user or frames)[-1] if frames else None
@@ -336,6 +337,11 @@ def _homework(fn: Callable[..., Any], inputs: Any, wrt: Any, eps: float, atol: f
         hand = {i: np.asarray(g.data if isinstance(g, Tensor) else g) for i, g in hand_raw.items()}
     except _UserError as err:
         return DerivationReport([], atol, rtol, rows, error=str(err))
+    if not np.isfinite(f0):
+        return DerivationReport([], atol, rtol, rows, error=(
+            f"your function's loss is {f0} at these inputs, so there is no gradient to check (a "
+            "probability that underflowed to 0 before its log? large scores need the log-sum-exp "
+            "form, log p = s − max(s) − log Σ exp(s − max(s)); or check at smaller weights)"))
     auto, why_not = _autodiff(hw, f0)
     size = sum(hw.values[i].size for i in hw.wrt)
     sampled = size > FAST_THRESHOLD if fast_mode is None else fast_mode
