@@ -291,7 +291,8 @@ def test_sampled_fallback_diagnoses_from_a_few_measurements():
 
     assert check_derivation(numpy_only, (W, X, y, 0.1))
     for change, kind in [(lambda g, W: g * 2, "scale"), (lambda g, W: -g, "sign"),
-                         (lambda g, W: g - 0.1 * W, "missing_term"), (lambda g, W: 0 * g, "zero")]:
+                         (lambda g, W: g - 0.1 * W, "missing_term"), (lambda g, W: 0 * g, "zero"),
+                         (lambda g, W: g + 0.5, "offset_along_axis")]:
         def wrong(W, X, y, reg, change=change):
             loss, g = numpy_only(W, X, y, reg)
             return loss, change(g, W)
