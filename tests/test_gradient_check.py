@@ -519,7 +519,7 @@ def test_check_derivation_blames_a_forgotten_lambda_w():
     assert cw.culprit == "hand-derived" and cw.agree == {"hand/autodiff": False, "hand/fd": False,
                                                         "autodiff/fd": True}
     assert cw.max_diff["hand/autodiff"] == pytest.approx(np.abs(LAM * W0).max())
-    assert any("0.1 × W" in n for n in cw.notes)
+    assert [f.kind for f in cw.findings] == ["missing_term"] and "0.1 × W" in cw.findings[0].message
     assert rep["b"].culprit is None
     with pytest.raises(GradcheckError):
         check_derivation(softmax_loss, [Tensor(X), Y_LABELS, W0, B0], forgot_reg, raise_exception=True)

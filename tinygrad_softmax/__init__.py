@@ -17,10 +17,17 @@ from . import datasets, functional, models, nn, optim, reference, utils
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .creation import arange, eye, full, full_like, linspace, ones, ones_like, rand, randn, zeros, zeros_like
-from .gradient_check import GradcheckError, check_derivation, gradcheck, gradgradcheck, numerical_gradient
+from .gradient_check import (
+    GradcheckError,
+    check_derivation,
+    find_wrong_backward,
+    gradcheck,
+    gradgradcheck,
+    numerical_gradient,
+)
 from .joining import cat, chunk, concatenate, split, stack, take_along_axis, where
 from .ops import TensorIndexError
-from .tensor import Function, Tensor
+from .tensor import Function, GradientShapeError, Tensor
 from .trace import BackwardTrace, TraceRecord, backward_trace, trace_backward
 from .viz import draw, to_dot
 
@@ -42,8 +49,10 @@ __all__ = [
     "gradcheck",
     "gradgradcheck",
     "check_derivation",
+    "find_wrong_backward",
     "numerical_gradient",
     "GradcheckError",
+    "GradientShapeError",
     # layers, optimizers, models, data
     "nn",
     "optim",

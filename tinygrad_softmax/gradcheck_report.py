@@ -237,7 +237,8 @@ def _parser() -> argparse.ArgumentParser:
                     "differences, on a few shapes each. Prints one row per check; exits with 1 if any fails.",
         epilog="Errors: |analytic - numerical| over all Jacobian entries; the relative error is taken where "
                "|numerical| > atol. Inputs are drawn in each op's domain (log: x > 0, max: tie-free, "
-               "relu: |x| >= 0.5).")
+               "relu: |x| >= 0.5). To check your own code: tinygrad-softmax gradcheck "
+               "path/to/module.py:Name --shape 3,4 --shape 4 (see gradient_check.command).")
     p.add_argument("--seed", type=int, default=0, help="seed of the input generator (default 0)")
     p.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
     p.add_argument("--second-order", action="store_true",
@@ -254,8 +255,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and not argv[0].startswith("-") and (":" in argv[0] or argv[0].endswith(".py")):
+        from .gradient_check.command import main as check_yours  # your own Function or (loss, grad)
+
+        return check_yours(argv)
     parser = _parser()
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
     if not args.eps > 0:  # also rejects nan
         parser.error(f"--eps must be > 0, got {args.eps}")
     for name in ("atol", "rtol"):

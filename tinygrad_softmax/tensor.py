@@ -70,6 +70,18 @@ def _lift(x: Any, like: Tensor) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
+class GradientShapeError(ValueError):
+    """A ``backward`` returned a gradient whose shape is not its input's shape. The attributes say
+    where: ``op`` (the Function's name), ``slot`` (the input's position), ``expected_shape`` (the
+    input's shape) and ``got_shape`` (the gradient's), so tools need not parse the message."""
+
+    def __init__(self, op: str, slot: int, expected_shape: tuple[int, ...],
+                 got_shape: tuple[int, ...]) -> None:
+        super().__init__(f"{op}.backward returned a gradient of shape {got_shape} for "
+                         f"input {slot} of shape {expected_shape}")
+        self.op, self.slot, self.expected_shape, self.got_shape = op, slot, expected_shape, got_shape
+
+
 class Function:
     """Base class of every differentiable operation, built-in or written by a user.
 
@@ -218,8 +230,7 @@ class Function:
             g = g.data if isinstance(g, Tensor) else np.asarray(g)
         if g.shape != p.data.shape:
             i = next(i for i, (q, h) in enumerate(zip(self.parents, grads)) if q is p and h is original)
-            raise ValueError(f"{self.name}.backward returned a gradient of shape {g.shape} for "
-                             f"input {i} of shape {p.shape}")
+            raise GradientShapeError(self.name, i, p.shape, g.shape)
         return g if g.dtype == p.data.dtype else g.astype(p.data.dtype)
 
     def _conform_all(self, grads: tuple[Any, ...], create_graph: bool) -> tuple[Any, ...]:
