@@ -29,6 +29,7 @@ import math
 import shutil
 import subprocess
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -415,8 +416,9 @@ def explorer_html(loss: Tensor, names: Mapping[str, Tensor] | None = None, *, gr
     """The explorer page for ``loss`` as a string (see ``explore``)."""
     data, _ = _build(loss, names, gradient, title or "Backward pass, step by step", layout)
     blob = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
-    return (_PAGE.replace("__TITLE__", html.escape(data["title"]))
-            .replace("__CSS__", _CSS).replace("__DATA__", blob).replace("__JS__", _JS))
+    page = _asset("explore.html").replace("__TITLE__", html.escape(data["title"]))
+    page = page.replace("__CSS__", _asset("explore.css")).replace("__JS__", _asset("explore.js"))
+    return page.replace("__DATA__", blob)  # last: the data may contain any of the markers above
 
 
 def explore(loss: Tensor, path: str | Path = "backprop.html", names: Mapping[str, Tensor] | None = None,
@@ -519,370 +521,87 @@ def trace_html(trace: BackwardTrace) -> str:
         if r.formula:
             op = f'<span title="{html.escape(r.formula)}">{op}</span>'
         node = html.escape(r.name if r.name is not None else f"#{r.step}")
-        cells = [str(r.step), node, op, html.escape(str(r.shape)), html.escape(_summary(r.grad, trace.values)),
-                 sends]
+        cells = [str(r.step), node, op, html.escape(str(r.shape)),
+                 html.escape(_summary(r.grad, trace.values)), sends]
         rows.append("<tr>" + "".join(f'<td style="text-align:left">{c}</td>' for c in cells) + "</tr>")
     return ("<table><thead><tr>" + "".join(f'<th style="text-align:left">{c}</th>' for c in head)
             + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
 
 
 # ---- the page ------------------------------------------------------------------------------
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>__TITLE__</title>
-<script>
-window.__errors = [];
-window.onerror = function (msg, src, line, col) { window.__errors.push(msg + " (line " + line + ":" + col + ")"); };
-</script>
-<style>__CSS__</style></head>
-<body>
-<header>
-  <h1>__TITLE__</h1>
-  <div class="controls">
-    <button id="first" title="start (Home)">&#xAB; start</button>
-    <button id="prev" title="step back (&#x2190;)">&#x25C0; back</button>
-    <span id="counter"></span>
-    <button id="next" title="step forward (&#x2192;)">step &#x25B6;</button>
-    <button id="last" title="end (End)">end &#xBB;</button>
-    <button id="fit" title="fit the graph in the view">fit</button>
-  </div>
-</header>
-<main>
-  <div id="view"><svg id="graph" xmlns="http://www.w3.org/2000/svg"></svg></div>
-  <aside id="panel"><section id="step"></section><section id="inspect"></section>
-  <section id="legend">
-    <span class="key param"></span> parameter (leaf, requires grad)
-    <span class="key const"></span> constant
-    <span class="key op"></span> made by an op
-    <span class="key current"></span> visited now
-    <span class="key target"></span> receives a gradient now
-    <p>Arrows show data flow (forward); backward walks them the other way, newest tensor first.
-    &#x2190; / &#x2192; step, click a node to inspect it, drag to pan, wheel to zoom.</p>
-  </section></aside>
-</main>
-<pre id="selftest" hidden></pre>
-<pre id="errors" hidden></pre>
-<script type="application/json" id="data">__DATA__</script>
-<script>__JS__</script>
-</body></html>
-"""
+def _asset(name: str) -> str:
+    """The page's template, style sheet or script (``tinygrad_softmax/data/explore.*``)."""
+    return resources.files("tinygrad_softmax.data").joinpath(name).read_text(encoding="utf-8")
 
-_CSS = """
-body { margin: 0; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222;
-  display: flex; flex-direction: column; height: 100vh; }
-header { display: flex; align-items: center; gap: 1em; padding: 6px 12px; background: #f4f4f8;
-  border-bottom: 1px solid #ccc; }
-h1 { font-size: 16px; margin: 0; flex: 1; }
-.controls button { font-size: 14px; padding: 3px 10px; }
-#counter { display: inline-block; min-width: 9em; text-align: center; font-weight: bold; }
-main { flex: 1; display: flex; min-height: 0; }
-#view { flex: 1; overflow: hidden; background: #fff; cursor: grab; }
-#graph { width: 100%; height: 100%; display: block; user-select: none; }
-#panel { width: 430px; overflow-y: auto; border-left: 1px solid #ccc; padding: 8px 12px;
-  background: #fbfbfd; }
-#panel h2 { font-size: 15px; margin: 8px 0 4px; }
-#panel h3 { font-size: 13px; margin: 10px 0 2px; color: #444; }
-.formula { font-family: ui-monospace, Menlo, Consolas, monospace; background: #fff7e0;
-  border: 1px solid #eed; padding: 4px 6px; font-size: 12px; }
-.arr { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; }
-.arr table { border-collapse: collapse; }
-.arr td { padding: 0 5px; text-align: right; }
-.meta { color: #666; font-size: 12px; }
-.send { border-left: 3px solid #e8890c; padding-left: 6px; margin: 6px 0; }
-.send.none { border-left-color: #bbb; color: #777; }
-.runsum { background: #eef6ff; padding: 2px 4px; margin-top: 3px; }
-.node rect { stroke: #555; stroke-width: 1; }
-.node.param rect { fill: #d9f2d9; }
-.node.const rect { fill: #eeeeee; }
-.node.op rect { fill: #dde8f7; }
-.node.done rect { stroke: #2a7; stroke-width: 2; }
-.node.partial rect { stroke: #7aa7e0; stroke-width: 2; stroke-dasharray: 4 2; }
-.node.target rect { stroke: #e8890c; stroke-width: 3; }
-.node.current rect { fill: #ffd27a; stroke: #c05a00; stroke-width: 4; }
-.node.selected rect { filter: drop-shadow(0 0 4px #36c); }
-.node.root rect { stroke-width: 3; }
-.node text { font: 11px system-ui, sans-serif; fill: #222; pointer-events: none; }
-.node text.title { font-weight: bold; }
-.node text.grad { fill: #a04000; }
-.node { cursor: pointer; }
-.edge { fill: none; stroke: #999; stroke-width: 1.2; }
-.edge.hot { stroke: #e8890c; stroke-width: 3; }
-.cluster { fill: #f6f0ff; stroke: #b9a3e3; stroke-dasharray: 5 3; }
-.cluster-label { font: italic 11px system-ui, sans-serif; fill: #7453b5; }
-#legend { margin-top: 14px; font-size: 12px; color: #555; }
-.key { display: inline-block; width: 12px; height: 12px; border: 1px solid #555; vertical-align: middle;
-  margin-left: 8px; }
-.key.param { background: #d9f2d9; } .key.const { background: #eee; } .key.op { background: #dde8f7; }
-.key.current { background: #ffd27a; border: 2px solid #c05a00; }
-.key.target { border: 2px solid #e8890c; }
-"""
 
-_JS = r"""
-"use strict";
-(function () {
-const D = JSON.parse(document.getElementById("data").textContent);
-const SVGNS = "http://www.w3.org/2000/svg";
-const N = D.steps.length;
-const num = v => (typeof v === "string" ? Number(v) : v);
-function fmt(v) {
-  v = num(v);
-  if (Number.isNaN(v)) return "nan";
-  if (!Number.isFinite(v)) return v > 0 ? "inf" : "-inf";
-  if (v === 0) return "0";
-  return String(Number(v.toPrecision(5)));
-}
-function esc(s) { return String(s).replace(/[&<>"]/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c])); }
-function shapeText(a) { return "(" + a.shape.join(", ") + (a.shape.length === 1 ? "," : "") + ")"; }
-function argsText(n) {
-  const ks = Object.keys(n.args);
-  return ks.length ? n.op + "(" + ks.map(k => k + "=" + n.args[k]).join(", ") + ")" : n.op;
-}
-function label(i) {
-  const n = D.nodes[i];
-  if (n.name) return n.name;
-  return n.step === null ? "const #" + i : "#" + (n.step + 1) + " " + n.op;
-}
-function shortText(a) {
-  if (a.v) {
-    if (a.v.length === 1) return fmt(a.v[0]);
-    const head = a.v.slice(0, 3).map(fmt).join(", ");
-    return "[" + head + (a.v.length > 3 ? ", \u2026" : "") + "]";
-  }
-  const s = a.stats;
-  return s.min === undefined ? "all non-finite" : fmt(s.min) + " \u2026 " + fmt(s.max);
-}
-// one array in full (small) or as statistics and a heat-map (large)
-function heatSVG(h, size) {
-  let mx = 0;
-  for (const v of h.v) { const x = Math.abs(num(v)); if (Number.isFinite(x) && x > mx) mx = x; }
-  const cw = Math.max(4, Math.min(24, Math.floor(size / h.cols))), ch = Math.max(4, Math.min(24, Math.floor(size / h.rows)));
-  let s = '<svg class="heat" width="' + (cw * h.cols) + '" height="' + (ch * h.rows) + '">';
-  for (let r = 0; r < h.rows; r++) for (let c = 0; c < h.cols; c++) {
-    const v = num(h.v[r * h.cols + c]), t = mx ? Math.max(-1, Math.min(1, v / mx)) : 0;
-    const col = Number.isFinite(v) ? (t >= 0 ? "rgb(255," + Math.round(255 * (1 - t)) + "," + Math.round(255 * (1 - t)) + ")"
-      : "rgb(" + Math.round(255 * (1 + t)) + "," + Math.round(255 * (1 + t)) + ",255)") : "#000";
-    s += '<rect x="' + c * cw + '" y="' + r * ch + '" width="' + cw + '" height="' + ch + '" fill="' + col + '"><title>' + fmt(v) + "</title></rect>";
-  }
-  return s + "</svg>";
-}
-function arrayHTML(a) {
-  let s = '<div class="arr" data-shape="' + a.shape.join(",") + '">';
-  s += '<div class="meta">shape ' + shapeText(a) + " " + a.dtype + "</div>";
-  if (a.v) {
-    const cols = a.shape.length ? a.shape[a.shape.length - 1] : 1;
-    s += "<table>";
-    for (let r = 0; r * Math.max(cols, 1) < Math.max(a.v.length, 1) && a.v.length; r++) {
-      s += "<tr>" + a.v.slice(r * cols, (r + 1) * cols).map(v => '<td><span class="num">' + fmt(v) + "</span></td>").join("") + "</tr>";
-    }
-    s += "</table>";
-  } else {
-    const st = a.stats;
-    s += '<table class="stats">' + ["min", "max", "mean", "std", "norm"].filter(k => st[k] !== undefined)
-      .map(k => '<tr><td>' + k + '</td><td><span class="stat" data-k="' + k + '">' + fmt(st[k]) + "</span></td></tr>").join("");
-    if (st.nonfinite) s += "<tr><td>non-finite</td><td>" + st.nonfinite + "</td></tr>";
-    s += "</table>" + heatSVG(a.heat, 160) + '<div class="meta">heat-map: block means, red &gt; 0 &gt; blue</div>';
-  }
-  return s + "</div>";
-}
-// gradient each node holds after `p` steps: [array, how] or null
-const partial = D.nodes.map(() => []);
-D.steps.forEach((st, s) => st.sends.forEach(snd => { if (snd.grad) partial[snd.to].push([s, snd.sum || snd.grad, snd.k, snd.n]); }));
-function gradAt(i, p) {
-  const n = D.nodes[i];
-  if (n.step !== null && n.step < p) return [D.steps[n.step].grad, "complete"];
-  let got = null;
-  for (const e of partial[i]) if (e[0] < p) got = e;
-  return got ? [got[1], "partial: " + got[2] + " of " + got[3] + " contributions"] : null;
-}
-// ---- drawing ----
-const svg = document.getElementById("graph");
-const root = document.createElementNS(SVGNS, "g");
-svg.appendChild(root);
-svg.innerHTML = '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0L10,5L0,10z" fill="#888"/></marker></defs>';
-svg.appendChild(root);
-function el(tag, attrs, parent) {
-  const e = document.createElementNS(SVGNS, tag);
-  for (const k in attrs) e.setAttribute(k, attrs[k]);
-  (parent || root).appendChild(e);
-  return e;
-}
-const W = D.nodeW, H = D.nodeH;
-for (const c of D.clusters) {
-  const inner = D.clusters.filter(d => d !== c && d.members.length < c.members.length && d.members.every(i => c.members.includes(i))).length;
-  const pad = 8 + 10 * inner;
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (const i of c.members) { const n = D.nodes[i]; x0 = Math.min(x0, n.x - W / 2); x1 = Math.max(x1, n.x + W / 2); y0 = Math.min(y0, n.y - H / 2); y1 = Math.max(y1, n.y + H / 2); }
-  el("rect", {class: "cluster", x: x0 - pad, y: y0 - pad - 8, width: x1 - x0 + 2 * pad, height: y1 - y0 + 2 * pad + 8, rx: 8});
-  const t = el("text", {class: "cluster-label", x: x0 - pad + 4, y: y0 - pad + 3}); t.textContent = c.name;
-}
-const edgeEls = D.edges.map(e => el("path", {class: "edge", d: e.d, "marker-end": "url(#arrow)"}));
-const nodeEls = [], gradText = [];
-function clip(s, n) { return s.length > n ? s.slice(0, n - 1) + "\u2026" : s; }
-D.nodes.forEach((n, i) => {
-  const g = el("g", {class: "node " + n.kind + (n.root ? " root" : ""), transform: "translate(" + (n.x - W / 2) + "," + (n.y - H / 2) + ")"});
-  g.dataset.id = i;
-  el("rect", {width: W, height: H, rx: 7}, g);
-  const title = (n.name || (n.step === null ? "" : "#" + (n.step + 1))) + (n.comp.length ? " \u00b7 " + n.comp[n.comp.length - 1] : "");
-  const lines = [[title || argsText(n), "title"], [title ? argsText(n) : "", ""],
-                 [shapeText(n.value) + " " + n.value.dtype, ""], ["value " + shortText(n.value), ""], ["", "grad"]];
-  let y = 14;
-  for (const [txt, cls] of lines) {
-    const t = el("text", {x: 6, y: y, class: cls}, g);
-    t.textContent = clip(txt, 30);
-    if (cls === "grad") gradText[i] = t;
-    if (txt || cls === "grad") y += 14;
-  }
-  g.addEventListener("click", ev => { ev.stopPropagation(); selected = i; render(); });
-  nodeEls.push(g);
-});
-// ---- pan and zoom ----
-let vb = {x: 0, y: 0, w: D.width, h: D.height};
-function applyVB() { svg.setAttribute("viewBox", vb.x + " " + vb.y + " " + vb.w + " " + vb.h); }
-function fit() {
-  const r = svg.getBoundingClientRect(), aspect = (r.width || 800) / (r.height || 600);
-  let w = D.width, h = D.height;
-  if (w / h < aspect) w = h * aspect; else h = w / aspect;
-  vb = {x: (D.width - w) / 2, y: (D.height - h) / 2, w: w, h: h};
-  applyVB();
-}
-svg.addEventListener("wheel", ev => {
-  ev.preventDefault();
-  const r = svg.getBoundingClientRect(), f = ev.deltaY > 0 ? 1.15 : 1 / 1.15;
-  const mx = vb.x + (ev.clientX - r.left) / r.width * vb.w, my = vb.y + (ev.clientY - r.top) / r.height * vb.h;
-  vb = {x: mx - (mx - vb.x) * f, y: my - (my - vb.y) * f, w: vb.w * f, h: vb.h * f};
-  applyVB();
-}, {passive: false});
-let drag = null;
-svg.addEventListener("mousedown", ev => { drag = {x: ev.clientX, y: ev.clientY, vx: vb.x, vy: vb.y}; });
-window.addEventListener("mouseup", () => { drag = null; });
-window.addEventListener("mousemove", ev => {
-  if (!drag) return;
-  const r = svg.getBoundingClientRect();
-  vb.x = drag.vx - (ev.clientX - drag.x) / r.width * vb.w;
-  vb.y = drag.vy - (ev.clientY - drag.y) / r.height * vb.h;
-  applyVB();
-});
-function reveal(i) {
-  const n = D.nodes[i];
-  if (n.x - W / 2 < vb.x || n.x + W / 2 > vb.x + vb.w || n.y - H / 2 < vb.y || n.y + H / 2 > vb.y + vb.h) {
-    vb.x = n.x - vb.w / 2; vb.y = n.y - vb.h / 2; applyVB();
-  }
-}
-// ---- the step panel ----
-let pos = 0, selected = null;
-function stepHTML(p) {
-  if (p === 0) {
-    const r = D.nodes[D.steps.length ? D.steps[0].node : 0];
-    return "<h2>Before backward</h2><p>The graph has " + D.nodes.length + " tensors. Backward visits the " + N +
-      " tensors that need a gradient, newest first, so that every op that used a tensor has sent its share before the tensor passes a gradient on.</p>" +
-      "<p>Step 1 starts at <b>" + esc(label(r.id)) + "</b> with dL/dL = 1 (or the gradient you passed). Press &#x2192;.</p>";
-  }
-  const st = D.steps[p - 1], n = D.nodes[st.node];
-  let s = '<h2 class="visit">Step ' + p + ": visiting <b>" + esc(label(st.node)) + "</b></h2>";
-  s += '<div class="meta">' + esc(argsText(n)) + (n.comp.length ? " \u00b7 inside " + esc(n.comp.join(" \u203a ")) : "") + "</div>";
-  s += '<h3>Upstream gradient arriving: dL/d(' + esc(label(st.node)) + ")</h3>";
-  s += '<div class="upstream">' + arrayHTML(st.grad) + "</div>";
-  if (st.leaf) {
-    s += "<p>" + (st.accumulates ? "A leaf: this gradient is added into its <code>.grad</code>." : "A tensor that called retain_grad(): its <code>.grad</code> keeps this gradient.") + "</p>";
-    return s;
-  }
-  if (n.formula) s += '<h3>Derivative (from the op\u2019s docstring)</h3><div class="formula">' + esc(n.formula) + "</div>";
-  s += "<h3>Sends to its inputs</h3>";
-  for (const snd of st.sends) {
-    const who = "input " + snd.input + " \u2192 " + esc(label(snd.to));
-    if (!snd.grad) { s += '<div class="send none" data-to="' + snd.to + '">' + who + ": nothing (needs no gradient)</div>"; continue; }
-    s += '<div class="send" data-to="' + snd.to + '"><div>' + who + (snd.n > 1 ? ' <span class="meta">(contribution ' + snd.k + " of " + snd.n + ")</span>" : "") + "</div>";
-    s += '<div class="sent">' + arrayHTML(snd.grad) + "</div>";
-    if (snd.sum) s += '<div class="runsum"><div class="meta">running sum of dL/d(' + esc(label(snd.to)) + ") so far (" + snd.k + " of " + snd.n + ")</div>" + arrayHTML(snd.sum) + "</div>";
-    s += "</div>";
-  }
-  return s;
-}
-function inspectHTML(i, p) {
-  const n = D.nodes[i];
-  let s = "<h2>Node " + esc(label(i)) + "</h2><div class=\"meta\">" + esc(argsText(n)) + (n.comp.length ? " \u00b7 inside " + esc(n.comp.join(" \u203a ")) : "") +
-    (n.step === null ? " \u00b7 not visited by backward (needs no gradient)" : " \u00b7 visited at step " + (n.step + 1)) + "</div>";
-  if (n.formula) s += '<div class="formula">' + esc(n.formula) + "</div>";
-  s += "<h3>Value</h3>" + arrayHTML(n.value);
-  const g = gradAt(i, p);
-  s += "<h3>Gradient dL/d(" + esc(label(i)) + ")" + (g ? " \u2014 " + g[1] : "") + "</h3>" + (g ? arrayHTML(g[0]) : '<div class="meta">not received yet</div>');
-  return s;
-}
-function render() {
-  pos = Math.max(0, Math.min(N, pos));
-  const cur = pos > 0 ? D.steps[pos - 1] : null;
-  const targets = new Set(cur ? cur.sends.filter(x => x.grad).map(x => x.to) : []);
-  D.nodes.forEach((n, i) => {
-    const cl = nodeEls[i].classList;
-    const g = gradAt(i, pos);
-    cl.toggle("current", !!cur && cur.node === i);
-    cl.toggle("done", n.step !== null && n.step < pos - 1);
-    cl.toggle("target", targets.has(i));
-    cl.toggle("partial", !!g && g[1] !== "complete");
-    cl.toggle("selected", selected === i);
-    gradText[i].textContent = g ? clip("grad " + shortText(g[0]), 30) : "";
-  });
-  D.edges.forEach((e, k) => edgeEls[k].classList.toggle("hot", !!cur && e.to === cur.node));
-  document.getElementById("counter").textContent = "step " + pos + " / " + N;
-  document.getElementById("step").innerHTML = stepHTML(pos);
-  const shown = selected !== null ? selected : (cur ? cur.node : null);
-  document.getElementById("inspect").innerHTML = shown === null ? "" : inspectHTML(shown, pos);
-  if (cur) reveal(cur.node);
-}
-function go(p) { pos = p; selected = null; render(); }
-document.getElementById("first").onclick = () => go(0);
-document.getElementById("prev").onclick = () => go(pos - 1);
-document.getElementById("next").onclick = () => go(pos + 1);
-document.getElementById("last").onclick = () => go(N);
-document.getElementById("fit").onclick = fit;
-svg.addEventListener("click", () => { selected = null; render(); });
-document.addEventListener("keydown", ev => {
-  if (ev.key === "ArrowRight" || ev.key === "ArrowDown") { go(pos + 1); ev.preventDefault(); }
-  else if (ev.key === "ArrowLeft" || ev.key === "ArrowUp") { go(pos - 1); ev.preventDefault(); }
-  else if (ev.key === "Home") go(0);
-  else if (ev.key === "End") go(N);
-});
-fit();
-const start = /[?&]step=(\d+)/.exec(location.search);
-if (start) pos = Number(start[1]);
-render();
-// ---- self-test: step through everything and write down what was displayed ----
-function shownArray(box) {
-  if (!box) return null;
-  const a = box.querySelector(".arr");
-  const out = {shape: a.dataset.shape};
-  const nums = a.querySelectorAll(".num");
-  if (nums.length || !a.querySelector(".stats")) out.values = Array.from(nums, x => x.textContent);
-  else { out.stats = {}; a.querySelectorAll(".stat").forEach(x => { out.stats[x.dataset.k] = x.textContent; }); }
-  return out;
-}
-if (/[?&]selftest\b/.test(location.search)) {
-  const report = {steps: [], errors: window.__errors};
-  try {
-    go(0);
-    for (let p = 1; p <= N; p++) {
-      document.dispatchEvent(new KeyboardEvent("keydown", {key: "ArrowRight"}));
-      const panel = document.getElementById("step");
-      const st = D.steps[p - 1];
-      const rec = {counter: document.getElementById("counter").textContent,
-                   visit: panel.querySelector("h2").textContent, node: st.node,
-                   current: nodeEls.map((g, i) => g.classList.contains("current") ? i : -1).filter(i => i >= 0),
-                   upstream: shownArray(panel.querySelector(".upstream")), sends: []};
-      panel.querySelectorAll(".send").forEach(d => rec.sends.push({to: Number(d.dataset.to),
-        grad: shownArray(d.querySelector(".sent")), sum: shownArray(d.querySelector(".runsum"))}));
-      report.steps.push(rec);
-    }
-    document.dispatchEvent(new KeyboardEvent("keydown", {key: "ArrowLeft"}));
-    report.afterBack = document.getElementById("counter").textContent;
-    document.getElementById("first").click();
-    report.afterFirst = document.getElementById("counter").textContent;
-  } catch (e) { window.__errors.push(String(e && e.stack || e)); }
-  report.errors = window.__errors;
-  const out = document.getElementById("selftest");
-  out.textContent = JSON.stringify(report);
-  out.hidden = false;
-}
-const errs = document.getElementById("errors");
-errs.textContent = JSON.stringify(window.__errors);
-window.addEventListener("error", () => { errs.textContent = JSON.stringify(window.__errors); });
-})();
-"""
+
+
+# ---- the `tinygrad-softmax explore` command ---------------------------------------------------
+def article_loss(points: int | None = None, iters: int = 0, reg: float = 0.1
+                 ) -> tuple[Tensor, dict[str, Tensor]]:
+    """The article's model and loss: ``models.Softmax`` (seed 0, the composed cross-entropy so
+    every primitive step shows) on ``datasets.load_blog()``'s first ``points`` points (all 1000
+    by default), trained for ``iters`` iterations first (learning rate 1e-2, as the article),
+    loss = mean cross-entropy + ½·reg·ΣW². Returns ``(loss, names)``."""
+    from .datasets import load_blog
+    from .models import Softmax
+
+    X, y = load_blog()
+    if points is not None:
+        X, y = X[:points], y[:points]
+    model = Softmax(seed=0, fused=False)
+    if iters:
+        model.train(X, y, learning_rate=1e-2, reg=reg, num_iters=iters)
+    else:
+        model.build(X.shape[1], int(y.max()) + 1)
+    Xt = Tensor(X)
+    loss, logits = model._loss(Xt, y, reg)
+    net: Any = model.net
+    return loss, {"X": Xt, "W": net.weight, "b": net.bias, "scores": logits, "loss": loss}
+
+
+def _script_loss(script: str) -> tuple[Tensor, dict[str, Tensor] | None]:
+    """Run ``script`` (not as ``__main__``) and call its ``main()``: a Tensor, or ``(tensor, names)``."""
+    import runpy
+
+    namespace = runpy.run_path(script, run_name="__explore__")
+    main = namespace.get("main")
+    if not callable(main):
+        raise SystemExit(f"tinygrad-softmax explore: {script} defines no main() function; write one that "
+                         "returns the scalar Tensor to explore (or a (tensor, names) pair)")
+    out = main()
+    names = None
+    if isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], Mapping):
+        out, names = out
+    if not isinstance(out, Tensor):
+        raise SystemExit(f"tinygrad-softmax explore: {script}'s main() returned {type(out).__name__}, "
+                         "not a Tensor; return the loss Tensor (or a (tensor, names) pair)")
+    return out, dict(names) if names is not None else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(
+        prog="tinygrad-softmax explore",
+        description="Write an interactive HTML page that steps through backward() for the scalar a "
+                    "script's main() returns (or main() -> (tensor, {'name': tensor, ...})), or, without "
+                    "a script, for the article's Softmax model on its dataset.")
+    p.add_argument("script", nargs="?", help="a Python file defining main() -> Tensor")
+    p.add_argument("-o", "--out", default="backprop.html", help="the HTML file (default: %(default)s)")
+    p.add_argument("--layout", choices=("auto", "dot", "simple"), default="auto",
+                   help="Graphviz's dot if installed (auto), or our own layered layout (simple)")
+    p.add_argument("--points", type=int, default=None, metavar="N",
+                   help="article model: use the first N points only (default: all 1000)")
+    p.add_argument("--iters", type=int, default=0, metavar="N",
+                   help="article model: train N iterations first (default: 0, the initial weights)")
+    args = p.parse_args(argv)
+    if args.script:
+        loss, names = _script_loss(args.script)
+        title = f"Backward pass of {Path(args.script).name}: main()"
+    else:
+        loss, names = article_loss(args.points, args.iters)
+        title = "Backward pass of the article's softmax classifier (models.Softmax on load_blog)"
+    path = explore(loss, args.out, names, title=title, layout=args.layout)
+    print(path)
+    return 0

@@ -448,6 +448,11 @@ class Tensor:
             extra += ", requires_grad=True"
         return f"Tensor({body}{extra})"
 
+    def _repr_html_(self) -> str | None:
+        """Jupyter: a tensor with a graph shows a small drawing of it (None: the plain repr)."""
+        from .explore import tensor_html  # drawing code loads only when a notebook asks
+        return tensor_html(self)
+
     # ---- differentiable operations: each is one Function in ops.py --------------------
     def __add__(self, other: Any) -> Tensor:
         return ops.Add.apply(self, other if type(other) is Tensor else _lift(other, self))
