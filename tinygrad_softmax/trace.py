@@ -27,6 +27,7 @@ the ``with`` block and removed on leaving it, even after an error.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -66,13 +67,35 @@ def _format_arg(v: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_NONE = object()
+
+
+def _defaults(fn: type) -> dict[str, Any]:
+    """The default values of ``fn.forward``'s keyword arguments (``Sum``: axis=None, keepdims=False)."""
+    try:
+        sig = inspect.signature(fn.forward)
+    except (TypeError, ValueError):
+        return {}
+    return {k: p.default for k, p in sig.parameters.items() if p.default is not inspect.Parameter.empty}
+
+
+def _is_default(v: Any, default: Any) -> bool:
+    """True when ``v`` is the default: arguments left at their default are not shown."""
+    if v is default:
+        return True
+    simple = (bool, int, float, str, type(None))
+    return isinstance(v, simple) and isinstance(default, simple) and type(v) is type(default) and v == default
+
+
 def op_arguments(ctx: Any) -> dict[str, str]:
     """The arguments of an op, as short texts: the keyword arguments it was applied with
-    (``axis``, ``keepdims``, ``index``, ``exponent`` …), or, for an op applied without any, the
+    (``axis``, ``keepdims``, ``index``, ``exponent`` …) except those left at ``forward``'s
+    default, or, for an op applied without any, the
     simple values its ``forward`` stored on the context (a custom op's own settings)."""
     params = ctx.__dict__.get("_params")
     if params is not None:
-        return {k: _format_arg(v) for k, v in params.items()}
+        defaults = _defaults(type(ctx))
+        return {k: _format_arg(v) for k, v in params.items() if not _is_default(v, defaults.get(k, _NONE))}
     out = {}
     for k, v in ctx.__dict__.items():
         if k.startswith("_") or k in _SKIP_ATTRS:
