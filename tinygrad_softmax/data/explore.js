@@ -22,7 +22,7 @@ function argsText(n) {
 function label(i) {
   const n = D.nodes[i];
   if (n.name) return n.name;
-  return n.step === null ? "const #" + i : "#" + (n.step + 1) + " " + n.op;
+  return n.step === null ? "constant " + shapeText(n.value) : "#" + (n.step + 1) + " " + n.op;
 }
 function shortText(a) {
   if (a.v) {
@@ -35,17 +35,30 @@ function shortText(a) {
 }
 // one array in full (small) or as statistics and a heat-map (large)
 function heatSVG(h, size) {
-  let mx = 0;
-  for (const v of h.v) { const x = Math.abs(num(v)); if (Number.isFinite(x) && x > mx) mx = x; }
-  const cw = Math.max(4, Math.min(24, Math.floor(size / h.cols))), ch = Math.max(4, Math.min(24, Math.floor(size / h.rows)));
+  // values of both signs: white at 0, red above, blue below (scaled by the largest |value|);
+  // one sign only: light at the smallest |value|, dark at the largest, so a near-constant
+  // array still shows its structure
+  let lo = Infinity, hi = -Infinity;
+  for (const v of h.v) { const x = num(v); if (Number.isFinite(x)) { lo = Math.min(lo, x); hi = Math.max(hi, x); } }
+  const both = lo < 0 && hi > 0, mx = Math.max(Math.abs(lo), Math.abs(hi));
+  const cw = Math.max(4, Math.min(24, Math.floor(size / h.cols)));
+  const ch = Math.max(4, Math.min(24, Math.floor(size / h.rows)));
   let s = '<svg class="heat" width="' + (cw * h.cols) + '" height="' + (ch * h.rows) + '">';
   for (let r = 0; r < h.rows; r++) for (let c = 0; c < h.cols; c++) {
-    const v = num(h.v[r * h.cols + c]), t = mx ? Math.max(-1, Math.min(1, v / mx)) : 0;
-    const col = Number.isFinite(v) ? (t >= 0 ? "rgb(255," + Math.round(255 * (1 - t)) + "," + Math.round(255 * (1 - t)) + ")"
-      : "rgb(" + Math.round(255 * (1 + t)) + "," + Math.round(255 * (1 + t)) + ",255)") : "#000";
-    s += '<rect x="' + c * cw + '" y="' + r * ch + '" width="' + cw + '" height="' + ch + '" fill="' + col + '"><title>' + fmt(v) + "</title></rect>";
+    const v = num(h.v[r * h.cols + c]);
+    let col = "#000";
+    if (Number.isFinite(v)) {
+      let t;  // 0 (white) .. 1 (full colour)
+      if (both) t = mx ? Math.abs(v) / mx : 0;
+      else t = hi > lo ? 0.15 + 0.85 * (Math.abs(v) - Math.min(Math.abs(lo), Math.abs(hi))) / (mx - Math.min(Math.abs(lo), Math.abs(hi))) : 0.6;
+      const k = Math.round(255 * (1 - Math.max(0, Math.min(1, t))));
+      col = v >= 0 ? "rgb(255," + k + "," + k + ")" : "rgb(" + k + "," + k + ",255)";
+    }
+    s += '<rect x="' + c * cw + '" y="' + r * ch + '" width="' + cw + '" height="' + ch + '" fill="' + col +
+      '" stroke="#fff" stroke-width="0.5"><title>' + fmt(v) + "</title></rect>";
   }
-  return s + "</svg>";
+  return s + "</svg>" + '<div class="meta">heat-map of block means: ' +
+    (both ? "red &gt; 0 &gt; blue, white at 0" : "darker = larger |value| (from " + fmt(lo) + " to " + fmt(hi) + ")") + "</div>";
 }
 function arrayHTML(a) {
   let s = '<div class="arr" data-shape="' + a.shape.join(",") + '">';
@@ -62,7 +75,7 @@ function arrayHTML(a) {
     s += '<table class="stats">' + ["min", "max", "mean", "std", "norm"].filter(k => st[k] !== undefined)
       .map(k => '<tr><td>' + k + '</td><td><span class="stat" data-k="' + k + '">' + fmt(st[k]) + "</span></td></tr>").join("");
     if (st.nonfinite) s += "<tr><td>non-finite</td><td>" + st.nonfinite + "</td></tr>";
-    s += "</table>" + heatSVG(a.heat, 160) + '<div class="meta">heat-map: block means, red &gt; 0 &gt; blue</div>';
+    s += "</table>" + heatSVG(a.heat, 160);
   }
   return s + "</div>";
 }
