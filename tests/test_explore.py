@@ -325,3 +325,13 @@ def test_in_chromium_large_arrays_show_the_engines_statistics(tmp_path):
     for k, v in {"min": g.min(), "max": g.max(), "mean": g.mean(), "std": g.std(),
                  "norm": np.linalg.norm(g)}.items():
         assert float(stats[k]) == pytest.approx(v, rel=1e-4, abs=1e-12), k
+
+
+def test_a_non_scalar_output_is_explored_with_the_gradient_given():
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * x
+    data = page_data(explorer_html(y, {"x": x}, gradient=np.array([1.0, 0.0, -1.0]), layout="simple"))
+    leaf = next(s for s in data["steps"] if data["nodes"][s["node"]]["name"] == "x")
+    np.testing.assert_array_equal(values(leaf["grad"]), [2.0, 0.0, -6.0])  # 2x * upstream
+    with pytest.raises(RuntimeError, match="gradient"):
+        explorer_html(y, layout="simple")

@@ -293,3 +293,26 @@ def test_graphviz_accepts_collapsed_and_clustered_drawings():
         proc = subprocess.run(["dot", "-Tsvg"], input=source.encode(), capture_output=True, timeout=60,
                               check=False)
         assert proc.returncode == 0, proc.stderr
+
+
+def test_the_composite_marker_keeps_the_function_and_marks_only_graphs():
+    import tinygrad_softmax.functional as F
+    from tinygrad_softmax.viz import composite
+
+    assert F.log_softmax.__name__ == "log_softmax" and "logsumexp" in F.log_softmax.__doc__
+    x = Tensor(np.array([[1.0, 2.0, 0.5]]))
+    out = F.log_softmax(x)  # no input requires grad: no graph, nothing marked
+    assert out.grad_fn is None
+    np.testing.assert_allclose(out.data, x.data - np.log(np.exp(x.data).sum()))
+
+    @composite("twice")
+    def twice(t):
+        return t + t
+
+    w = Tensor([1.0], requires_grad=True)
+    y = twice(twice(w))  # two separate calls, one nested in the graph of the other's input
+    assert y.grad_fn.__dict__["_composites"] == [("twice", y.grad_fn.__dict__["_composites"][0][1])]
+    nodes, edges = parse(to_dot(y * 2.0))
+    twice_nodes = [k for k, v in nodes.items() if v["label"].startswith("twice\n")]
+    assert len(twice_nodes) == 2  # each call is its own node, chained
+    assert any((a, b) for a, b in edges if a in twice_nodes)

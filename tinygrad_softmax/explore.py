@@ -127,8 +127,8 @@ def _simple_layout(n: int, edges: list[tuple[int, int]], order: list[int], w: fl
     chains: list[list[int]] = []
     for u, v in edges:
         chain = [u]
-        for r in range(row[u] + 1, row[v]):
-            vrow.append(r)
+        for level in range(row[u] + 1, row[v]):
+            vrow.append(level)
             vwidth.append(12.0)
             up.append([])
             down.append([])
@@ -142,8 +142,8 @@ def _simple_layout(n: int, edges: list[tuple[int, int]], order: list[int], w: fl
     for k in range(len(vrow)):
         rows[vrow[k]].append(k)
     pos = [0.0] * len(vrow)
-    for r in rows:
-        for i, k in enumerate(r):
+    for members in rows:
+        for i, k in enumerate(members):
             pos[k] = i
     for sweep in range(6):
         seq = range(1, rows_n) if sweep % 2 == 0 else range(rows_n - 2, -1, -1)
@@ -356,9 +356,9 @@ def _build(loss: Tensor, names: Mapping[str, Tensor] | None, gradient: Any, titl
     try:
         trace = backward_trace(loss, gradient, retain_graph=True, names=names)
     finally:
-        for t, g in saved:
-            t.grad = g
-    step_of = {}
+        for t, old in saved:
+            t.grad = old
+    step_of: dict[int, int] = {}
     for r in trace:
         step_of.setdefault(id(r.tensor), r.step)
 

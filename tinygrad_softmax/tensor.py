@@ -125,6 +125,7 @@ class Function:
     needs_input_grad: tuple[bool, ...] = ()
     _saved: tuple[Any, ...] = ()
     _output: Tensor | None = None  # set only while backward runs under create_graph
+    _params: dict[str, Any]  # the keyword arguments of apply, when there are any
     _freed = False
 
     @staticmethod
