@@ -117,7 +117,8 @@ D.nodes.forEach((n, i) => {
   const g = el("g", {class: "node " + n.kind + (n.root ? " root" : ""), transform: "translate(" + (n.x - W / 2) + "," + (n.y - H / 2) + ")"});
   g.dataset.id = i;
   el("rect", {width: W, height: H, rx: 7}, g);
-  const title = (n.name || (n.step === null ? "" : "#" + (n.step + 1))) + (n.comp.length ? " \u00b7 " + n.comp[n.comp.length - 1] : "");
+  const title = [n.name || (n.step === null ? "" : "#" + (n.step + 1)), n.comp[n.comp.length - 1] || ""]
+    .filter(Boolean).join(" \u00b7 ");
   const lines = [[title || argsText(n), "title"], [title ? argsText(n) : "", ""],
                  [shapeText(n.value) + " " + n.value.dtype, ""], ["value " + shortText(n.value), ""], ["", "grad"]];
   let y = 14;
@@ -157,8 +158,16 @@ window.addEventListener("mousemove", ev => {
   vb.y = drag.vy - (ev.clientY - drag.y) / r.height * vb.h;
   applyVB();
 });
+let zoomedIn = false;
 function reveal(i) {
   const n = D.nodes[i];
+  const r = svg.getBoundingClientRect();
+  if (!zoomedIn && r.width && r.width / vb.w < 0.7) {  // a big graph: the first step zooms to readable size
+    zoomedIn = true;
+    vb = {x: n.x - r.width / 2, y: n.y - r.height / 2, w: r.width, h: r.height};
+    applyVB();
+    return;
+  }
   if (n.x - W / 2 < vb.x || n.x + W / 2 > vb.x + vb.w || n.y - H / 2 < vb.y || n.y + H / 2 > vb.y + vb.h) {
     vb.x = n.x - vb.w / 2; vb.y = n.y - vb.h / 2; applyVB();
   }
