@@ -202,11 +202,18 @@ def _dot_layout(n: int, edges: list[tuple[int, int]], w: float, h: float,
         return None
     lines = ["digraph G {", "  rankdir=TB; nodesep=0.3; ranksep=0.45;",
              f"  node [shape=box, fixedsize=true, width={w / 72:.3f}, height={h / 72:.3f}, label=\"\"];"]
-    clustered: set[int] = set()
-    for k, (label, members) in enumerate(clusters):
-        new = [i for i in members if i not in clustered]
-        clustered.update(new)
-        lines.append(f'  subgraph cluster_{k} {{ label="{label}"; ' + " ".join(f"n{i};" for i in new) + " }")
+    # clusters nested as the calls were; each node in the innermost call that contains it
+    sets = [set(members) for _, members in clusters]
+    parent = [min((j for j in range(len(sets)) if j != k and sets[k] < sets[j]),
+                  key=lambda j: len(sets[j]), default=None) for k in range(len(sets))]
+
+    def block(k: int) -> str:
+        inner = [j for j in range(len(sets)) if parent[j] == k]
+        taken = set().union(*(sets[j] for j in inner)) if inner else set()
+        label = json.dumps(clusters[k][0])  # a quoted, escaped DOT string
+        return (f"subgraph cluster_{k} {{ label={label}; " + " ".join(block(j) for j in inner)
+                + " ".join(f"n{i};" for i in sorted(sets[k] - taken)) + " }")
+    lines += ["  " + block(k) for k in range(len(sets)) if parent[k] is None]
     lines += [f"  n{i};" for i in range(n)]
     lines += [f'  n{u} -> n{v} [id="e{k}"];' for k, (u, v) in enumerate(edges)]
     lines.append("}")

@@ -93,7 +93,7 @@ function gradAt(i, p) {
 const svg = document.getElementById("graph");
 const root = document.createElementNS(SVGNS, "g");
 svg.appendChild(root);
-svg.innerHTML = '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0L10,5L0,10z" fill="#888"/></marker></defs>';
+svg.innerHTML = '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto"><path d="M0,0L10,5L0,10z" fill="#888"/></marker></defs>';
 svg.appendChild(root);
 function el(tag, attrs, parent) {
   const e = document.createElementNS(SVGNS, tag);
@@ -162,7 +162,7 @@ let zoomedIn = false;
 function reveal(i) {
   const n = D.nodes[i];
   const r = svg.getBoundingClientRect();
-  if (!zoomedIn && r.width && r.width / vb.w < 0.7) {  // a big graph: the first step zooms to readable size
+  if (!zoomedIn && r.width && r.width / vb.w < 0.45) {  // a big graph: the first step zooms to readable size
     zoomedIn = true;
     vb = {x: n.x - r.width / 2, y: n.y - r.height / 2, w: r.width, h: r.height};
     applyVB();
