@@ -297,6 +297,7 @@ def test_in_chromium_every_step_displays_the_engines_gradients(tmp_path):
         node = data["steps"][p - 1]["node"]
         assert rec["counter"] == f"step {p} / {len(steps)}" and rec["current"] == [node]
         assert_shown(shown(rec["upstream"]), tensors[node].grad.data)
+        assert_shown(shown(rec["inspected"]), tensors[node].grad.data)  # the node's own panel agrees
         assert len(rec["sends"]) == len(data["steps"][p - 1]["sends"])
         for send in rec["sends"]:
             t = tensors[send["to"]]
@@ -335,3 +336,30 @@ def test_a_non_scalar_output_is_explored_with_the_gradient_given():
     np.testing.assert_array_equal(values(leaf["grad"]), [2.0, 0.0, -6.0])  # 2x * upstream
     with pytest.raises(RuntimeError, match="gradient"):
         explorer_html(y, layout="simple")
+
+
+def test_trace_records_keep_op_arguments_and_the_docstring_formula():
+    from tinygrad_softmax import Function
+
+    class Scale(Function):
+        """out = alpha * x.  Backward: dL/dx = alpha * g."""
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.alpha = 0.5  # a setting kept on the context, not passed as a keyword
+            return 0.5 * x
+
+        @staticmethod
+        def backward(ctx, g):
+            return ctx.alpha * g
+
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    y = Scale.apply(x.sum(axis=0) ** 3).sum()
+    trace = backward_trace(y)  # a plain backward: the ops are cleared right after each visit
+    by_op = {r.op: r for r in trace}
+    assert by_op["Pow"].args == {"exponent": "3"}
+    assert by_op["Scale"].args == {"alpha": "0.5"}
+    assert by_op["Scale"].formula == "Backward: dL/dx = alpha * g."
+    assert by_op["Pow"].formula.startswith("Backward: dL/dx = g * p * x**(p-1)")
+    sums = [r for r in trace if r.op == "Sum"]
+    assert [r.args for r in sums] == [{}, {"axis": "0"}] and by_op["leaf"].formula == ""

@@ -209,7 +209,8 @@ function inspectHTML(i, p) {
   if (n.formula) s += '<div class="formula">' + esc(n.formula) + "</div>";
   s += "<h3>Value</h3>" + arrayHTML(n.value);
   const g = gradAt(i, p);
-  s += "<h3>Gradient dL/d(" + esc(label(i)) + ")" + (g ? " \u2014 " + g[1] : "") + "</h3>" + (g ? arrayHTML(g[0]) : '<div class="meta">not received yet</div>');
+  s += "<h3>Gradient dL/d(" + esc(label(i)) + ")" + (g ? " \u2014 " + g[1] : "") + "</h3>" +
+    (g ? '<div class="igrad">' + arrayHTML(g[0]) + "</div>" : '<div class="meta">not received yet</div>');
   return s;
 }
 function render() {
@@ -271,7 +272,8 @@ if (/[?&]selftest\b/.test(location.search)) {
       const rec = {counter: document.getElementById("counter").textContent,
                    visit: panel.querySelector("h2").textContent, node: st.node,
                    current: nodeEls.map((g, i) => g.classList.contains("current") ? i : -1).filter(i => i >= 0),
-                   upstream: shownArray(panel.querySelector(".upstream")), sends: []};
+                   upstream: shownArray(panel.querySelector(".upstream")), sends: [],
+                   inspected: shownArray(document.querySelector("#inspect .igrad"))};
       panel.querySelectorAll(".send").forEach(d => rec.sends.push({to: Number(d.dataset.to),
         grad: shownArray(d.querySelector(".sent")), sum: shownArray(d.querySelector(".runsum"))}));
       report.steps.push(rec);
