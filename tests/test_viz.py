@@ -213,3 +213,106 @@ def test_example_draws_the_blog_model_and_the_committed_picture_exists(tmp_path)
 def svg_labels(svg: str) -> list[str]:
     """The text lines Graphviz wrote into an SVG (node labels), without layout."""
     return re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+
+
+# ---- op arguments, composites, every gradient ----------------------------------------------
+def article_loss(n: int = 5):
+    import tinygrad_softmax.functional as F
+    rng = np.random.default_rng(0)
+    X = Tensor(rng.normal(size=(n, 2)))
+    W = Tensor(rng.normal(size=(2, 3)), requires_grad=True)
+    b = Tensor(np.zeros(3), requires_grad=True)
+    scores = X @ W + b
+    y = np.array([0, 1, 2, 0, 1])[:n]
+    loss = F.cross_entropy(scores, y) + 0.05 * (W * W).sum()
+    return X, W, b, scores, y, loss
+
+
+def test_ops_show_their_non_default_arguments():
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    y = (x[0, 1:] ** 2).sum() + x.sum(axis=1, keepdims=True).sum()
+    ops = sorted(v["label"] for v in parse(to_dot(y))[0].values() if "shape=ellipse" in v["attrs"])
+    assert ops == ["Add", "GetItem\nindex=[0, 1:]", "Pow\nexponent=2", "Sum", "Sum",
+                   "Sum\naxis=1, keepdims=True"]
+
+
+def test_a_composite_call_is_one_node_named_after_the_function():
+    X, W, b, scores, _, loss = article_loss()
+    nodes, edges = parse(to_dot(loss, names={"W": W, "scores": scores}))
+    ce = by_label(nodes, "cross_entropy\n")
+    assert "(10 ops)" in nodes[ce]["label"]
+    assert not any(v["label"] in ("Log", "Exp", "Neg") for v in nodes.values())  # its primitives are hidden
+    assert (by_label(nodes, "scores\n"), ce) in edges  # its input goes in ...
+    (out,) = [b for a, b in edges if a == ce]  # ... and its one result comes out
+    assert nodes[out]["label"].startswith("() float64")
+    plain, _ = parse(to_dot(loss, composites="none"))
+    assert sum(v["label"] in ("Log", "Exp") for v in plain.values()) == 2
+    assert not any(v["label"].startswith("cross_entropy") for v in plain.values())
+    m = Tensor([1.0, 2.0], requires_grad=True).mean()
+    mean_nodes, _ = parse(to_dot(m))
+    assert any(v["label"] == "mean\n(2 ops)" for v in mean_nodes.values())
+
+
+def test_cluster_mode_keeps_the_primitives_inside_labelled_nested_boxes():
+    _, _, _, _, _, loss = article_loss()
+    dot = to_dot(loss, composites="cluster")
+    nodes, _ = parse(dot)
+    assert sum(v["label"] in ("Log", "Exp") for v in nodes.values()) == 2
+    outer = dot.index('label="cross_entropy"')
+    inner = dot.index('label="log_softmax"')
+    assert dot.index("subgraph cluster_0 {") < outer < dot.index("subgraph cluster_1 {") < inner
+    with pytest.raises(ValueError, match="composites"):
+        to_dot(loss, composites="fold")
+
+
+def test_show_grads_all_shows_every_intermediate_gradient_without_retain_grad():
+    X, W, b, scores, y, loss = article_loss(n=4)  # 12 scores: printed in full
+    nodes, _ = parse(to_dot(loss, show_grads="all", composites="none", names={"scores": scores, "W": W},
+                            max_label=400))
+    assert W.grad is None and b.grad is None  # nothing changed for the caller
+    f = scores.data
+    S = np.exp(f - f.max(axis=1, keepdims=True))
+    S /= S.sum(axis=1, keepdims=True)
+    S[np.arange(4), y] -= 1
+    d_scores = S / 4  # closed form: dL/dscores = (S - Y) / N
+    label = nodes[by_label(nodes, "scores\n")]["label"]
+    shown = np.array([float(v) for v in re.findall(r"-?\d+\.\d*(?:e-?\d+)?", label.split("grad ")[1])])
+    np.testing.assert_allclose(shown.reshape(4, 3), d_scores, atol=1e-4)
+    grads = [v["label"] for v in nodes.values() if "\ngrad " in v["label"]]
+    assert len(grads) == sum(1 for v in nodes.values() if "shape=box" in v["attrs"]
+                             and "constant" not in v["label"])  # every tensor that gets one
+    with pytest.raises(ValueError, match="show_grads"):
+        to_dot(loss, show_grads="some")
+
+
+def test_graphviz_accepts_collapsed_and_clustered_drawings():
+    dot_available()
+    _, _, _, _, _, loss = article_loss()
+    for mode in ("collapse", "cluster"):
+        source = to_dot(loss, composites=mode, show_grads="all")
+        proc = subprocess.run(["dot", "-Tsvg"], input=source.encode(), capture_output=True, timeout=60,
+                              check=False)
+        assert proc.returncode == 0, proc.stderr
+
+
+def test_the_composite_marker_keeps_the_function_and_marks_only_graphs():
+    import tinygrad_softmax.functional as F
+    from tinygrad_softmax.viz import composite
+
+    assert F.log_softmax.__name__ == "log_softmax" and "logsumexp" in F.log_softmax.__doc__
+    x = Tensor(np.array([[1.0, 2.0, 0.5]]))
+    out = F.log_softmax(x)  # no input requires grad: no graph, nothing marked
+    assert out.grad_fn is None
+    np.testing.assert_allclose(out.data, x.data - np.log(np.exp(x.data).sum()))
+
+    @composite("twice")
+    def twice(t):
+        return t + t
+
+    w = Tensor([1.0], requires_grad=True)
+    y = twice(twice(w))  # two separate calls, one nested in the graph of the other's input
+    assert y.grad_fn.__dict__["_composites"] == [("twice", y.grad_fn.__dict__["_composites"][0][1])]
+    nodes, edges = parse(to_dot(y * 2.0))
+    twice_nodes = [k for k, v in nodes.items() if v["label"].startswith("twice\n")]
+    assert len(twice_nodes) == 2  # each call is its own node, chained
+    assert any((a, b) for a, b in edges if a in twice_nodes)

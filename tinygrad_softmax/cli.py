@@ -14,6 +14,7 @@ COMMANDS = {
     "gradcheck": ("tinygrad_softmax.gradcheck_report",
                   "gradient-check every built-in op and both cross-entropy paths"),
     "bench": ("tinygrad_softmax.bench", "time the engine against hand-written NumPy"),
+    "explore": ("tinygrad_softmax.explore", "write an HTML page that steps through backward()"),
 }
 
 USAGE = "usage: tinygrad-softmax {" + ",".join(COMMANDS) + "} [options]\n\ncommands:\n" + "".join(

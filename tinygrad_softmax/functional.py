@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from .joining import pad
-from .tensor import Function, Tensor
+from .tensor import Function, Tensor, composite
 
 __all__ = ["logsumexp", "log_softmax", "softmax", "cross_entropy", "softmax_cross_entropy", "relu"]
 __all__ += ["pad"]  # constant padding lives with the other shape functions, in joining.py
@@ -63,6 +63,7 @@ def _detached_shift(x: Tensor, axis: int) -> Tensor:
     return Tensor(np.where(np.isfinite(m), m, np.zeros_like(m)))
 
 
+@composite("logsumexp")
 def logsumexp(x: Any, axis: int = -1, keepdims: bool = False) -> Tensor:
     """log Σ_axis exp(x), computed as m + log Σ exp(x − m) with m = max(x) detached (see above).
 
@@ -76,6 +77,7 @@ def logsumexp(x: Any, axis: int = -1, keepdims: bool = False) -> Tensor:
     return out if keepdims else out.reshape(np.squeeze(out.data, axis=axis).shape)
 
 
+@composite("log_softmax")
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """log softmax(x) = x − logsumexp(x) along ``axis``: finite for every finite x, never log(softmax).
 
@@ -88,6 +90,7 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
     return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
 
+@composite("softmax")
 def softmax(x: Any, axis: int = -1) -> Tensor:
     """softmax(x)_i = exp(x_i) / Σ_j exp(x_j) = exp(log_softmax(x)_i); entries in [0, 1], rows sum to 1."""
     return log_softmax(x, axis=axis).exp()
@@ -312,6 +315,7 @@ def _finish(per_row: Any, plan: _Plan) -> Any:
 
 
 # ---- the composed loss -------------------------------------------------------------------
+@composite("cross_entropy")
 def cross_entropy(logits: Any, target: Any, weight: Any = None, ignore_index: int = -100,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy with ``torch.nn.functional.cross_entropy`` semantics, composed from

@@ -23,11 +23,12 @@ support (``*``, ``@``, ``.sum``, ``.reshape`` ...), so the same formula serves b
 
 from __future__ import annotations
 
+import functools
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from heapq import heappop, heappush
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -36,6 +37,7 @@ from ._grad_mode import _set_enabled
 from ._grad_mode import _state as _grad_state
 
 Array = np.ndarray
+_F = TypeVar("_F", bound=Callable[..., Any])
 _requires_grad_of = attrgetter("_requires_grad")
 _data_of = attrgetter("data")
 _next_number = itertools.count().__next__  # creation order of tensors: a topological order
@@ -46,6 +48,28 @@ _new_tensor = object.__new__  # a Tensor without __init__: apply fills its slots
 # is None for a leaf). The backward trace and anomaly detection are observers. The list is
 # almost always empty, so when unused they cost one truth test per op.
 _observers: list[Any] = []
+
+
+def composite(name: str) -> Callable[[_F], _F]:
+    """Decorator: mark what a function builds from primitives as one step called ``name``.
+
+    Drawings and the explorer (``viz.to_dot``, ``explore``) then label the ops made inside one
+    call with ``name`` (``cross_entropy``, ``log_softmax``) instead of only their primitive parts.
+    The cost is one counter read and, when the result has a graph, one attribute on its op: the
+    ops inside are found later, by walking back from the result while tensors are newer than
+    the call (tensors are numbered in creation order).
+    """
+    def decorate(fn: _F) -> _F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = _next_number()
+            out = fn(*args, **kwargs)
+            ctx = getattr(out, "grad_fn", None)
+            if ctx is not None:
+                ctx.__dict__.setdefault("_composites", []).append((name, start))
+            return out
+        return wrapper  # type: ignore[return-value]
+    return decorate
 
 
 def _as_array(data: Any, dtype: Any = None) -> Array:
@@ -113,6 +137,7 @@ class Function:
     needs_input_grad: tuple[bool, ...] = ()
     _saved: tuple[Any, ...] = ()
     _output: Tensor | None = None  # set only while backward runs under create_graph
+    _params: dict[str, Any]  # the keyword arguments of apply, when there are any
     _freed = False
 
     @staticmethod
@@ -175,6 +200,7 @@ class Function:
         ctx.needs_input_grad = needs
         try:  # a call without * and ** when it can: 0.2 µs less per op
             if params:
+                ctx._params = params  # the op's arguments (axis, index ...), shown by drawings
                 out = cls.forward(ctx, *arrays, **params)
             elif n == 2:
                 out = cls.forward(ctx, arrays[0], arrays[1])
@@ -433,6 +459,11 @@ class Tensor:
         elif self.requires_grad:
             extra += ", requires_grad=True"
         return f"Tensor({body}{extra})"
+
+    def _repr_html_(self) -> str | None:
+        """Jupyter: a tensor with a graph shows a small drawing of it (None: the plain repr)."""
+        from .explore import tensor_html  # drawing code loads only when a notebook asks
+        return tensor_html(self)
 
     # ---- differentiable operations: each is one Function in ops.py --------------------
     def __add__(self, other: Any) -> Tensor:
@@ -724,6 +755,7 @@ class Tensor:
     def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return -((-self).max(axis=axis, keepdims=keepdims))
 
+    @composite("mean")
     def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         s = self.sum(axis=axis, keepdims=keepdims)
         return s * (s.size / self.size if self.size else np.nan)

@@ -7,7 +7,9 @@ after every op that consumed it has sent its gradient), one ``TraceRecord`` with
 * the op that produced the tensor (``"leaf"`` for a tensor made by the user), its shape;
 * the incoming gradient dL/d(tensor) — the sum of everything its consumers sent — kept in
   full as an array, plus its norm and first few values for the table;
-* what the op sends to each of its inputs (``None`` for an input that needs no gradient).
+* what the op sends to each of its inputs (``None`` for an input that needs no gradient);
+* the op's arguments (``axis=1``, ``index=…``, ``exponent=2``) and its derivative as its
+  docstring states it (``Backward: dL/da = g * b, …``), read while the op still holds them.
 
 ``str(trace)`` (or ``trace.table()``) prints it as a table; ``trace.records`` is the data.
 The trace is an observer of the engine (``tensor._observers``); it is installed on entering
@@ -25,6 +27,7 @@ the ``with`` block and removed on leaving it, even after an error.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,7 +38,83 @@ import numpy as np
 from . import tensor as _engine
 from .tensor import Tensor
 
-__all__ = ["TraceRecord", "BackwardTrace", "trace_backward", "backward_trace"]
+__all__ = ["TraceRecord", "BackwardTrace", "trace_backward", "backward_trace", "op_arguments",
+           "derivative_formula"]
+
+_SKIP_ATTRS = {"parents", "needs_input_grad"}
+
+
+def _format_arg(v: Any, limit: int = 40) -> str:
+    """A short text for one op argument: numbers and small tuples as Python writes them,
+    arrays by their values when small, else by shape and dtype."""
+    if isinstance(v, Tensor):
+        v = v.data
+    if isinstance(v, np.ndarray):
+        text = (np.array2string(v, separator=", ", threshold=8, edgeitems=2) if v.size <= 8
+                else f"array{tuple(v.shape)} {v.dtype}")
+    elif isinstance(v, slice):
+        text = ":".join("" if x is None else str(x) for x in (v.start, v.stop, v.step)).rstrip(":") or ":"
+        text = text if ":" in text else text + ":"
+    elif v is Ellipsis:
+        text = "..."
+    elif isinstance(v, tuple) and any(isinstance(x, (slice, np.ndarray, list)) or x is Ellipsis for x in v):
+        text = "[" + ", ".join(_format_arg(x, limit) for x in v) + "]"
+    elif v is None or isinstance(v, (bool, int, float, str, np.generic, np.dtype, tuple, list)):
+        text = str(v) if isinstance(v, np.dtype) else repr(v.item() if isinstance(v, np.generic) else v)
+    else:
+        text = type(v).__name__
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_NONE = object()
+
+
+def _defaults(fn: type) -> dict[str, Any]:
+    """The default values of ``fn.forward``'s keyword arguments (``Sum``: axis=None, keepdims=False)."""
+    try:
+        sig = inspect.signature(fn.forward)
+    except (TypeError, ValueError):
+        return {}
+    return {k: p.default for k, p in sig.parameters.items() if p.default is not inspect.Parameter.empty}
+
+
+def _is_default(v: Any, default: Any) -> bool:
+    """True when ``v`` is the default: arguments left at their default are not shown."""
+    if v is default:
+        return True
+    simple = (bool, int, float, str, type(None))
+    return isinstance(v, simple) and isinstance(default, simple) and type(v) is type(default) and v == default
+
+
+def op_arguments(ctx: Any) -> dict[str, str]:
+    """The arguments of an op, as short texts: the keyword arguments it was applied with
+    (``axis``, ``keepdims``, ``index``, ``exponent`` …) except those left at ``forward``'s
+    default, or, for an op applied without any, the
+    simple values its ``forward`` stored on the context (a custom op's own settings)."""
+    params = ctx.__dict__.get("_params")
+    if params is not None:
+        defaults = _defaults(type(ctx))
+        return {k: _format_arg(v) for k, v in params.items() if not _is_default(v, defaults.get(k, _NONE))}
+    out = {}
+    for k, v in ctx.__dict__.items():
+        if k.startswith("_") or k in _SKIP_ATTRS:
+            continue
+        if v is None or isinstance(v, (bool, int, float, str, np.generic, tuple)) \
+                or (isinstance(v, np.ndarray) and v.size <= 8):
+            out[k] = _format_arg(v)
+    return out
+
+
+def derivative_formula(fn: Any) -> str:
+    """The derivative an op's docstring states: the text from ``Backward:`` to the end of that
+    paragraph (``""`` when the docstring has none). ``fn`` is a Function class or instance."""
+    doc = (type(fn).__doc__ if not isinstance(fn, type) else fn.__doc__) or ""
+    at = doc.find("Backward:")
+    if at < 0:
+        return ""
+    para = doc[at:].split("\n\n")[0]
+    return " ".join(para.split())
 
 
 def _array(g: Any) -> np.ndarray:
@@ -57,7 +136,9 @@ class TraceRecord:
 
     ``grad`` is dL/d(tensor) as it arrived (a copy); ``input_grads[i]`` is what the op sent to
     its input ``i`` (``None`` if that input needs no gradient, and an empty tuple for a leaf);
-    ``inputs`` are the op's input tensors. ``op`` is the op's name, or ``"leaf"``.
+    ``inputs`` are the op's input tensors. ``op`` is the op's name, or ``"leaf"``; ``args``
+    its arguments as short texts (see ``op_arguments``) and ``formula`` the derivative its
+    docstring states (see ``derivative_formula``).
     """
 
     step: int
@@ -68,6 +149,8 @@ class TraceRecord:
     inputs: tuple[Tensor, ...] = ()
     input_grads: tuple[np.ndarray | None, ...] = ()
     name: str | None = None
+    args: dict[str, str] = field(default_factory=dict)
+    formula: str = ""
 
     @property
     def is_leaf(self) -> bool:
@@ -105,6 +188,8 @@ class BackwardTrace:
             inputs=() if leaf else tuple(ctx.parents),
             input_grads=() if leaf else tuple(None if g is None else _array(g) for g in input_grads),
             name=self.names.get(id(tensor)),
+            args={} if leaf else op_arguments(ctx),  # read now: a plain backward clears the op next
+            formula="" if leaf else derivative_formula(ctx),
         ))
 
     # ---- reading the trace ---------------------------------------------------------------
@@ -160,6 +245,11 @@ class BackwardTrace:
 
     def __str__(self) -> str:
         return self.table()
+
+    def _repr_html_(self) -> str:
+        """The table as HTML, for Jupyter (one row per visited tensor, all of its columns)."""
+        from .explore import trace_html
+        return trace_html(self)
 
 
 @contextmanager

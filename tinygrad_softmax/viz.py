@@ -11,9 +11,19 @@ What a picture shows:
   ``leaf, requires_grad`` (a parameter: backward fills its ``.grad``, drawn in green) or
   ``constant`` (data that receives no gradient, drawn in grey); the tensor you asked about is
   drawn with a double border;
-* an op ellipse: the ``Function``'s class name (``MatMul``, ``Add``, your own op's name);
+* an op ellipse: the ``Function``'s class name (``MatMul``, ``Add``, your own op's name) and
+  the arguments it was applied with, when not left at their defaults (``Sum`` / ``axis=1,
+  keepdims=True``; ``GetItem`` / ``index=[0, 1:]``; ``Pow`` / ``exponent=2``);
+* a composite: the ops made inside one call of a function marked with ``tensor.composite``
+  (``F.cross_entropy``, ``F.log_softmax``, ``F.logsumexp``, ``F.softmax``, ``Tensor.mean``, or
+  your own) are drawn as ONE ellipse with the function's name (``composites="collapse"``, the
+  default), as their primitive ops inside a labelled box (``"cluster"``), or as plain
+  primitives (``"none"``);
 * with ``show_values=True`` each tensor's values, and with ``show_grads=True`` the ``.grad`` of
-  every tensor that has one (leaves, and non-leaves that called ``retain_grad()``).
+  every tensor that has one (leaves, and non-leaves that called ``retain_grad()``);
+  ``show_grads="all"`` shows the gradient of EVERY tensor: ``to_dot`` runs a traced backward
+  itself (``retain_graph=True``; the ``.grad`` attributes are restored afterwards), so no
+  ``retain_grad()`` calls are needed.
 
 Large graphs stay readable in two ways (both on by default):
 
@@ -45,9 +55,10 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Function, Tensor
+from .tensor import Function, Tensor, composite
+from .trace import backward_trace, op_arguments
 
-__all__ = ["to_dot", "draw"]
+__all__ = ["to_dot", "draw", "composite"]
 
 _FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 
@@ -123,9 +134,37 @@ class _Graph:
         return runs
 
 
-def to_dot(tensor: Tensor, *, show_values: bool = False, show_grads: bool = False,
+def _all_grads(tensor: Tensor, gradient: Any) -> dict[int, np.ndarray]:
+    """The gradient of every tensor of the graph: a traced backward (graph kept, .grad restored)."""
+    graph = _Graph(tensor)
+    saved = [(t, t.grad) for t in graph.tensors]
+    try:
+        trace = backward_trace(tensor, gradient, retain_graph=True)
+    except RuntimeError as e:
+        raise ValueError(f"show_grads='all' runs backward from this tensor: {e}") from None
+    finally:
+        for t, g in saved:
+            t.grad = g
+    return {id(r.tensor): r.grad for r in trace}
+
+
+def _regions(graph: _Graph) -> list[tuple[str, int, list[Tensor]]]:
+    """Composite calls (``tensor.composite``): ``(name, start, member tensors)``, outermost first."""
+    from .explore import composite_paths
+
+    op_of = {id(graph.output_of[id(op)]): op for op in graph.ops}
+    members: dict[tuple[str, int], list[Tensor]] = {}
+    paths = composite_paths(graph.tensors, op_of)
+    for t in graph.tensors:
+        for call in paths.get(id(t), ()):
+            members.setdefault(call, []).append(t)
+    return [(name, start, ts) for (name, start), ts in sorted(members.items(), key=lambda kv: kv[0][1])]
+
+
+def to_dot(tensor: Tensor, *, show_values: bool = False, show_grads: bool | str = False,
            max_label: int = 40, collapse_chains: int = 8,
-           names: Mapping[str, Tensor] | None = None, rankdir: str = "TB") -> str:
+           names: Mapping[str, Tensor] | None = None, rankdir: str = "TB",
+           composites: str = "collapse", gradient: Any = None) -> str:
     """Graphviz DOT source for the graph that produced ``tensor``.
 
     One node per tensor (box: name, shape, dtype, ``leaf, requires_grad`` or ``constant``) and
@@ -133,7 +172,12 @@ def to_dot(tensor: Tensor, *, show_values: bool = False, show_grads: bool = Fals
 
     ``show_values`` adds each tensor's values and ``show_grads`` each tensor's ``.grad`` (read
     now: call ``backward(retain_graph=True)`` first, since a plain backward frees the graph);
-    printed arrays are cut to ``max_label`` characters. ``collapse_chains=k`` (k ≥ 2) draws
+    ``show_grads="all"`` instead runs a traced backward of ``tensor`` (``gradient`` as in
+    ``backward``; ``.grad`` attributes are left as they were) and shows every tensor's gradient,
+    intermediates included. Ops show their non-default arguments; ``composites`` draws the ops
+    of one call of a marked function (``F.cross_entropy`` …) as one node with its name
+    (``"collapse"``), inside a labelled box (``"cluster"``), or not at all (``"none"``).
+    Printed arrays are cut to ``max_label`` characters. ``collapse_chains=k`` (k ≥ 2) draws
     every run of k or more identical ops, each feeding only the next, as one ``Op × n`` node
     (0 disables). ``names`` maps labels to tensors (e.g. ``{"W": W, "b": b}``); ``rankdir`` is
     Graphviz's layout direction (``"TB"`` top to bottom, ``"LR"`` left to right).
@@ -144,15 +188,47 @@ def to_dot(tensor: Tensor, *, show_values: bool = False, show_grads: bool = Fals
         raise TypeError(f"to_dot needs a Tensor, got {type(tensor).__name__}")
     if max_label < 4:
         raise ValueError(f"max_label must be at least 4 characters, got {max_label}")
+    if composites not in ("collapse", "cluster", "none"):
+        raise ValueError(f"composites must be 'collapse', 'cluster' or 'none', got {composites!r}")
+    if show_grads not in (True, False, "all"):
+        raise ValueError(f"show_grads must be True, False or 'all', got {show_grads!r}")
     label_of = {id(t): name for name, t in (names or {}).items()}
     graph = _Graph(tensor)
+    grads = _all_grads(tensor, gradient) if show_grads == "all" else None
+    regions = _regions(graph) if composites != "none" else []
+
+    # Collapsed composites: every op of an outermost call becomes one node; the tensors made
+    # inside are hidden unless something outside the call reads them (or it is the root).
+    op_node: dict[int, str] = {}
+    hidden: set[int] = set()
+    member_of: dict[int, str] = {}  # id(tensor) -> its collapsed composite's node
+    comp_nodes: list[tuple[str, str, int]] = []  # (node id, name, number of ops)
+    if composites == "collapse":
+        claimed: set[int] = set()
+        for k, (name, _, members) in enumerate(regions):
+            if any(id(t) in claimed for t in members):
+                continue  # nested in an outer call, which is collapsed as a whole
+            ids = {id(t) for t in members}
+            claimed |= ids
+            node, n_ops = f"comp{k}", 0
+            for t in members:
+                member_of[id(t)] = node
+                ctx = t.grad_fn
+                if ctx is not None and id(ctx) in graph.output_of:
+                    op_node[id(ctx)] = node
+                    n_ops += 1
+                outside = [c for c in graph.consumers.get(id(t), []) if id(graph.output_of[id(c)]) not in ids]
+                parameter = t.grad_fn is None and t.requires_grad
+                if t is not tensor and not outside and id(t) not in label_of and not parameter:
+                    hidden.add(id(t))
+            comp_nodes.append((node, name, n_ops))
 
     # Collapsed chains: the ops of a run share one node; the tensors between them, and
     # constants read only inside the run, are hidden.
-    op_node: dict[int, str] = {}
     collapsed: list[tuple[str, list[Function]]] = []
-    hidden: set[int] = set()
     for k, run in enumerate(graph.chains(collapse_chains, tensor)):
+        if any(id(op) in op_node for op in run):
+            continue  # already inside a collapsed composite
         node = f"chain{k}"
         collapsed.append((node, run))
         members = {id(op) for op in run}
@@ -186,14 +262,23 @@ def to_dot(tensor: Tensor, *, show_values: bool = False, show_grads: bool = Fals
             fill = "#dde8f7"
         if show_values:
             parts.append("value " + _array_text(t.data, max_label))
-        if show_grads and t.grad is not None:
+        if grads is not None:
+            if id(t) in grads:
+                parts.append("grad " + _array_text(grads[id(t)], max_label))
+        elif show_grads and t.grad is not None:
             parts.append("grad " + _array_text(t.grad.data, max_label))
         extra = ", peripheries=2" if t is tensor else ""
         lines.append(f'  {tensor_node[id(t)]} [shape=box, style="rounded,filled", fillcolor="{fill}", '
                      f'label="{_escape(chr(10).join(parts))}"{extra}];')
     for op in graph.ops:
         if op_node[id(op)].startswith("op"):
-            lines.append(f'  {op_node[id(op)]} [shape=ellipse, label="{_escape(op.name)}"];')
+            args = ", ".join(f"{k}={v}" for k, v in op_arguments(op).items())
+            label = op.name + ("\n" + _cap(args, max_label) if args else "")
+            lines.append(f'  {op_node[id(op)]} [shape=ellipse, label="{_escape(label)}"];')
+    for node, name, n_ops in comp_nodes:
+        label = f"{name}\n({n_ops} ops)"
+        lines.append(f'  {node} [shape=ellipse, style="filled,bold", fillcolor="#efe6ff", '
+                     f'label="{_escape(label)}"];')
     for node, run in collapsed:
         label = f"{run[0].name} × {len(run)}\n({len(run) - 1} intermediate tensors hidden)"
         lines.append(f'  {node} [shape=ellipse, style=bold, label="{_escape(label)}"];')
@@ -202,20 +287,62 @@ def to_dot(tensor: Tensor, *, show_values: bool = False, show_grads: bool = Fals
     for op in graph.ops:
         node = op_node[id(op)]
         for p in op.parents:
-            if id(p) not in hidden:
+            if id(p) not in hidden and member_of.get(id(p)) != node:
                 edges.append((tensor_node[id(p)], node))  # input tensor -> op
         out = graph.output_of[id(op)]
         if id(out) not in hidden:
             edges.append((node, tensor_node[id(out)]))  # op -> output tensor
     done: set[tuple[str, str]] = set()
     for a, b in edges:  # x * x draws two arrows x -> Mul; a collapsed chain gets each input once
-        if b.startswith("chain"):
+        if a == b:
+            continue  # inside a collapsed composite
+        if b.startswith(("chain", "comp")) or a.startswith("comp"):
             if (a, b) in done:
                 continue
             done.add((a, b))
         lines.append(f"  {a} -> {b};")
+    if composites == "cluster":
+        lines.extend(_clusters(regions, graph, tensor_node, op_node, hidden))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _clusters(regions: list[tuple[str, int, list[Tensor]]], graph: _Graph, tensor_node: dict[int, str],
+              op_node: dict[int, str], hidden: set[int]) -> list[str]:
+    """``subgraph cluster_k`` blocks, nested as the calls were, around each call's nodes."""
+    sets = [{id(t) for t in members} for _, _, members in regions]
+    parent: list[int | None] = []
+    for i, s in enumerate(sets):  # the smallest strictly larger call that contains this one
+        outer = [j for j in range(len(sets)) if j != i and s < sets[j]]
+        parent.append(min(outer, key=lambda j: len(sets[j])) if outer else None)
+
+    def block(i: int, indent: str) -> list[str]:
+        name, _, members = regions[i]
+        out = [f'{indent}subgraph cluster_{i} {{',
+               f'{indent}  label="{_escape(name)}"; style="dashed,rounded"; color="#8a6cc7"; '
+               'fontname="Helvetica"; fontsize=10;']
+        for j in range(len(regions)):
+            if parent[j] == i:
+                out.extend(block(j, indent + "  "))
+        inner = set().union(*[sets[j] for j in range(len(regions)) if parent[j] == i])
+        ids = []
+        for t in members:
+            if id(t) in inner:
+                continue
+            if id(t) not in hidden:
+                ids.append(tensor_node[id(t)])
+            if t.grad_fn is not None and id(t.grad_fn) in op_node:
+                ids.append(op_node[id(t.grad_fn)])
+        if ids:
+            out.append(f"{indent}  " + " ".join(f"{n};" for n in ids))
+        out.append(f"{indent}}}")
+        return out
+
+    lines: list[str] = []
+    for i in range(len(regions)):
+        if parent[i] is None:
+            lines.extend(block(i, "  "))
+    return lines
 
 
 def draw(tensor: Tensor, path: str | Path, *, timeout: float = 60.0, **kwargs: Any) -> Path:
