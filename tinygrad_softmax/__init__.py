@@ -16,6 +16,7 @@ is imported only on request, since Hypothesis is an optional dependency.
 from . import datasets, functional, models, nn, optim, reference
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
+from .functional import einsum, maximum, minimum
 from .gradient_check import GradcheckError, check_derivation, gradcheck, gradgradcheck, numerical_gradient
 from .ops import TensorIndexError
 from .tensor import Function, Tensor
@@ -33,6 +34,10 @@ __all__ = [
     "enable_grad",
     "set_grad_enabled",
     "is_grad_enabled",
+    # elementwise functions of two tensors, and einsum (also Tensor methods / in functional)
+    "maximum",
+    "minimum",
+    "einsum",
     # losses and the article's closed form
     "functional",
     "reference",
