@@ -621,21 +621,26 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
                          f"[0, {c - 1}] or equal ignore_index={ignore_index}")
     rows = _ops.Transpose.apply(x, axes=(0, *range(2, x.ndim), 1)) if x.ndim > 2 else x  # classes last
     rows = rows.reshape((-1, c))
-    y = np.where(valid, t, 0)
-    coef = valid.astype(x.dtype)
+    # only the samples not ignored are read: an ignored row adds nothing, not even a nan from -inf · 0
+    keep = np.flatnonzero(valid)
+    y = t[keep]
+    coef = None
     if weight is not None:
         w = _constant_weight("nll_loss", weight, (c,), x.dtype)
         if w.shape != (c,):
             raise ValueError(f"nll_loss: weight must have shape ({c},), one entry per class, got {w.shape}")
-        coef = coef * w[y]
-    per_sample = -(rows[np.arange(len(y)), y] * coef)
+        coef = w[y]
+    picked = rows[keep, y]
+    per_sample = -picked if coef is None else -(picked * coef)
     if reduction == "none":
+        if len(keep) < len(t):  # ignored samples: a loss of exactly 0
+            per_sample = _ops.IndexAdd.apply(per_sample, index=keep, shape=(len(t),), repeats=False)
         return per_sample.reshape(batch)
     total = per_sample.sum()
     if reduction == "sum":
         return total
-    denom = float(coef.sum(dtype=np.float64))
-    return total * (1 / denom if denom else math.nan)
+    denom = float(len(keep)) if coef is None else float(coef.sum(dtype=np.float64))
+    return total * (1 / denom if denom else math.nan)  # all ignored: nan, with a zero gradient
 
 
 class _BinaryCrossEntropy(Function):
