@@ -109,7 +109,7 @@ def build_cases(seed: int = 0) -> list[Case]:
              [r(3, 4).astype(np.float32)]),
         Case("mean", "(3, 4), axis=0 [composite]", lambda a: a.mean(axis=0), [r(3, 4)]),
         Case("min", "(3, 4) tie-free, axis=1 [composite]", lambda a: a.min(axis=1), [_tie_free(rng, (3, 4))]),
-        Case("relu", "(3, 4), |x| >= 0.5 [composite]", lambda a: a.relu(), [_away_from_zero(rng, (3, 4))]),
+        Case("relu", "(3, 4), |x| >= 0.5", lambda a: a.relu(), [_away_from_zero(rng, (3, 4))]),
         Case("log_softmax", "(3, 4), axis=-1", lambda a: F.log_softmax(a), [r(3, 4) * 3]),
         Case("softmax", "(3, 4), axis=0", lambda a: F.softmax(a, axis=0), [r(3, 4) * 3]),
     ]
@@ -134,6 +134,52 @@ def build_cases(seed: int = 0) -> list[Case]:
                  [r(2, 3, 2) * 3, rng.integers(0, 3, (2, 2))]),
             Case(name, "(3,) logits, 0-d target", lambda x, t, f=loss: f(x, t), [r(3) * 3, np.array(1)]),
         ]
+    # ---- issue 12, part C: elementwise ops, activations, losses, einsum ----
+    y5 = rng.integers(0, 3, 4)
+    steps = r(3, 4).round() + 0.3  # 0.3 from the integers and 0.2 from the halves: no jump within eps
+    cases += [
+        Case("sqrt", "(3, 4), x > 0", lambda a: a.sqrt(), [pos(3, 4)]),
+        Case("abs", "(3, 4), |x| >= 0.5", lambda a: a.abs(), [_away_from_zero(rng, (3, 4))]),
+        Case("sigmoid", "(3, 4)", lambda a: a.sigmoid(), [r(3, 4) * 3]),
+        Case("clamp", "(3, 4).clamp(-0.25, 0.25), off the bounds", lambda a: a.clamp(-0.25, 0.25),
+             [np.array([[-1.0, -0.1, 0.0, 0.2], [0.5, -0.3, 0.1, 2.0], [0.05, -0.2, 0.24, -0.24]])]),
+        Case("maximum", "(3, 4) vs (4,) tie-free", lambda a, b: a.maximum(b),
+             [_tie_free(rng, (3, 4)), _tie_free(rng, (4,)) + 1 / 16]),
+        Case("minimum", "(3, 1) vs (1, 4) tie-free", lambda a, b: a.minimum(b),
+             [_tie_free(rng, (3, 1)), _tie_free(rng, (1, 4)) + 1 / 16]),
+        Case("sin", "(3, 4)", lambda a: a.sin(), [r(3, 4) * 3]),
+        Case("cos", "(3, 4)", lambda a: a.cos(), [r(3, 4) * 3]),
+        Case("log1p", "(3, 4), x > -1", lambda a: a.log1p(), [pos(3, 4) - 1.2]),
+        Case("expm1", "(3, 4)", lambda a: a.expm1(), [r(3, 4)]),
+        Case("square", "(3, 4)", lambda a: a.square(), [r(3, 4)]),
+        Case("sign", "(3, 4), |x| >= 0.5 (zero gradient)", lambda a: a.sign(),
+             [_away_from_zero(rng, (3, 4))]),
+        Case("floor", "(3, 4), off the integers (zero gradient)", lambda a: a.floor(), [steps]),
+        Case("ceil", "(3, 4), off the integers (zero gradient)", lambda a: a.ceil(), [steps]),
+        Case("round", "(3, 4), off the halves (zero gradient)", lambda a: a.round(), [steps]),
+        Case("einsum", "'ij,jk->ik' (3, 4), (4, 2)", lambda a, b: F.einsum("ij,jk->ik", a, b),
+             [r(3, 4), r(4, 2)]),
+        Case("einsum", "'bij,bj->bi' (2, 3, 4), (2, 4)", lambda a, b: F.einsum("bij,bj->bi", a, b),
+             [r(2, 3, 4), r(2, 4)]),
+        Case("einsum", "'ii->' trace (3, 3)", lambda a: F.einsum("ii->", a), [r(3, 3)]),
+        Case("leaky_relu", "(3, 4), |x| >= 0.5", lambda a: F.leaky_relu(a, 0.1),
+             [_away_from_zero(rng, (3, 4))]),
+        Case("elu", "(3, 4), |x| >= 0.5", lambda a: F.elu(a), [_away_from_zero(rng, (3, 4))]),
+        Case("gelu", "(3, 4), exact (erf)", lambda a: F.gelu(a), [r(3, 4) * 2]),
+        Case("gelu", "(3, 4), approximate='tanh'", lambda a: F.gelu(a, approximate="tanh"), [r(3, 4) * 2]),
+        Case("silu", "(3, 4)", lambda a: F.silu(a), [r(3, 4) * 2]),
+        Case("softplus", "(3, 4), beta=2", lambda a: F.softplus(a, beta=2.0), [r(3, 4) * 2]),
+        Case("mse_loss", "(3, 4), mean", lambda a, b: F.mse_loss(a, b), [r(3, 4), r(3, 4)]),
+        Case("l1_loss", "(3, 4), sum, x != t", lambda a, b: F.l1_loss(a, b, reduction="sum"),
+             [r(3, 4), r(3, 4) + _away_from_zero(rng, (3, 4))]),
+        Case("nll_loss", "(4, 3), weight, mean",
+             lambda a, t: F.nll_loss(a, t, weight=np.array([0.5, 1.0, 2.0])), [r(4, 3), y5]),
+        Case("binary_cross_entropy", "(3, 4), mean", lambda a, b: F.binary_cross_entropy(a, b),
+             [rng.uniform(0.05, 0.95, (3, 4)), rng.uniform(0, 1, (3, 4))]),
+        Case("binary_cross_entropy_with_logits", "(3, 4), pos_weight (4,)",
+             lambda a, b: F.binary_cross_entropy_with_logits(a, b, pos_weight=np.array([0.5, 1.0, 2.0, 3.0])),
+             [r(3, 4) * 3, rng.uniform(0, 1, (3, 4))]),
+    ]
     return cases
 
 
