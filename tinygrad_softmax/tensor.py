@@ -520,28 +520,33 @@ class Tensor:
         return self.clamp(a_min if min is None else min, a_max if max is None else max)
 
     def maximum(self, other: Any) -> Tensor:
-        """Elementwise max(self, other), broadcasting; on a tie each gets half the gradient."""
+        """Elementwise max(self, other), broadcasting. The gradient goes to the larger input;
+        on a tie each gets half (PyTorch's rule)."""
         return ops.Maximum.apply(self, other if type(other) is Tensor else _lift(other, self))
 
     def minimum(self, other: Any) -> Tensor:
-        """Elementwise min(self, other), broadcasting; on a tie each gets half the gradient."""
+        """Elementwise min(self, other), broadcasting. The gradient goes to the smaller input;
+        on a tie each gets half (PyTorch's rule)."""
         return ops.Minimum.apply(self, other if type(other) is Tensor else _lift(other, self))
 
     def sin(self) -> Tensor:
+        """sin(x) elementwise; the gradient is cos(x)."""
         return ops.Sin.apply(self)
 
     def cos(self) -> Tensor:
+        """cos(x) elementwise; the gradient is −sin(x)."""
         return ops.Cos.apply(self)
 
     def log1p(self) -> Tensor:
-        """log(1 + x), accurate for small x."""
+        """log(1 + x), accurate for small x; the gradient is 1/(1 + x)."""
         return ops.Log1p.apply(self)
 
     def expm1(self) -> Tensor:
-        """eˣ − 1, accurate for small x."""
+        """eˣ − 1, accurate for small x; the gradient is eˣ."""
         return ops.Expm1.apply(self)
 
     def square(self) -> Tensor:
+        """x² elementwise; the gradient is 2x."""
         return ops.Square.apply(self)
 
     def sign(self) -> Tensor:
@@ -561,13 +566,15 @@ class Tensor:
         return ops.Round.apply(self, decimals=operator.index(decimals))
 
     def softmax(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
-        """``functional.softmax`` along ``dim`` (or ``axis``), which must be given."""
+        """``functional.softmax`` along ``dim`` (or ``axis``), which must be given; the gradient
+        (Jacobian-vector product) is s ⊙ (g − Σ g·s)."""
         from .functional import softmax
 
         return softmax(self, _one_axis("softmax", dim, axis))
 
     def log_softmax(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
-        """``functional.log_softmax`` along ``dim`` (or ``axis``), which must be given."""
+        """``functional.log_softmax`` along ``dim`` (or ``axis``), which must be given; the
+        gradient is g − softmax(x)·Σ g."""
         from .functional import log_softmax
 
         return log_softmax(self, _one_axis("log_softmax", dim, axis))
@@ -619,7 +626,8 @@ class Tensor:
         return s * (s.size / self.size if self.size else np.nan)
 
     def relu(self) -> Tensor:
-        return ops.ReLU.apply(self)  # max(x, 0); gradient 1 where x > 0, else 0 (also at 0)
+        """max(x, 0) elementwise; the gradient is 1 where x > 0, else 0 (also at 0, as PyTorch)."""
+        return ops.ReLU.apply(self)
 
     def flatten(self) -> Tensor:
         return self.reshape(-1)
