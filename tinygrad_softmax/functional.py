@@ -464,42 +464,9 @@ def leaky_relu(input: Any, negative_slope: float = 0.01) -> Tensor:
     return x * np.where(x.data > 0, 1.0, negative_slope).astype(x.dtype)
 
 
-class _ELUSlope(Function):
-    """s(x) = 1 where x > 0, else α·eˣ: the derivative of elu.  Backward: dL/dx = g·(s − [x > 0]),
-    since the derivative of α·eˣ is itself (and of 1 is 0): closed under differentiation."""
-
-    @staticmethod
-    def forward(ctx: Any, x: Any, alpha: float) -> Any:
-        ctx.pos = (x > 0).astype(x.dtype)
-        out = np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx: Any, g: Any) -> Any:
-        (out,) = ctx.saved_tensors
-        return g * (out - ctx.pos)
-
-
-class _ELU(Function):
-    """out = x where x > 0, else α·(eˣ − 1).  Backward: dL/dx = g · s(x) with s = ``_ELUSlope``
-    (1 where x > 0, else α·eˣ; at x = 0 that is α, as PyTorch)."""
-
-    @staticmethod
-    def forward(ctx: Any, x: Any, alpha: float) -> Any:
-        ctx.save_for_backward(x)
-        ctx.alpha = alpha
-        return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype)
-
-    @staticmethod
-    def backward(ctx: Any, g: Any) -> Any:
-        (x,) = ctx.saved_tensors
-        return g * _ops._apply(_ELUSlope, x, alpha=ctx.alpha)
-
-
 def elu(input: Any, alpha: float = 1.0) -> Tensor:
     """x where x > 0, else α·(eˣ − 1). Gradient: 1 where x > 0, else α·eˣ (α at 0, as PyTorch)."""
-    return _ELU.apply(_float_input(input, "elu"), alpha=float(alpha))
+    return _ops.ELU.apply(_float_input(input, "elu"), alpha=float(alpha))
 
 
 def gelu(input: Any, approximate: str = "none") -> Tensor:
@@ -626,6 +593,9 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
     y = t[keep]
     coef = None
     if weight is not None:
+        if isinstance(weight, Tensor) and weight.requires_grad:
+            raise ValueError("nll_loss: weight must not require grad (class weights are constants, as "
+                             "in PyTorch's nll_loss)")
         w = _constant_weight("nll_loss", weight, (c,), x.dtype)
         if w.shape != (c,):
             raise ValueError(f"nll_loss: weight must have shape ({c},), one entry per class, got {w.shape}")
@@ -643,36 +613,6 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
     return total * (1 / denom if denom else math.nan)  # all ignored: nan, with a zero gradient
 
 
-class _BinaryCrossEntropy(Function):
-    """l = −(t·log x + (1 − t)·log(1 − x)), each log clamped at −100 (PyTorch's guard: l stays
-    finite at x = 0 or 1).
-
-    Backward: dL/dx = g·(x − t) / max(x(1 − x), 1e-12), PyTorch's formula (0 where x = t ∈ {0, 1},
-    finite elsewhere); dL/dt = g·(log(1 − x) − log x) with the same clamped logs. Both are written
-    with engine ops, so second derivatives are right where x(1 − x) > 1e-12.
-    """
-
-    @staticmethod
-    def forward(ctx: Any, x: Any, t: Any) -> Any:
-        ctx.save_for_backward(x, t)
-        with np.errstate(divide="ignore"):
-            log_x, log_1mx = np.maximum(np.log(x), -100), np.maximum(np.log1p(-x), -100)
-        return (t - 1) * log_1mx - t * log_x  # PyTorch's arrangement of the same sum
-
-    @staticmethod
-    def backward(ctx: Any, g: Any) -> Any:
-        x, t = ctx.saved_tensors
-        need_x, need_t = ctx.needs_input_grad
-        gx = gt = None
-        if need_x:
-            gx = g * (x - t) / _ops._apply(_ops.Clamp, x * (1 - x), lo=1e-12)
-        if need_t:
-            with np.errstate(divide="ignore"):
-                gt = g * (_ops._apply(_ops.Clamp, _ops._apply(_ops.Log1p, -x), lo=-100.0)
-                          - _ops._apply(_ops.Clamp, _ops._apply(_ops.Log, x), lo=-100.0))
-        return gx, gt
-
-
 def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
     """−w·(t·log x + (1 − t)·log(1 − x)) for probabilities x ∈ [0, 1], each log clamped at −100
     as in PyTorch; 'mean' averages over all elements. Gradient: w·(x − t)/max(x(1 − x), 1e-12)
@@ -687,7 +627,7 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction:
                          "for raw scores use binary_cross_entropy_with_logits")
     if t.dtype != x.dtype:
         t = t.astype(x.dtype)
-    loss = _BinaryCrossEntropy.apply(x, t)
+    loss = _ops.BinaryCrossEntropy.apply(x, t)
     if weight is not None:
         loss = loss * (weight if isinstance(weight, Tensor) and weight.requires_grad
                        else _constant_weight("binary_cross_entropy", weight, x.shape, x.dtype))

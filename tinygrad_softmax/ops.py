@@ -505,6 +505,69 @@ class Round(_ZeroGradient):
         return np.round(x, decimals)
 
 
+class ELUSlope(Function):
+    """s(x) = 1 where x > 0, else α·eˣ: the derivative of elu.  Backward: dL/dx = g·(s − [x > 0]),
+    since the derivative of α·eˣ is itself (and of 1 is 0): closed under differentiation."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, alpha: float) -> Any:
+        ctx.pos = (x > 0).astype(x.dtype)
+        out = np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        (out,) = ctx.saved_tensors
+        return g * (out - ctx.pos)
+
+
+class ELU(Function):
+    """out = x where x > 0, else α·(eˣ − 1).  Backward: dL/dx = g · s(x) with s = ``ELUSlope``
+    (1 where x > 0, else α·eˣ; at x = 0 that is α, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, alpha: float) -> Any:
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        return g * _apply(ELUSlope, x, alpha=ctx.alpha)
+
+
+class BinaryCrossEntropy(Function):
+    """l = −(t·log x + (1 − t)·log(1 − x)), each log clamped at −100 (PyTorch's guard: l stays
+    finite at x = 0 or 1).
+
+    Backward: dL/dx = g·(x − t) / max(x(1 − x), 1e-12), PyTorch's formula (0 where x = t ∈ {0, 1},
+    finite elsewhere); dL/dt = g·(log(1 − x) − log x) with the same clamped logs. Both are written
+    with engine ops, so second derivatives are right where x(1 − x) > 1e-12.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, t: Any) -> Any:
+        ctx.save_for_backward(x, t)
+        with np.errstate(divide="ignore"):
+            log_x, log_1mx = np.maximum(np.log(x), -100), np.maximum(np.log1p(-x), -100)
+        return (t - 1) * log_1mx - t * log_x  # PyTorch's arrangement of the same sum
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        x, t = ctx.saved_tensors
+        need_x, need_t = ctx.needs_input_grad
+        gx = gt = None
+        if need_x:
+            gx = g * (x - t) / _apply(Clamp, x * (1 - x), lo=1e-12)
+        if need_t:
+            with np.errstate(divide="ignore"):
+                gt = g * (_apply(Clamp, _apply(Log1p, -x), lo=-100.0)
+                          - _apply(Clamp, _apply(Log, x), lo=-100.0))
+        return gx, gt
+
+
 # ---- einsum ------------------------------------------------------------------------------
 def _einsum_plan(subscripts: str, shapes: list[tuple[int, ...]]) -> tuple[list[str], str, dict[str, int]]:
     """Parse ``subscripts`` for operands of ``shapes``: one letter string per operand and the
