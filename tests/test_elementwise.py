@@ -163,6 +163,18 @@ def test_clamp_with_array_bounds_broadcasts() -> None:
     assert gradcheck(lambda t: t.clamp(lo, hi), [np.array([[-3.0, 0.7], [4.0, 0.9]])])
 
 
+@settings(max_examples=25)
+@given(data=st.data())
+def test_clamp_with_broadcast_array_bounds(data: Any) -> None:
+    sx, sb = data.draw(broadcastable_shapes(2, max_dims=3, max_side=3))
+    lo = data.draw(tie_free_arrays(sb, max_abs=3))  # bounds on the 1/8 grid, x off it by 1/16:
+    hi = lo + 0.75  # no entry of x is within 1/16 of a bound
+    x = data.draw(tie_free_arrays(sx, max_abs=4)) + 1 / 16
+    out = Tensor(x).clamp(lo, Tensor(hi))
+    np.testing.assert_array_equal(out.data, np.minimum(np.maximum(x, lo), hi))
+    assert_grads_match(lambda t: t.clamp(lo, hi), x, second_order=True)
+
+
 def test_clip_is_clamp_under_both_spellings() -> None:
     x = Tensor([-2.0, 0.5, 2.0])
     want = [-1.0, 0.5, 1.0]
