@@ -282,6 +282,9 @@ EINSUM = [
     ("ii->i", [(3, 3)]),
     ("iij,k->jk", [(2, 2, 3), (2,)]),
     ("i,i,i->", [(3,), (3,), (3,)]),
+    ("ij,jk->ik", [(2, 1), (3, 4)]),  # size-1 axes broadcast, as in NumPy and PyTorch
+    ("ij,ij->ij", [(1, 3), (2, 1)]),
+    ("bij,bjk->bik", [(1, 2, 3), (2, 3, 2)]),
 ]
 
 
@@ -306,6 +309,7 @@ def test_einsum_takes_a_list_of_operands_and_matches_matmul_gradient() -> None:
 
 @pytest.mark.parametrize("subscripts,shapes_,match", [
     ("ij,jk->ik", [(3, 4), (5, 2)], "'j' has size 4"),
+    ("ij,jk->ik", [(3, 4), (2, 2)], "equal or 1"),
     ("ij", [(3,)], "names 2 axes"),
     ("i1", [(3, 3)], "letters"),
     ("ij->ii", [(2, 2)], "distinct letters"),

@@ -596,10 +596,12 @@ def _einsum_plan(subscripts: str, shapes: list[tuple[int, ...]]) -> tuple[list[s
     sizes: dict[str, int] = {}
     for t, sh in zip(terms, shapes):
         for c, n in zip(t, sh):
-            if sizes.setdefault(c, n) != n:
-                raise ValueError(f"einsum subscripts {subscripts!r}: {c!r} has size {sizes[c]} in one "
-                                 f"operand and {n} in another (shapes {', '.join(map(str, shapes))}); "
-                                 "sizes must be equal (broadcast explicitly first)")
+            m = sizes.setdefault(c, n)
+            if m != n and 1 not in (m, n):
+                raise ValueError(f"einsum subscripts {subscripts!r}: {c!r} has size {m} in one operand "
+                                 f"and {n} in another (shapes {', '.join(map(str, shapes))}); sizes must "
+                                 "be equal or 1 (broadcast)")
+            sizes[c] = max(m, n)  # a size-1 axis broadcasts, as in NumPy and PyTorch
     if not arrow:
         joined = "".join(terms)
         out = ell + "".join(sorted(c for c in sizes if joined.count(c) == 1 and c not in ell))
@@ -612,13 +614,14 @@ def _einsum_plan(subscripts: str, shapes: list[tuple[int, ...]]) -> tuple[list[s
 
 
 class Einsum(Function):
-    """out = einsum(subscripts, *operands) (NumPy/PyTorch notation, '...' included; every letter
-    must have one size: no size-1 broadcasting).
+    """out = einsum(subscripts, *operands) (NumPy/PyTorch notation, '...' included; an axis of
+    size 1 broadcasts against the same letter's size elsewhere).
 
     Backward: the gradient of operand i is itself an einsum, of g (subscripts: the output's) with
     the other operands, into operand i's subscripts. A letter that operand i repeats (a diagonal,
-    as in 'ii->') is written to the diagonal with an identity matrix, and a letter only operand i
-    has (summed away) is broadcast back with a vector of ones; both are constant operands.
+    as in 'ii->') is written to the diagonal with an identity matrix, and a letter that no other
+    operand gives at full size (summed away from operand i alone, or broadcast) is spread back with
+    a vector of ones; both are constant operands. Axes where operand i had size 1 are then summed.
     """
 
     @staticmethod
@@ -640,19 +643,23 @@ class Einsum(Function):
                 continue
             subs, ops = [ctx.out] + [t for j, t in enumerate(terms) if j != i], \
                 [g] + [x for j, x in enumerate(operands) if j != i]
-            target = ""
+            target, size = "", dict(sizes)
             for c in terms[i]:
                 if c in target:  # a repeated letter: a fresh one, tied to c by an identity matrix
                     fresh = next(spare)
                     subs.append(c + fresh)
                     ops.append(np.eye(sizes[c], dtype=g.dtype))
-                    c = fresh
+                    c, size[fresh] = fresh, sizes[c]
                 target += c
-            for c in dict.fromkeys(terms[i]):  # letters summed away from operand i alone
-                if not any(c in s for s in subs):
+            full = {c for s, x in zip(subs, ops) for c, n in zip(s, x.shape) if n == size[c]}
+            for c in dict.fromkeys(terms[i]):  # letters no other operand gives at full size
+                if c not in full:
                     subs.append(c)
                     ops.append(np.ones(sizes[c], dtype=g.dtype))
-            grads.append(_apply(Einsum, *ops, subscripts=",".join(subs) + "->" + target))
+            grad = _apply(Einsum, *ops, subscripts=",".join(subs) + "->" + target)
+            shape = operands[i].shape
+            stretched = tuple(k for k, n in enumerate(shape) if n != grad.shape[k])  # size-1 axes
+            grads.append(grad.sum(axis=stretched, keepdims=True) if stretched else grad)
         return tuple(grads)
 
 
