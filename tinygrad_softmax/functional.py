@@ -709,8 +709,8 @@ def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = F
 def einsum(subscripts: str, *operands: Any) -> Tensor:
     """Einstein summation as in NumPy and PyTorch: ``einsum("ij,jk->ik", a, b)`` is a @ b,
     ``einsum("ii", a)`` the trace, '...' for leading axes; one or more operands (a list of them
-    works too). Each letter must have one size (no size-1 broadcasting). Gradient: for each
-    operand, an einsum of the upstream gradient with the other operands (see ``ops.Einsum``)."""
+    works too); an axis of size 1 broadcasts against its letter's size elsewhere. Gradient: for
+    each operand, an einsum of the upstream gradient with the other operands (see ``ops.Einsum``)."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])  # PyTorch also takes einsum(eq, [a, b])
     if not operands:
