@@ -17,6 +17,7 @@ from . import datasets, functional, models, nn, optim, reference, utils
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .creation import arange, eye, full, full_like, linspace, ones, ones_like, rand, randn, zeros, zeros_like
+from .functional import einsum, maximum, minimum
 from .gradient_check import (
     GradcheckError,
     check_derivation,
@@ -42,6 +43,10 @@ __all__ = [
     "enable_grad",
     "set_grad_enabled",
     "is_grad_enabled",
+    # elementwise functions of two tensors, and einsum (also Tensor methods / in functional)
+    "maximum",
+    "minimum",
+    "einsum",
     # losses and the article's closed form
     "functional",
     "reference",

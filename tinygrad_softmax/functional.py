@@ -444,3 +444,291 @@ def softmax_cross_entropy(logits: Any, target: Any, weight: Any = None, ignore_i
     if plan.index_targets:
         return SoftmaxCrossEntropy.apply(logits, plan=plan)
     return SoftmaxCrossEntropy.apply(logits, _tensor(target), plan=plan)
+
+
+# ---- activations, more losses, one_hot, dropout, einsum (PyTorch's torch.nn.functional) ----
+# Each is a composite of engine ops where that is exact (the graph then gives every derivative),
+# else one Function in ops.py. Their derivatives are stated in each docstring.
+from . import ops as _ops  # noqa: E402  (ops imports tensor, which this module also needs first)
+
+__all__ += ["leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid", "tanh", "nll_loss", "mse_loss",
+            "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "one_hot", "dropout",
+            "einsum"]
+
+
+def _float_input(x: Any, name: str) -> Tensor:
+    x = _tensor(x)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name}: input must be floating point, got dtype {x.dtype}")
+    return x
+
+
+def leaky_relu(input: Any, negative_slope: float = 0.01) -> Tensor:
+    """x where x > 0, else negative_slope·x. Gradient: 1 where x > 0, else negative_slope
+    (also at 0, as in PyTorch). x times a constant mask: one product node."""
+    x = _float_input(input, "leaky_relu")
+    return x * np.where(x.data > 0, 1.0, negative_slope).astype(x.dtype)
+
+
+def elu(input: Any, alpha: float = 1.0) -> Tensor:
+    """x where x > 0, else α·(eˣ − 1). Gradient: 1 where x > 0, else α·eˣ (α at 0, as PyTorch)."""
+    return _ops.ELU.apply(_float_input(input, "elu"), alpha=float(alpha))
+
+
+def gelu(input: Any, approximate: str = "none") -> Tensor:
+    """x·Φ(x), Φ the standard normal CDF: ``approximate="none"`` uses Φ(x) = (1 + erf(x/√2))/2,
+    ``"tanh"`` the approximation (1 + tanh(√(2/π)(x + 0.044715x³)))/2 (PyTorch's two modes).
+    Gradient (exact): Φ(x) + x·φ(x), φ the normal density; composed of erf (or tanh), sums and
+    products, so every derivative comes from the graph."""
+    x = _float_input(input, "gelu")
+    if approximate == "none":
+        return x * ((_ops.Erf.apply(x * (1 / math.sqrt(2))) + 1) * 0.5)
+    if approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * math.sqrt(2 / math.pi)
+        return x * ((inner.tanh() + 1) * 0.5)
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(input: Any) -> Tensor:
+    """x·σ(x) (also called swish). Gradient: σ(x)(1 + x(1 − σ(x)))."""
+    x = _float_input(input, "silu")
+    return x * x.sigmoid()
+
+
+def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(βx))/β, and x itself where βx > threshold (PyTorch's linear tail, which keeps
+    it exact in floating point). Gradient: σ(βx) (1 on the linear tail)."""
+    if not beta > 0 and not beta < 0:
+        raise ValueError(f"softplus: beta must be a non-zero number, got {beta!r}")
+    return _ops.Softplus.apply(_float_input(input, "softplus"), beta=float(beta), threshold=float(threshold))
+
+
+def sigmoid(input: Any) -> Tensor:
+    """1 / (1 + e⁻ˣ) (``Tensor.sigmoid``). Gradient: σ(x)(1 − σ(x))."""
+    return _tensor(input).sigmoid()
+
+
+def tanh(input: Any) -> Tensor:
+    """tanh(x) (``Tensor.tanh``). Gradient: 1 − tanh(x)²."""
+    return _tensor(input).tanh()
+
+
+# ---- losses ------------------------------------------------------------------------------
+def _check_reduction(name: str, reduction: Any) -> None:
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
+
+
+def _same_shape(name: str, x: Tensor, t: Tensor) -> None:
+    if x.shape != t.shape:
+        raise ValueError(f"{name}: target shape {t.shape} differs from input shape {x.shape}; PyTorch "
+                         "broadcasts them (with a warning), which rarely is what was meant. Give the "
+                         "target the input's shape, e.g. target.reshape(input.shape), or broadcast it "
+                         "explicitly")
+
+
+def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """(x − t)², reduced by ``reduction`` ('mean' over all elements, 'sum', 'none').
+    Gradient: 2(x − t) for x and −2(x − t) for t, times the reduction's scale."""
+    _check_reduction("mse_loss", reduction)
+    x, t = _tensor(input), _tensor(target)
+    _same_shape("mse_loss", x, t)
+    return _reduce((x - t).square(), reduction)
+
+
+def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """|x − t|, reduced by ``reduction``. Gradient: sign(x − t) (0 where x = t, as PyTorch)."""
+    _check_reduction("l1_loss", reduction)
+    x, t = _tensor(input), _tensor(target)
+    _same_shape("l1_loss", x, t)
+    return _reduce((x - t).abs(), reduction)
+
+
+def _constant_weight(name: str, weight: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: weight must be numeric, got dtype {w.dtype}")
+    try:
+        np.broadcast_shapes(w.shape, shape)
+    except ValueError:
+        raise ValueError(f"{name}: weight of shape {w.shape} does not broadcast to the input's shape "
+                         f"{shape}") from None
+    return w.astype(dtype)
+
+
+def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of class-index targets, given log-probabilities ``input`` of shape
+    (C,), (N, C) or (N, C, d1, ...): l_n = −w[y_n]·input[n, y_n] (0 where y_n = ignore_index).
+
+    'mean' divides Σ l_n by Σ w[y_n] over the samples not ignored (nan if there are none), as
+    PyTorch. Gradient: −w[y_n] at [n, y_n] (times the reduction's scale), 0 elsewhere. Composed
+    of indexing, products and sums. ``cross_entropy(x, y) == nll_loss(log_softmax(x, 1), y)``.
+    """
+    _check_reduction("nll_loss", reduction)
+    x = _float_input(input, "nll_loss")
+    if x.ndim == 0:
+        raise ValueError("nll_loss: input must have a class axis, shape (C,), (N, C) or (N, C, d1, ...); "
+                         "got a 0-d tensor")
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    class_axis = 1 if x.ndim > 1 else 0
+    c = x.shape[class_axis]
+    batch = x.shape[:class_axis] + x.shape[class_axis + 1:]
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: target must hold integer class indices, got dtype {t.dtype}")
+    if t.shape != batch:
+        raise ValueError(f"nll_loss: target shape {t.shape} does not fit input of shape {x.shape}: "
+                         f"expected {batch} (the input's shape without the class axis {class_axis})")
+    ignore_index = operator.index(ignore_index)
+    t = t.astype(np.int64).reshape(-1)
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= c))
+    if bad.any():
+        raise ValueError(f"nll_loss: target value {t[bad][0]} is out of bounds: class indices must lie in "
+                         f"[0, {c - 1}] or equal ignore_index={ignore_index}")
+    rows = _ops.Transpose.apply(x, axes=(0, *range(2, x.ndim), 1)) if x.ndim > 2 else x  # classes last
+    rows = rows.reshape((-1, c))
+    # only the samples not ignored are read: an ignored row adds nothing, not even a nan from -inf · 0
+    keep = np.flatnonzero(valid)
+    y = t[keep]
+    coef = None
+    if weight is not None:
+        if isinstance(weight, Tensor) and weight.requires_grad:
+            raise ValueError("nll_loss: weight must not require grad (class weights are constants, as "
+                             "in PyTorch's nll_loss)")
+        w = _constant_weight("nll_loss", weight, (c,), x.dtype)
+        if w.shape != (c,):
+            raise ValueError(f"nll_loss: weight must have shape ({c},), one entry per class, got {w.shape}")
+        coef = w[y]
+    picked = rows[keep, y]
+    per_sample = -picked if coef is None else -(picked * coef)
+    if reduction == "none":
+        if len(keep) < len(t):  # ignored samples: a loss of exactly 0
+            per_sample = _ops.IndexAdd.apply(per_sample, index=keep, shape=(len(t),), repeats=False)
+        return per_sample.reshape(batch)
+    total = per_sample.sum()
+    if reduction == "sum":
+        return total
+    denom = float(len(keep)) if coef is None else float(coef.sum(dtype=np.float64))
+    return total * (1 / denom if denom else math.nan)  # all ignored: nan, with a zero gradient
+
+
+def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
+    """−w·(t·log x + (1 − t)·log(1 − x)) for probabilities x ∈ [0, 1], each log clamped at −100
+    as in PyTorch; 'mean' averages over all elements. Gradient: w·(x − t)/max(x(1 − x), 1e-12)
+    for x (PyTorch's formula: 0 at x = t ∈ {0, 1}) and w·(log(1 − x) − log x) for t."""
+    _check_reduction("binary_cross_entropy", reduction)
+    x, t = _float_input(input, "binary_cross_entropy"), _tensor(target)
+    if x.shape != t.shape:
+        raise ValueError(f"binary_cross_entropy: target size {t.shape} differs from input size {x.shape}; "
+                         "give them the same shape (as PyTorch requires)")
+    if x.size and not (np.all(x.data >= 0) and np.all(x.data <= 1)):
+        raise ValueError("binary_cross_entropy: all elements of input must lie in [0, 1] (probabilities); "
+                         "for raw scores use binary_cross_entropy_with_logits")
+    if t.dtype != x.dtype:
+        t = t.astype(x.dtype)
+    loss = _ops.BinaryCrossEntropy.apply(x, t)
+    if weight is not None:
+        loss = loss * (weight if isinstance(weight, Tensor) and weight.requires_grad
+                       else _constant_weight("binary_cross_entropy", weight, x.shape, x.dtype))
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, reduction: str = "mean",
+                                     pos_weight: Any = None) -> Tensor:
+    """binary_cross_entropy(σ(x), t) computed from the logits x without forming σ(x):
+    l = w·(p·t·softplus(−x) + (1 − t)·softplus(x)), since −log σ(x) = softplus(−x) and
+    −log(1 − σ(x)) = softplus(x); ``pos_weight`` p (broadcast along the last axis, one per class)
+    weighs the positive term, as in PyTorch. Finite for every finite x. Gradient for x:
+    w·((1 − t)·σ(x) − p·t·σ(−x)), which is w·(σ(x) − t) when p = 1."""
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    x, t = _float_input(input, "binary_cross_entropy_with_logits"), _tensor(target)
+    if x.shape != t.shape:
+        raise ValueError(f"binary_cross_entropy_with_logits: target size {t.shape} differs from input "
+                         f"size {x.shape}; give them the same shape (as PyTorch requires)")
+    if t.dtype != x.dtype:
+        t = t.astype(x.dtype)
+    inf = math.inf  # the exact softplus, without PyTorch's linear tail (that is for F.softplus only)
+    pos_term = t * _ops.Softplus.apply(-x, beta=1.0, threshold=inf)
+    if pos_weight is not None:
+        pos_term = pos_term * (pos_weight if isinstance(pos_weight, Tensor) and pos_weight.requires_grad else
+                               _constant_weight("binary_cross_entropy_with_logits: pos", pos_weight,
+                                                x.shape, x.dtype))
+    loss = pos_term + (1 - t) * _ops.Softplus.apply(x, beta=1.0, threshold=inf)
+    if weight is not None:
+        loss = loss * (weight if isinstance(weight, Tensor) and weight.requires_grad
+                       else _constant_weight("binary_cross_entropy_with_logits", weight, x.shape, x.dtype))
+    return _reduce(loss, reduction)
+
+
+# ---- one_hot, dropout, einsum --------------------------------------------------------------
+def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
+    """Class indices of any shape → int64 tensor of shape (*shape, num_classes) with a 1 at each
+    index (PyTorch's). ``num_classes=-1`` takes max + 1. No gradient (integer result)."""
+    t = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: needs integer class indices, got dtype {t.dtype}")
+    num_classes = operator.index(num_classes)
+    if num_classes == -1:
+        if t.size == 0:
+            raise ValueError("one_hot: cannot infer the number of classes from an empty tensor; "
+                             "pass num_classes")
+        num_classes = int(t.max()) + 1
+    elif num_classes < 0:
+        raise ValueError(f"one_hot: num_classes must be -1 or >= 0, got {num_classes}")
+    if t.size and t.min() < 0:
+        raise ValueError(f"one_hot: class values must be non-negative, got {t.min()}")
+    if t.size and t.max() >= num_classes:
+        raise ValueError(f"one_hot: class values must be smaller than num_classes={num_classes}, "
+                         f"got {t.max()}")
+    return Tensor(np.arange(num_classes) == t[..., None], dtype=np.int64)
+
+
+def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False, *,
+            generator: np.random.Generator | int | None = None) -> Tensor:
+    """Inverted dropout: in training, each element is zeroed with probability ``p`` and the rest
+    are scaled by 1/(1 − p), so the expectation is unchanged; p = 1 gives zeros. Identity when
+    ``training`` is False or p = 0. ``generator``: a ``numpy.random.Generator``, a seed, or None
+    (fresh entropy). Gradient: the same mask times 1/(1 − p) (a product with a constant)."""
+    if not isinstance(inplace, bool):
+        raise TypeError(f"dropout: the fourth argument is inplace (as in PyTorch), got {inplace!r}; "
+                        "pass the generator as generator=...")
+    if inplace:
+        raise ValueError("dropout: inplace=True is not supported; write x = dropout(x, p)")
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p!r}")
+    x = _tensor(input)
+    if not training or p == 0:
+        return x
+    rng = generator if isinstance(generator, np.random.Generator) else np.random.default_rng(generator)
+    keep = rng.random(x.shape) >= p
+    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+    return x * (keep * scale).astype(x.dtype if x.dtype.kind == "f" else np.float64)
+
+
+def einsum(subscripts: str, *operands: Any) -> Tensor:
+    """Einstein summation as in NumPy and PyTorch: ``einsum("ij,jk->ik", a, b)`` is a @ b,
+    ``einsum("ii", a)`` the trace, '...' for leading axes; one or more operands (a list of them
+    works too); an axis of size 1 broadcasts against its letter's size elsewhere. Gradient: for
+    each operand, an einsum of the upstream gradient with the other operands (see ``ops.Einsum``)."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])  # PyTorch also takes einsum(eq, [a, b])
+    if not operands:
+        raise ValueError("einsum needs at least one operand")
+    return _ops.Einsum.apply(*(_tensor(op) for op in operands), subscripts=subscripts)
+
+
+def maximum(input: Any, other: Any) -> Tensor:
+    """Elementwise max, broadcasting (``torch.maximum``, ``np.maximum``); ties split the gradient."""
+    return _tensor(input).maximum(other)
+
+
+def minimum(input: Any, other: Any) -> Tensor:
+    """Elementwise min, broadcasting (``torch.minimum``, ``np.minimum``); ties split the gradient."""
+    return _tensor(input).minimum(other)

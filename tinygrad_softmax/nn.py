@@ -497,6 +497,66 @@ __all__ += ["LayerNorm", "Embedding", "Flatten", "Identity", "init"]
 # ---- end of helper D's layers ----------------------------------------------------------------
 
 
+
+
+# ---- more activations, and dropout -------------------------------------------------------
+__all__ += ["Sigmoid", "GELU", "SiLU", "Dropout"]
+
+
+class Sigmoid(Module):
+    """σ(x) = 1 / (1 + e⁻ˣ) elementwise; the gradient is σ(x)(1 − σ(x))."""
+
+    def forward(self, x: Any) -> Tensor:
+        return F.sigmoid(x)
+
+
+class GELU(Module):
+    """x·Φ(x) elementwise (``functional.gelu``); ``approximate`` is "none" (erf) or "tanh"."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Any) -> Tensor:
+        return F.gelu(x, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """x·σ(x) elementwise (swish); the gradient is σ(x)(1 + x(1 − σ(x)))."""
+
+    def forward(self, x: Any) -> Tensor:
+        return F.silu(x)
+
+
+class Dropout(Module):
+    """Inverted dropout (``functional.dropout``): in training mode each element is zeroed with
+    probability ``p`` and the others scaled by 1/(1 − p); after ``eval()`` it is the identity.
+
+    ``generator``: a ``numpy.random.Generator`` or a seed, drawn from on every call (None: fresh
+    entropy), so a seeded Dropout gives the same sequence of masks on every run.
+    """
+
+    def __init__(self, p: float = 0.5, inplace: bool = False, *,
+                 generator: np.random.Generator | int | None = None) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p <= 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p!r}")
+        if inplace:
+            raise ValueError("Dropout: inplace=True is not supported; the layer returns a new tensor")
+        self.p = float(p)
+        self._generator = _make_rng(generator)
+
+    def forward(self, x: Any) -> Tensor:
+        return F.dropout(x, self.p, training=self.training, generator=self._generator)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
 # ---- checkpoints -------------------------------------------------------------------------
 def save(module: Module, path: str | os.PathLike[str]) -> None:
     """Write ``module.state_dict()`` to ``path`` as an uncompressed ``.npz`` (one array per

@@ -11,6 +11,7 @@ shape with ``sum_to``, the one place where broadcasting is undone.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -195,6 +196,471 @@ class Cast(Function):
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
         return g.astype(ctx.parents[0].dtype)
+
+
+# ---- more elementwise functions ----------------------------------------------------------
+# A backward that needs a function of its input (cos for sin, exp for erf ...) calls ``_apply``:
+# on the ndarrays of a plain backward it just computes the values; on the Tensors of a
+# create_graph backward it records the op, so the gradient can be differentiated again.
+# Masks (where x > 0, which of a and b is larger ...) are constants: their derivative is 0
+# wherever it exists, so a backward may multiply by them in both modes.
+def _apply(fn: type[Function], *xs: Any, **params: Any) -> Any:
+    """``fn`` on ndarrays (its forward, values only) or on Tensors (recorded, differentiable)."""
+    if any(isinstance(x, Tensor) for x in xs):
+        return fn.apply(*xs, **params)
+    return np.asarray(fn.forward(fn(), *xs, **params))
+
+
+def _mask(cond: Any, dtype: Any) -> Any:
+    """A boolean condition as 0/1 of a float dtype (a constant factor of a gradient)."""
+    return np.asarray(cond).astype(dtype if np.dtype(dtype).kind == "f" else np.float64)
+
+
+class Sqrt(Function):
+    """out = √x.  Backward: dL/dx = g / (2√x) = g / (2·out) (inf at x = 0, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        out = np.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        (out,) = ctx.saved_tensors
+        return g / (2 * out)
+
+
+class Abs(Function):
+    """out = |x|.  Backward: dL/dx = g · sign(x), which is 0 at x = 0 (PyTorch's choice)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.sign = np.sign(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return g * ctx.sign
+
+
+class ReLU(Function):
+    """out = max(x, 0).  Backward: dL/dx = g where x > 0, else 0 (also at x = 0, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.mask = _mask(x > 0, x.dtype)
+        return np.maximum(x, x.dtype.type(0))  # NaN stays NaN and -inf gives 0, as in PyTorch
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return g * ctx.mask
+
+
+class Sigmoid(Function):
+    """out = σ(x) = 1 / (1 + e⁻ˣ).  Backward: dL/dx = g · out · (1 − out).
+
+    Computed as 1/(1 + e^−|x|) or e^−|x|/(1 + e^−|x|) by sign, so no exp overflows and tiny
+    outputs keep their relative precision.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        e = np.exp(-np.abs(x))
+        out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        (out,) = ctx.saved_tensors
+        return g * out * (1 - out)
+
+
+class Clamp(Function):
+    """out = min(max(x, lo), hi) (a missing bound is no bound; lo > hi gives hi, as PyTorch).
+
+    Backward: dL/dx = g where lo ≤ x ≤ hi (bounds included, as PyTorch), else 0. The bounds
+    are constants (numbers or arrays that broadcast with x).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, lo: Any = None, hi: Any = None) -> Any:
+        out, inside = x, np.ones(x.shape, dtype=bool)
+        if lo is not None:
+            out, inside = np.maximum(out, lo), inside & (x >= lo)
+        if hi is not None:
+            out, inside = np.minimum(out, hi), inside & (x <= hi)
+        out = np.asarray(out)
+        ctx.mask = _mask(inside, out.dtype)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return sum_to(g * ctx.mask, ctx.parents[0].shape)
+
+
+def _tie_weights(a: Any, b: Any, a_wins: Any, b_wins: Any, dtype: Any) -> tuple[Any, Any]:
+    """Gradient shares of a and b for maximum/minimum: 1 to the winner, ½ each on a tie and
+    1 to both when neither wins nor ties (a NaN), as PyTorch."""
+    tie = a == b
+    return (np.where(tie, 0.5, np.where(b_wins, 0.0, 1.0)).astype(dtype),
+            np.where(tie, 0.5, np.where(a_wins, 0.0, 1.0)).astype(dtype))
+
+
+class Maximum(Function):
+    """out = max(a, b) elementwise, broadcasting; NaN if either is NaN.
+
+    Backward: dL/da = g where a > b, dL/db = g where b > a; on a tie a and b get g/2 each
+    (PyTorch's rule: the total stays g). Summed back to each input's shape.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        out = np.asarray(np.maximum(a, b))
+        if out.dtype.kind == "f":
+            ctx.wa, ctx.wb = _tie_weights(a, b, a > b, b > a, out.dtype)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        a, b = ctx.parents
+        need_a, need_b = ctx.needs_input_grad
+        return (sum_to(g * ctx.wa, a.shape) if need_a else None,
+                sum_to(g * ctx.wb, b.shape) if need_b else None)
+
+
+class Minimum(Function):
+    """out = min(a, b) elementwise, broadcasting; NaN if either is NaN.
+
+    Backward: dL/da = g where a < b, dL/db = g where b < a; on a tie g/2 each (as PyTorch).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        out = np.asarray(np.minimum(a, b))
+        if out.dtype.kind == "f":
+            ctx.wa, ctx.wb = _tie_weights(a, b, a < b, b < a, out.dtype)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        a, b = ctx.parents
+        need_a, need_b = ctx.needs_input_grad
+        return (sum_to(g * ctx.wa, a.shape) if need_a else None,
+                sum_to(g * ctx.wb, b.shape) if need_b else None)
+
+
+class Sin(Function):
+    """out = sin(x).  Backward: dL/dx = g · cos(x)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        return g * _apply(Cos, x)
+
+
+class Cos(Function):
+    """out = cos(x).  Backward: dL/dx = −g · sin(x)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        return -(g * _apply(Sin, x))
+
+
+class Log1p(Function):
+    """out = log(1 + x), accurate for small x.  Backward: dL/dx = g / (1 + x)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        return g / (1 + x)
+
+
+class Expm1(Function):
+    """out = eˣ − 1, accurate for small x.  Backward: dL/dx = g · eˣ = g · (out + 1)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        out = np.expm1(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        (out,) = ctx.saved_tensors
+        return g * (out + 1)
+
+
+class Square(Function):
+    """out = x².  Backward: dL/dx = 2 · g · x."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return np.square(x)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        return g * (2 * x)
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)  # the C library's erf, correctly rounded to ~1 ulp
+
+
+class Erf(Function):
+    """out = erf(x) = (2/√π) ∫₀ˣ e^(−t²) dt.  Backward: dL/dx = g · (2/√π) · e^(−x²)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        dtype = x.dtype if x.dtype.kind == "f" else np.float64
+        return np.asarray(_erf(x), dtype=np.float64).astype(dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        return g * (_apply(Exp, -(x * x)) * (2 / math.sqrt(math.pi)))
+
+
+class Softplus(Function):
+    """out = log(1 + e^(βx)) / β, and out = x where βx > threshold (PyTorch's linear tail).
+
+    Backward: dL/dx = g · σ(βx) (g where βx > threshold). Computed as max(βx, 0) +
+    log1p(e^−|βx|), which never overflows; ``threshold=inf`` gives the exact function.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
+        bx = x * beta
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.linear = beta, _mask(bx > threshold, x.dtype)
+        smooth = (np.maximum(bx, 0) + np.log1p(np.exp(-np.abs(bx)))) / beta
+        return np.where(bx > threshold, x, smooth)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        s = _apply(Sigmoid, x * ctx.beta)
+        return g * (ctx.linear + (1 - ctx.linear) * s)
+
+
+class _ZeroGradient(Function):
+    """A piecewise-constant op: its derivative is 0 wherever it exists (and undefined at the
+    jumps); backward returns zeros, as PyTorch does."""
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        x = ctx.parents[0]
+        return np.zeros(x.shape, dtype=x.dtype)
+
+
+class Sign(_ZeroGradient):
+    """out = sign(x) ∈ {−1, 0, 1} (NaN stays NaN).  Backward: 0 (jump at 0, no derivative there)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        return np.sign(x)
+
+
+class Floor(_ZeroGradient):
+    """out = ⌊x⌋.  Backward: 0 (jumps at the integers)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        return np.floor(x)
+
+
+class Ceil(_ZeroGradient):
+    """out = ⌈x⌉.  Backward: 0 (jumps at the integers)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        return np.ceil(x)
+
+
+class Round(_ZeroGradient):
+    """out = x rounded to ``decimals`` digits, halves to even (NumPy's and PyTorch's rule).
+    Backward: 0 (jumps half-way between the rounded values)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, decimals: int = 0) -> Any:
+        return np.round(x, decimals)
+
+
+class ELUSlope(Function):
+    """s(x) = 1 where x > 0, else α·eˣ: the derivative of elu.  Backward: dL/dx = g·(s − [x > 0]),
+    since the derivative of α·eˣ is itself (and of 1 is 0): closed under differentiation."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, alpha: float) -> Any:
+        ctx.pos = (x > 0).astype(x.dtype)
+        out = np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        (out,) = ctx.saved_tensors
+        return g * (out - ctx.pos)
+
+
+class ELU(Function):
+    """out = x where x > 0, else α·(eˣ − 1).  Backward: dL/dx = g · s(x) with s = ``ELUSlope``
+    (1 where x > 0, else α·eˣ; at x = 0 that is α, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, alpha: float) -> Any:
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        return g * _apply(ELUSlope, x, alpha=ctx.alpha)
+
+
+class BinaryCrossEntropy(Function):
+    """l = −(t·log x + (1 − t)·log(1 − x)), each log clamped at −100 (PyTorch's guard: l stays
+    finite at x = 0 or 1).
+
+    Backward: dL/dx = g·(x − t) / max(x(1 − x), 1e-12), PyTorch's formula (0 where x = t ∈ {0, 1},
+    finite elsewhere); dL/dt = g·(log(1 − x) − log x) with the same clamped logs. Both are written
+    with engine ops, so second derivatives are right where x(1 − x) > 1e-12.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, t: Any) -> Any:
+        ctx.save_for_backward(x, t)
+        with np.errstate(divide="ignore"):
+            log_x, log_1mx = np.maximum(np.log(x), -100), np.maximum(np.log1p(-x), -100)
+        return (t - 1) * log_1mx - t * log_x  # PyTorch's arrangement of the same sum
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        x, t = ctx.saved_tensors
+        need_x, need_t = ctx.needs_input_grad
+        gx = gt = None
+        if need_x:
+            gx = g * (x - t) / _apply(Clamp, x * (1 - x), lo=1e-12)
+        if need_t:
+            with np.errstate(divide="ignore"):
+                gt = g * (_apply(Clamp, _apply(Log1p, -x), lo=-100.0)
+                          - _apply(Clamp, _apply(Log, x), lo=-100.0))
+        return gx, gt
+
+
+# ---- einsum ------------------------------------------------------------------------------
+def _einsum_plan(subscripts: str, shapes: list[tuple[int, ...]]) -> tuple[list[str], str, dict[str, int]]:
+    """Parse ``subscripts`` for operands of ``shapes``: one letter string per operand and the
+    output's, with '...' spelled out as letters and an implicit output made explicit (the letters
+    used once, in alphabetical order, after the '...' axes: NumPy's and PyTorch's rule), and the
+    size of every letter. Raises ValueError naming what does not fit."""
+    if not isinstance(subscripts, str):
+        raise TypeError(f"einsum subscripts must be a string such as 'ij,jk->ik', got {subscripts!r}")
+    spec = subscripts.replace(" ", "")
+    lhs, arrow, out = spec.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise ValueError(f"einsum subscripts {subscripts!r} name {len(terms)} operand(s), got {len(shapes)}")
+    free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in spec]
+    n_ell = max((len(sh) - len(t) + 3 for t, sh in zip(terms, shapes) if "..." in t), default=0)
+    ell = "".join(free[:n_ell])
+    for i, (t, sh) in enumerate(zip(terms, shapes)):
+        if "..." in t and len(sh) >= len(t) - 3:  # '...' stands for the axes the letters leave
+            terms[i] = t.replace("...", ell[n_ell - (len(sh) - len(t) + 3):], 1)
+        if not terms[i].isalpha() and terms[i] or not terms[i].isascii():
+            raise ValueError(f"einsum subscripts {subscripts!r}: operand {i} ({t!r}) must be letters "
+                             "and at most one '...'")
+        if len(terms[i]) != len(sh):
+            raise ValueError(f"einsum subscripts {subscripts!r}: operand {i} has shape {sh}, but {t!r} "
+                             f"names {len(t)} axes")
+    sizes: dict[str, int] = {}
+    for t, sh in zip(terms, shapes):
+        for c, n in zip(t, sh):
+            m = sizes.setdefault(c, n)
+            if m != n and 1 not in (m, n):
+                raise ValueError(f"einsum subscripts {subscripts!r}: {c!r} has size {m} in one operand "
+                                 f"and {n} in another (shapes {', '.join(map(str, shapes))}); sizes must "
+                                 "be equal or 1 (broadcast)")
+            sizes[c] = max(m, n)  # a size-1 axis broadcasts, as in NumPy and PyTorch
+    if not arrow:
+        joined = "".join(terms)
+        out = ell + "".join(sorted(c for c in sizes if joined.count(c) == 1 and c not in ell))
+    else:
+        out = out.replace("...", ell)
+        if not out.isalpha() and out or len(set(out)) != len(out) or any(c not in sizes for c in out):
+            raise ValueError(f"einsum subscripts {subscripts!r}: the output must name distinct letters "
+                             "that appear among the inputs")
+    return terms, out, sizes
+
+
+class Einsum(Function):
+    """out = einsum(subscripts, *operands) (NumPy/PyTorch notation, '...' included; an axis of
+    size 1 broadcasts against the same letter's size elsewhere).
+
+    Backward: the gradient of operand i is itself an einsum, of g (subscripts: the output's) with
+    the other operands, into operand i's subscripts. A letter that operand i repeats (a diagonal,
+    as in 'ii->') is written to the diagonal with an identity matrix, and a letter that no other
+    operand gives at full size (summed away from operand i alone, or broadcast) is spread back with
+    a vector of ones; both are constant operands. Axes where operand i had size 1 are then summed.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, *operands: Any, subscripts: str) -> Any:
+        terms, out, sizes = _einsum_plan(subscripts, [op.shape for op in operands])
+        ctx.terms, ctx.out, ctx.sizes = terms, out, sizes
+        ctx.save_for_backward(*operands)
+        return np.einsum(",".join(terms) + "->" + out, *operands, optimize=len(operands) > 2)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        operands = ctx.saved_tensors
+        terms, sizes = ctx.terms, ctx.sizes
+        spare = iter(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in sizes)
+        grads: list[Any] = []
+        for i, need in enumerate(ctx.needs_input_grad):
+            if not need:
+                grads.append(None)
+                continue
+            subs, ops = [ctx.out] + [t for j, t in enumerate(terms) if j != i], \
+                [g] + [x for j, x in enumerate(operands) if j != i]
+            target, size = "", dict(sizes)
+            for c in terms[i]:
+                if c in target:  # a repeated letter: a fresh one, tied to c by an identity matrix
+                    fresh = next(spare)
+                    subs.append(c + fresh)
+                    ops.append(np.eye(sizes[c], dtype=g.dtype))
+                    c, size[fresh] = fresh, sizes[c]
+                target += c
+            full = {c for s, x in zip(subs, ops) for c, n in zip(s, x.shape) if n == size[c]}
+            for c in dict.fromkeys(terms[i]):  # letters no other operand gives at full size
+                if c not in full:
+                    subs.append(c)
+                    ops.append(np.ones(sizes[c], dtype=g.dtype))
+            grad = _apply(Einsum, *ops, subscripts=",".join(subs) + "->" + target)
+            shape = operands[i].shape
+            stretched = tuple(k for k, n in enumerate(shape) if n != grad.shape[k])  # size-1 axes
+            grads.append(grad.sum(axis=stretched, keepdims=True) if stretched else grad)
+        return tuple(grads)
 
 
 # ---- reductions --------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
 from collections.abc import Callable, Iterator
 from heapq import heappop, heappush
 from operator import attrgetter
@@ -524,6 +525,102 @@ class Tensor:
     def tanh(self) -> Tensor:
         return ops.Tanh.apply(self)
 
+    # ---- more elementwise functions (each one Function in ops.py; derivatives there) ----
+    def sqrt(self) -> Tensor:
+        """√x elementwise; the gradient is 1/(2√x) (inf at 0)."""
+        return ops.Sqrt.apply(self)
+
+    def abs(self) -> Tensor:
+        """|x| elementwise; the gradient is sign(x), 0 at x = 0 (as in PyTorch)."""
+        return ops.Abs.apply(self)
+
+    def __abs__(self) -> Tensor:
+        return ops.Abs.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        """1 / (1 + e⁻ˣ) elementwise, without overflow; the gradient is σ(x)(1 − σ(x))."""
+        return ops.Sigmoid.apply(self)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:
+        """Limit the values to [min, max] (either may be None); PyTorch's ``clamp``.
+
+        The bounds are constants: numbers, or arrays/tensors that broadcast with this one (a
+        bound that requires grad raises: write ``maximum``/``minimum`` instead). The gradient is
+        1 where min ≤ x ≤ max (the bounds included, as PyTorch) and 0 outside; if min > max
+        every value becomes max.
+        """
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must not be None")
+        return ops.Clamp.apply(self, lo=_bound(min, "min"), hi=_bound(max, "max"))
+
+    def clip(self, a_min: Any = None, a_max: Any = None, *, min: Any = None,
+             max: Any = None) -> Tensor:
+        """NumPy's spelling of :meth:`clamp` (``a_min``/``a_max``, or ``min``/``max`` as PyTorch's
+        ``clip``); the same op."""
+        if a_min is not None and min is not None or a_max is not None and max is not None:
+            raise TypeError("clip: give each bound once, as a_min/a_max (NumPy) or min/max (PyTorch)")
+        return self.clamp(a_min if min is None else min, a_max if max is None else max)
+
+    def maximum(self, other: Any) -> Tensor:
+        """Elementwise max(self, other), broadcasting. The gradient goes to the larger input;
+        on a tie each gets half (PyTorch's rule)."""
+        return ops.Maximum.apply(self, other if type(other) is Tensor else _lift(other, self))
+
+    def minimum(self, other: Any) -> Tensor:
+        """Elementwise min(self, other), broadcasting. The gradient goes to the smaller input;
+        on a tie each gets half (PyTorch's rule)."""
+        return ops.Minimum.apply(self, other if type(other) is Tensor else _lift(other, self))
+
+    def sin(self) -> Tensor:
+        """sin(x) elementwise; the gradient is cos(x)."""
+        return ops.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        """cos(x) elementwise; the gradient is −sin(x)."""
+        return ops.Cos.apply(self)
+
+    def log1p(self) -> Tensor:
+        """log(1 + x), accurate for small x; the gradient is 1/(1 + x)."""
+        return ops.Log1p.apply(self)
+
+    def expm1(self) -> Tensor:
+        """eˣ − 1, accurate for small x; the gradient is eˣ."""
+        return ops.Expm1.apply(self)
+
+    def square(self) -> Tensor:
+        """x² elementwise; the gradient is 2x."""
+        return ops.Square.apply(self)
+
+    def sign(self) -> Tensor:
+        """−1, 0 or 1 elementwise; zero gradient (as PyTorch)."""
+        return ops.Sign.apply(self)
+
+    def floor(self) -> Tensor:
+        """Round down elementwise; zero gradient."""
+        return ops.Floor.apply(self)
+
+    def ceil(self) -> Tensor:
+        """Round up elementwise; zero gradient."""
+        return ops.Ceil.apply(self)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """Round to ``decimals`` digits, halves to even (as NumPy and PyTorch); zero gradient."""
+        return ops.Round.apply(self, decimals=operator.index(decimals))
+
+    def softmax(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+        """``functional.softmax`` along ``dim`` (or ``axis``), which must be given; the gradient
+        (Jacobian-vector product) is s ⊙ (g − Σ g·s)."""
+        from .functional import softmax
+
+        return softmax(self, _one_axis("softmax", dim, axis))
+
+    def log_softmax(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+        """``functional.log_softmax`` along ``dim`` (or ``axis``), which must be given; the
+        gradient is g − softmax(x)·Σ g."""
+        from .functional import log_softmax
+
+        return log_softmax(self, _one_axis("log_softmax", dim, axis))
+
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return ops.Sum.apply(self, axis=axis, keepdims=keepdims)
 
@@ -761,7 +858,8 @@ class Tensor:
         return s * (s.size / self.size if self.size else np.nan)
 
     def relu(self) -> Tensor:
-        return self * (self.data > 0)  # the mask is a constant: d relu/dx = 1 where x > 0, else 0
+        """max(x, 0) elementwise; the gradient is 1 where x > 0, else 0 (also at 0, as PyTorch)."""
+        return ops.ReLU.apply(self)
 
     # ---- comparisons give constant boolean tensors ------------------------------------
     def __lt__(self, other: Any) -> Tensor:
@@ -786,6 +884,28 @@ class Tensor:
 def _data(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
+
+def _bound(value: Any, name: str) -> Any:
+    """A clamp bound as a constant: None, a number, or an array (from a Tensor without grad)."""
+    if value is None or type(value) in (int, float):
+        return value
+    if isinstance(value, Tensor):
+        if value.requires_grad:
+            raise TypeError(f"clamp: the {name} bound requires grad, but clamp treats its bounds as "
+                            f"constants; write x.maximum(lo) / x.minimum(hi) to differentiate them")
+        return value.data
+    return _as_array(value)
+
+
+def _one_axis(name: str, dim: Any, axis: Any) -> int:
+    """The axis given as ``dim`` (PyTorch) or ``axis`` (NumPy): exactly one of them."""
+    if dim is not None and axis is not None:
+        raise TypeError(f"{name}() got both dim={dim!r} and axis={axis!r}; give one")
+    chosen = dim if axis is None else axis
+    if chosen is None:
+        raise TypeError(f"{name}() needs the axis to normalise over, e.g. t.{name}(dim=-1) "
+                        "(PyTorch's implicit choice of dim is deprecated there and not copied here)")
+    return operator.index(chosen)
 
 def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
     """The gradient backward starts from: ones for a one-element output, else ``gradient``."""
