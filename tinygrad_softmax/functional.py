@@ -21,7 +21,8 @@ target row ``Q[n]``:
     l_n = − Σ_c Q[n, c] · logp[n, c]
 
 * class-index targets:  Q[n, c] = v_n · w_c · ((1 − ε)·[c = y_n] + ε / C)  (v_n = 0 if y_n is ignored)
-* probability targets:  Q[n, c] = w_c · ((1 − ε)·t[n, c] + ε / C)
+* probability targets:  Q[n, c] = w_c · ((1 − ε)·t[n, c] + ε / C)  (any finite real t, as in PyTorch:
+  rows need not sum to 1 nor be ≥ 0)
 
 'mean' divides Σ l_n by Σ_n v_n·w[y_n] (class indices) or by N (probabilities), as PyTorch does.
 """
@@ -35,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from ._shapes import keepdims_shape, normalize_axes, resolve_axis
 from .tensor import Function, Tensor
 
 __all__ = ["logsumexp", "log_softmax", "softmax", "cross_entropy", "softmax_cross_entropy", "relu"]
@@ -47,8 +49,9 @@ def _tensor(x: Any) -> Tensor:
 
 
 # ---- composed building blocks ------------------------------------------------------------
-def _detached_shift(x: Tensor, axis: int) -> Tensor:
-    """The row maximum as a constant (``keepdims=True``), replaced by 0 where it is ±inf.
+def _detached_shift(x: Tensor, axis: Any) -> Tensor:
+    """The row maximum as a constant (``keepdims=True``), replaced by 0 where it is ±inf or the axis
+    is empty (an empty row has no maximum; its sum of exponentials is 0 and its logsumexp −inf).
 
     Why detaching is exact: for ANY constant m, log Σ exp(x) = m + log Σ exp(x − m). The right-hand
     side, read as a function of x with m held fixed, is the same function as the left-hand side, so its
@@ -57,37 +60,47 @@ def _detached_shift(x: Tensor, axis: int) -> Tensor:
     the gradient flow through m would add terms that cancel exactly, cost extra nodes and drag in the
     max's tie-breaking subgradient.
     """
-    m = np.max(x.data, axis=axis, keepdims=True)
+    axes = normalize_axes(axis, x.ndim)
+    if any(x.shape[a] == 0 for a in axes):  # NumPy's max refuses an empty axis
+        return Tensor(np.zeros(keepdims_shape(x.shape, axes), dtype=np.result_type(x.dtype, np.float16)))
+    m = np.max(x.data, axis=axes, keepdims=True)
     return Tensor(np.where(np.isfinite(m), m, np.zeros_like(m)))
 
 
-def logsumexp(x: Any, axis: int = -1, keepdims: bool = False) -> Tensor:
-    """log Σ_axis exp(x), computed as m + log Σ exp(x − m) with m = max(x) detached (see above).
+def logsumexp(x: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,
+              keepdims: bool | None = None) -> Tensor:
+    """log Σ exp(x) over ``dim`` (or ``axis``; default −1, an int or a tuple), computed as
+    m + log Σ exp(x − m) with m = max(x) detached (see above). An empty axis gives −inf, as in PyTorch.
 
     d logsumexp / dx = softmax(x). Composed from primitives, so it is differentiable to any order.
     """
+    axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim, default=-1)
     x = _tensor(x)
     m = _detached_shift(x, axis)
-    with np.errstate(over="ignore"):  # as in log_softmax: an overflow to −inf is harmless here
+    with np.errstate(over="ignore", divide="ignore"):  # overflow to −inf is harmless; log(0) = −inf
         shifted = x - m
-    out = shifted.exp().sum(axis=axis, keepdims=True).log() + m
+        out = shifted.exp().sum(axis=axis, keepdims=True).log() + m
     return out if keepdims else out.reshape(np.squeeze(out.data, axis=axis).shape)
 
 
-def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """log softmax(x) = x − logsumexp(x) along ``axis``: finite for every finite x, never log(softmax).
+def log_softmax(x: Any, dim: Any = None, *, axis: Any = None) -> Tensor:
+    """log softmax(x) = x − logsumexp(x) along ``dim`` (or ``axis``; default −1): finite for every
+    finite x, never log(softmax). An empty axis gives an empty result.
 
     Computed as (x − m) − log Σ exp(x − m) with the same detached m as ``logsumexp``: subtracting m
     first keeps the small log-probabilities of confident rows accurate (x − (m + log Σ) would round).
     """
+    axis, _ = resolve_axis(axis, dim, default=-1)
     x = _tensor(x)
-    with np.errstate(over="ignore"):  # x − m may round to −inf (|x| near 1e308): exp gives 0, exactly
+    with np.errstate(over="ignore", divide="ignore"):  # x − m may round to −inf (|x| near 1e308)
         shifted = x - _detached_shift(x, axis)
-    return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
+        return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
 
-def softmax(x: Any, axis: int = -1) -> Tensor:
-    """softmax(x)_i = exp(x_i) / Σ_j exp(x_j) = exp(log_softmax(x)_i); entries in [0, 1], rows sum to 1."""
+def softmax(x: Any, dim: Any = None, *, axis: Any = None) -> Tensor:
+    """softmax(x)_i = exp(x_i) / Σ_j exp(x_j) = exp(log_softmax(x)_i) along ``dim`` (or ``axis``;
+    default −1); entries in [0, 1], rows sum to 1."""
+    axis, _ = resolve_axis(axis, dim, default=-1)
     return log_softmax(x, axis=axis).exp()
 
 
@@ -253,18 +266,9 @@ def _prepare(logits: Tensor, target: Any, weight: Any, ignore_index: Any, reduct
         if ignore_index != -100:  # PyTorch refuses this combination too
             raise ValueError(f"ignore_index={ignore_index} is only supported for class-index targets, "
                              f"not for probability targets (shape {t.shape}); leave it at -100")
+        # Any finite real targets, unnormalised or negative too: PyTorch computes −Σ t·log_softmax(x)
+        # for them without a check (its own test samples use unnormalised targets).
         _check_finite("target", t)
-        if (t < 0).any():
-            pos = np.argwhere(t < 0)[0]
-            raise ValueError(f"probability targets must be >= 0, but "
-                             f"target{_position(pos)} = {t[tuple(pos)]}")
-        sums = t.sum(axis=class_axis, dtype=np.float64)
-        tol = math.sqrt(np.finfo(t.dtype).eps)
-        off = np.abs(sums - 1) > tol
-        if off.any():
-            pos = np.argwhere(off)[0]
-            raise ValueError(f"each row of probability targets must sum to 1 (within {tol:.3g}), but the row "
-                             f"at batch position {_position(pos)} sums to {sums[tuple(pos)]!r}")
         plan.scale = 1.0 if reduction != "mean" else (1.0 / m if m else math.nan)
         return plan
 
@@ -316,7 +320,8 @@ def cross_entropy(logits: Any, target: Any, weight: Any = None, ignore_index: in
     primitives (log_softmax, indexing ``logp[arange(M), y]``, products and sums).
 
     ``logits``: (C,), (N, C) or (N, C, d1, ...). ``target``: class indices of the logits' shape without
-    the class axis (a 0-d int for (C,) logits), or class probabilities of the logits' shape.
+    the class axis (a 0-d int for (C,) logits), or class probabilities of the logits' shape (any finite
+    real values, as PyTorch: unnormalised rows give −Σ t·log_softmax(x) as they are).
     Loss per sample: l_n = −Σ_c Q[n, c] log softmax(x_n)_c (Q as in the module docstring).
     'mean' divides by Σ_n w[y_n] over non-ignored samples (class indices) or by N (probabilities);
     an empty or all-ignored batch gives nan, as in PyTorch. Gradients flow to ``logits`` and, for
