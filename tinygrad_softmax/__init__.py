@@ -17,6 +17,7 @@ from . import datasets, functional, models, nn, optim, reference
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .gradient_check import GradcheckError, check_derivation, gradcheck, gradgradcheck, numerical_gradient
+from ._shapes import AxisError
 from .ops import TensorIndexError
 from .tensor import Function, Tensor
 from .trace import BackwardTrace, TraceRecord, backward_trace, trace_backward
@@ -29,6 +30,7 @@ __all__ = [
     "Tensor",
     "Function",
     "TensorIndexError",
+    "AxisError",
     "no_grad",
     "enable_grad",
     "set_grad_enabled",

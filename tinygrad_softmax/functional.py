@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ._shapes import keepdims_shape, normalize_axes, resolve_axis
+from ._shapes import normalize_axes, resolve_axis
 from .tensor import Function, Tensor
 
 __all__ = ["logsumexp", "log_softmax", "softmax", "cross_entropy", "softmax_cross_entropy", "relu"]
@@ -49,9 +49,13 @@ def _tensor(x: Any) -> Tensor:
 
 
 # ---- composed building blocks ------------------------------------------------------------
+def _empty_axis(x: Tensor, axis: Any) -> bool:
+    """Whether one of the axes reduced has length 0 (then PyTorch's logsumexp is −inf and softmax empty)."""
+    return any(x.shape[a] == 0 for a in normalize_axes(axis, x.ndim))
+
+
 def _detached_shift(x: Tensor, axis: Any) -> Tensor:
-    """The row maximum as a constant (``keepdims=True``), replaced by 0 where it is ±inf or the axis
-    is empty (an empty row has no maximum; its sum of exponentials is 0 and its logsumexp −inf).
+    """The row maximum as a constant (``keepdims=True``), replaced by 0 where it is ±inf.
 
     Why detaching is exact: for ANY constant m, log Σ exp(x) = m + log Σ exp(x − m). The right-hand
     side, read as a function of x with m held fixed, is the same function as the left-hand side, so its
@@ -60,10 +64,7 @@ def _detached_shift(x: Tensor, axis: Any) -> Tensor:
     the gradient flow through m would add terms that cancel exactly, cost extra nodes and drag in the
     max's tie-breaking subgradient.
     """
-    axes = normalize_axes(axis, x.ndim)
-    if any(x.shape[a] == 0 for a in axes):  # NumPy's max refuses an empty axis
-        return Tensor(np.zeros(keepdims_shape(x.shape, axes), dtype=np.result_type(x.dtype, np.float16)))
-    m = np.max(x.data, axis=axes, keepdims=True)
+    m = np.max(x.data, axis=normalize_axes(axis, x.ndim), keepdims=True)
     return Tensor(np.where(np.isfinite(m), m, np.zeros_like(m)))
 
 
@@ -76,10 +77,12 @@ def logsumexp(x: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any
     """
     axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim, default=-1)
     x = _tensor(x)
+    if _empty_axis(x, axis):  # log 0 = −inf; the sum keeps x in the graph (its gradient is empty)
+        return x.sum(axis=axis, keepdims=keepdims) - np.inf
     m = _detached_shift(x, axis)
-    with np.errstate(over="ignore", divide="ignore"):  # overflow to −inf is harmless; log(0) = −inf
+    with np.errstate(over="ignore"):  # as in log_softmax: an overflow to −inf is harmless here
         shifted = x - m
-        out = shifted.exp().sum(axis=axis, keepdims=True).log() + m
+    out = shifted.exp().sum(axis=axis, keepdims=True).log() + m
     return out if keepdims else out.reshape(np.squeeze(out.data, axis=axis).shape)
 
 
@@ -92,9 +95,11 @@ def log_softmax(x: Any, dim: Any = None, *, axis: Any = None) -> Tensor:
     """
     axis, _ = resolve_axis(axis, dim, default=-1)
     x = _tensor(x)
-    with np.errstate(over="ignore", divide="ignore"):  # x − m may round to −inf (|x| near 1e308)
+    if _empty_axis(x, axis):  # nothing to normalise: an empty result, still in the graph
+        return x * 1.0
+    with np.errstate(over="ignore"):  # x − m may round to −inf (|x| near 1e308): exp gives 0, exactly
         shifted = x - _detached_shift(x, axis)
-        return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
+    return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
 
 def softmax(x: Any, dim: Any = None, *, axis: Any = None) -> Tensor:

@@ -158,7 +158,7 @@ class PowTensor(Function):
     Backward, with PyTorch's conventions at the edges:
 
     * dL/dx = g · y · x**(y−1), and exactly 0 where y = 0 (also at x = 0, where the formula would be
-      0·inf); at x = 0 it is inf for 0 < y < 1, 1 for y = 1 and 0 for y > 1;
+      0·inf); at x = 0 it is ±inf for y < 1 (y ≠ 0), 1 for y = 1 and 0 for y > 1;
     * dL/dy = g · x**y · log(x), and exactly 0 where x = 0 and y ≥ 0 (there x**y is 0 or 1 and the
       formula would be 0·(−inf) or −inf); for x < 0, log(x) is nan, so the gradient is nan.
 
@@ -181,8 +181,8 @@ class PowTensor(Function):
         need_x, need_y = ctx.needs_input_grad
         gx = gy = None
         with np.errstate(divide="ignore", invalid="ignore"):  # inf and nan are the right values here
-            if need_x:  # where y == 0: y * x**0 = 0 exactly, even at x = 0
-                gx = sum_to(g * (y * x ** (y - 1 + (yd == 0))), xd.shape)
+            if need_x:  # at x == 0 == y: y * x**0 = 0 instead of 0 * inf (elsewhere y == 0 gives 0 anyway)
+                gx = sum_to(g * (y * x ** (y - 1 + ((xd == 0) & (yd == 0)))), xd.shape)
             if need_y:  # where x == 0 <= y: out * log(1) = 0
                 gy = sum_to(g * (out * _log(x + ((xd == 0) & (yd >= 0)))), yd.shape)
         return gx, gy
