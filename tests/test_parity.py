@@ -214,6 +214,16 @@ def test_softmax_family_over_empty_and_nonempty_axes(shape, data):
         assert np.all(lse.data == -np.inf)
 
 
+@pytest.mark.parametrize("f", [F.softmax, F.log_softmax])
+def test_softmax_without_dim_on_3d_is_refused(f):
+    """PyTorch's implicit dim is 0 for 3-D and 1 for 4-D inputs, not the last: refuse, do not differ."""
+    for shape in [(2, 3, 4), (2, 3, 4, 5)]:
+        with pytest.raises(TypeError, match="needs dim="):
+            f(Tensor(np.zeros(shape)))
+    a = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(f(Tensor(a)).data, f(Tensor(a), dim=1).data)  # PyTorch's implicit dim 1
+
+
 def test_logsumexp_of_an_empty_row_is_minus_inf():
     out = F.logsumexp(Tensor(np.zeros((2, 0))), dim=1)
     np.testing.assert_array_equal(out.data, [-np.inf, -np.inf])
@@ -335,3 +345,16 @@ def test_unnormalised_probability_targets_follow_pytorch(loss, data, reduction, 
     out = loss(Tensor(x), Tensor(t), **kw)
     np.testing.assert_allclose(out.data, torch_cross_entropy(x, t, **kw), rtol=1e-10, atol=1e-12)
     gradcheck(lambda a, b: loss(a, b, **kw), [x, t])
+
+
+# ---- 2. size: NumPy's int and PyTorch's method ----------------------------------------------------
+def test_size_is_an_int_and_a_method():
+    t = Tensor(np.zeros((2, 3, 4)))
+    assert t.size == 24 and isinstance(t.size, int) and t.size + 1 == 25  # NumPy's a.size
+    assert t.size() == (2, 3, 4) and t.size(1) == 3 and t.size(-1) == 4  # PyTorch's t.size()
+    assert np.zeros(Tensor(np.zeros(5)).size).shape == (5,)
+    with pytest.raises(IndexError, match="out of bounds"):
+        t.size(3)
+    with pytest.raises(IndexError, match="0-d"):
+        Tensor(1.0).size(0)
+    assert Tensor(1.0).size == 1 and Tensor(1.0).size() == ()

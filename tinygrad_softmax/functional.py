@@ -87,14 +87,15 @@ def logsumexp(x: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any
 
 
 def log_softmax(x: Any, dim: Any = None, *, axis: Any = None) -> Tensor:
-    """log softmax(x) = x − logsumexp(x) along ``dim`` (or ``axis``; default −1): finite for every
-    finite x, never log(softmax). An empty axis gives an empty result.
+    """log softmax(x) = x − logsumexp(x) along ``dim`` (or ``axis``; default −1 for up to 2-D inputs,
+    required from 3-D on, where PyTorch's implicit dim is another): finite for every finite x, never
+    log(softmax). An empty axis gives an empty result.
 
     Computed as (x − m) − log Σ exp(x − m) with the same detached m as ``logsumexp``: subtracting m
     first keeps the small log-probabilities of confident rows accurate (x − (m + log Σ) would round).
     """
-    axis, _ = resolve_axis(axis, dim, default=-1)
     x = _tensor(x)
+    axis = _softmax_axis("log_softmax", x, axis, dim)
     if _empty_axis(x, axis):  # nothing to normalise: an empty result, still in the graph
         return x * 1.0
     with np.errstate(over="ignore"):  # x − m may round to −inf (|x| near 1e308): exp gives 0, exactly
@@ -104,9 +105,20 @@ def log_softmax(x: Any, dim: Any = None, *, axis: Any = None) -> Tensor:
 
 def softmax(x: Any, dim: Any = None, *, axis: Any = None) -> Tensor:
     """softmax(x)_i = exp(x_i) / Σ_j exp(x_j) = exp(log_softmax(x)_i) along ``dim`` (or ``axis``;
-    default −1); entries in [0, 1], rows sum to 1."""
-    axis, _ = resolve_axis(axis, dim, default=-1)
-    return log_softmax(x, axis=axis).exp()
+    default as :func:`log_softmax`); entries in [0, 1], rows sum to 1."""
+    x = _tensor(x)
+    return log_softmax(x, axis=_softmax_axis("softmax", x, axis, dim)).exp()
+
+
+def _softmax_axis(name: str, x: Tensor, axis: Any, dim: Any) -> Any:
+    """The axis of a softmax: given, or −1 for 0-, 1- and 2-D inputs, where PyTorch's implicit
+    (deprecated) choice is the same axis. For 3-D and more PyTorch would pick dim 0 or 1, not the last:
+    rather than compute something else silently, ask."""
+    axis, _ = resolve_axis(axis, dim)
+    if axis is None and x.ndim > 2:
+        raise TypeError(f"{name}() of a {x.ndim}-D tensor (shape {x.shape}) needs dim= (or axis=): PyTorch's "
+                        f"implicit choice would be dim {0 if x.ndim == 3 else 1}, not the last axis")
+    return -1 if axis is None else axis
 
 
 def relu(x: Any) -> Tensor:

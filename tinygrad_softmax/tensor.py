@@ -378,8 +378,10 @@ class Tensor:
         return self.data.dtype
 
     @property
-    def size(self) -> int:
-        return self.data.size
+    def size(self) -> Size:
+        """The number of elements, an int as NumPy's ``a.size``, that PyTorch code can also call:
+        ``t.size()`` is the shape and ``t.size(dim)`` one length (PyTorch's ``size`` is a method)."""
+        return Size(self.data.shape)
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
@@ -562,7 +564,7 @@ class Tensor:
              keepdim: bool | None = None) -> Tensor:
         axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
         s = self.sum(axis=axis, keepdims=keepdims)
-        return s * (s.size / self.size if self.size else np.nan)
+        return s * (s.data.size / self.data.size if self.data.size else np.nan)
 
     def var(self, axis: Any = None, *, dim: Any = None, keepdims: bool | None = None,
             keepdim: bool | None = None, correction: float | None = None, unbiased: bool | None = None,
@@ -700,6 +702,25 @@ class Tensor:
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return Tensor._make(np.asarray(self.data != _data(other)))
+
+
+class Size(int):
+    """``Tensor.size``: the element count (an int, NumPy's meaning), callable as PyTorch's method:
+    ``size()`` returns the shape tuple and ``size(dim)`` the length of one dimension."""
+
+    shape: tuple[int, ...]
+
+    def __new__(cls, shape: tuple[int, ...]) -> Size:
+        obj = super().__new__(cls, math.prod(shape))
+        obj.shape = shape
+        return obj
+
+    def __call__(self, dim: Any = None) -> Any:
+        if dim is None:
+            return self.shape
+        if not self.shape:  # as PyTorch: a 0-d tensor has no dimension to ask about
+            raise AxisError(f"size({dim!r}) of a 0-d tensor: it has no dimensions")
+        return self.shape[normalize_axis(dim, len(self.shape))]
 
 
 class ValuesIndices(NamedTuple):
