@@ -122,7 +122,8 @@ def test_polynomial_gradients_at_exact_zeros(xa, coef):
     poly = sum((float(c) * x ** k for k, c in enumerate(coef)), Tensor(np.zeros_like(xa)))
     (g,) = _grads(poly.sum(), x)
     k = np.arange(len(coef))
-    d1 = sum(k[i] * coef[i] * xa ** max(k[i] - 1, 0) for i in range(1, len(coef))) if len(coef) > 1 else 0 * xa
+    d1 = sum(k[i] * coef[i] * xa ** max(k[i] - 1, 0) for i in range(1, len(coef))) \
+        if len(coef) > 1 else 0 * xa
     np.testing.assert_allclose(g.data, d1 + 0 * xa, rtol=1e-12, atol=1e-12)
     if not g.requires_grad:  # a constant gradient (only c_0 x**0): the second derivative is 0
         assert len(coef) == 1
@@ -182,7 +183,8 @@ def test_index_lists_including_the_empty_one_match_numpy(data, shape):
     out.backward(np.ones(out.shape))
     counts = np.zeros(shape[0])
     np.add.at(counts, np.asarray(idx, dtype=np.intp), 1)
-    np.testing.assert_array_equal(x.grad.data, np.broadcast_to(counts.reshape((-1,) + (1,) * (a.ndim - 1)), shape))
+    expected_grad = np.broadcast_to(counts.reshape((-1,) + (1,) * (a.ndim - 1)), shape)
+    np.testing.assert_array_equal(x.grad.data, expected_grad)
 
 
 def test_empty_list_index_examples():

@@ -15,9 +15,9 @@ is imported only on request, since Hypothesis is an optional dependency.
 
 from . import datasets, functional, models, nn, optim, reference
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._shapes import AxisError
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .gradient_check import GradcheckError, check_derivation, gradcheck, gradgradcheck, numerical_gradient
-from ._shapes import AxisError
 from .ops import TensorIndexError
 from .tensor import Function, Tensor
 from .trace import BackwardTrace, TraceRecord, backward_trace, trace_backward

@@ -33,9 +33,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import _grad_mode
-from ._shapes import AxisError, normalize_axes, resolve_axis
 from ._grad_mode import _set_enabled
 from ._grad_mode import _state as _grad_state
+from ._shapes import AxisError, normalize_axes, resolve_axis
 
 Array = np.ndarray
 _requires_grad_of = attrgetter("_requires_grad")
@@ -509,9 +509,11 @@ class Tensor:
         if args:
             what = "the elementwise maximum/minimum of two tensors: use maximum/minimum(a, b), or " \
                 if isinstance(args[0], Tensor) else ""
-            raise TypeError(f"t.{name}({', '.join(map(repr, args))}) is ambiguous: NumPy's a.{name}(1) returns "
-                            f"the values, PyTorch's t.{name}(1) returns (values, indices). For {what}a reduction, "
-                            f"write t.{name}(axis=1) for the values or t.{name}(dim=1) for (values, indices)")
+            raise TypeError(f"t.{name}({', '.join(map(repr, args))}) is ambiguous: NumPy's a.{name}(1) "
+                            f"returns the values, PyTorch's t.{name}(1) returns (values, indices). For "
+                            f"{what}a "
+                            f"reduction, write t.{name}(axis=1) for the values or t.{name}(dim=1) for "
+                            "(values, indices)")
         axis_, keep = resolve_axis(axis, dim, keepdims, keepdim)
         values = op.apply(self, axis=axis_, keepdims=keep)
         if dim is None:
@@ -595,16 +597,18 @@ class Tensor:
     def any(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
             keepdim: bool | None = None) -> Tensor:
         """Whether any entry is nonzero over ``axis``/``dim`` (a bool tensor, no gradient)."""
-        axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
-        return Tensor._make(np.asarray(np.logical_or.reduce(self.data, axis=normalize_axes(axis, self.ndim),
-                                                            keepdims=keepdims)))
+        return self._logical(np.logical_or, axis, dim, keepdims, keepdim)
 
     def all(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
             keepdim: bool | None = None) -> Tensor:
         """Whether every entry is nonzero over ``axis``/``dim`` (a bool tensor, no gradient)."""
-        axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
-        return Tensor._make(np.asarray(np.logical_and.reduce(self.data, axis=normalize_axes(axis, self.ndim),
-                                                             keepdims=keepdims)))
+        return self._logical(np.logical_and, axis, dim, keepdims, keepdim)
+
+    def _logical(self, ufunc: Any, axis: Any, dim: Any, keepdims: bool | None,
+                 keepdim: bool | None) -> Tensor:
+        axis, keep = resolve_axis(axis, dim, keepdims, keepdim)
+        out = ufunc.reduce(self.data, axis=normalize_axes(axis, self.ndim), keepdims=keep)
+        return Tensor._make(np.asarray(out))
 
     def cumsum(self, axis: Any = None, *, dim: Any = None) -> Tensor:
         """Cumulative sum along ``axis``/``dim`` (an int); None, NumPy's default, runs over the
@@ -646,7 +650,8 @@ class Tensor:
                         f"(PyTorch's transpose(dim0, dim1)) or a full permutation, as permute(*dims)")
 
     def permute(self, *dims: Any) -> Tensor:
-        """The axes reordered: ``out.shape[i] = shape[dims[i]]`` (``permute(2, 0, 1)`` or ``permute((2, 0, 1))``)."""
+        """The axes reordered, ``out.shape[i] = shape[dims[i]]``: ``permute(2, 0, 1)`` or
+        ``permute((2, 0, 1))``."""
         perm = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
         if len(perm) != self.ndim:
             raise ValueError(f"permute{perm} needs {self.ndim} dims for a tensor of shape {self.shape}, "
