@@ -360,3 +360,26 @@ def test_size_is_an_int_and_a_method():
     with pytest.raises(IndexError, match="0-d"):
         Tensor(1.0).size(0)
     assert Tensor(1.0).size == 1 and Tensor(1.0).size() == ()
+
+
+# ---- the widened strategies reach the classes of input they promise ------------------------------
+def test_special_arrays_reach_zero_negative_and_infinite_values():
+    from hypothesis import find
+    find(special_arrays((3,)), lambda a: 0.0 in a and np.isinf(a).any() and (a < 0).any())
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.int64, np.uint64, np.bool_])
+def test_integer_arrays_reach_the_extremes_of_every_dtype(dtype):
+    from hypothesis import find
+    if dtype is np.bool_:
+        find(integer_arrays((2,), dtype=dtype), lambda a: a.any() and not a.all())
+        return
+    info = np.iinfo(dtype)
+    found = find(integer_arrays((2,), dtype=dtype), lambda a: info.min in a and info.max in a)
+    assert found.dtype == dtype
+
+
+def test_index_lists_include_the_empty_list_and_negatives():
+    from hypothesis import find
+    assert find(index_lists(3), lambda idx: True) == []
+    find(index_lists(3), lambda idx: any(i < 0 for i in idx))

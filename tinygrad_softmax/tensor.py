@@ -488,8 +488,9 @@ class Tensor:
     def sum(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
             keepdim: bool | None = None) -> Tensor:
         """Sum over ``axis``/``dim`` (None: all; an int or a tuple)."""
-        axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
-        return ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+        if dim is not None or keepdim is not None:  # (the hot NumPy spelling skips a call)
+            axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
+        return ops.Sum.apply(self, axis=axis, keepdims=bool(keepdims))
 
     def max(self, *args: Any, axis: Any = None, keepdims: bool | None = None, dim: Any = None,
             keepdim: bool | None = None) -> Any:
