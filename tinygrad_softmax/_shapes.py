@@ -62,6 +62,19 @@ def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(out))
 
 
+def normalize_axis(axis: Any, ndim: int) -> int:
+    """One axis (an int, negatives allowed) as a non-negative int; AxisError if out of range, TypeError
+    for None or a tuple. A 0-d array is treated as 1-d here (axis 0 or −1 gives 0).
+
+    >>> normalize_axis(-1, 3), normalize_axis(0, 0)
+    (2, 0)
+    """
+    if axis is None or isinstance(axis, Sequence):
+        raise TypeError(f"this takes one int axis (dim), got {axis!r}")
+    (a,) = normalize_axes(axis, max(ndim, 1))
+    return a
+
+
 def keepdims_shape(shape: Shape, axes: tuple[int, ...]) -> Shape:
     """The shape a reduction over ``axes`` has with ``keepdims=True`` (reduced axes become 1)."""
     return tuple(1 if i in axes else n for i, n in enumerate(shape))

@@ -35,7 +35,7 @@ import numpy as np
 from . import _grad_mode
 from ._grad_mode import _set_enabled
 from ._grad_mode import _state as _grad_state
-from ._shapes import AxisError, normalize_axes, resolve_axis
+from ._shapes import AxisError, normalize_axes, normalize_axis, resolve_axis
 
 Array = np.ndarray
 _requires_grad_of = attrgetter("_requires_grad")
@@ -735,14 +735,6 @@ class ValuesIndices(NamedTuple):
 
     values: Tensor
     indices: Tensor
-
-
-def normalize_axis(axis: Any, ndim: int) -> int:
-    """One axis (an int, negatives allowed) as a non-negative int; AxisError if out of range."""
-    if axis is None or isinstance(axis, (tuple, list)):
-        raise TypeError(f"this takes one int axis (dim), got {axis!r}")
-    (a,) = normalize_axes(axis, max(ndim, 1))
-    return a
 
 
 def _correction(name: str, correction: Any, unbiased: Any, ddof: Any) -> Any:
