@@ -81,6 +81,12 @@ def test_pow_of_two_tensors_gradients_and_second_derivatives(data, shape_pair):
     assert_grads_match(lambda a, b: a ** b, xa, ya, second_order=True)
 
 
+def test_pow_second_derivatives_at_exact_zero_exponents():
+    """y = 0 exactly (x != 0): the masked formula must keep ∂²/∂x∂y = 1/x, not 1."""
+    assert_grads_match(lambda a, b: a ** b, np.array([0.5, 2.0, 1.5]), np.array([0.0, 0.0, 1.0]),
+                       second_order=True)
+
+
 @given(arrays(shapes(max_dims=2), min_value=-3, max_value=3), st.integers(-3, 3))
 def test_negative_bases_with_integer_tensor_exponents(xa, k):
     """d/dx of x ** y at negative x and integer y is y x^(y-1); gradcheck in x (y held fixed)."""
