@@ -416,10 +416,6 @@ BAD = [
     (X34, np.array([0, 1]), {}, ValueError, ["(2,)", "(3, 4)", "(3,)"]),
     (X34, np.array([[0, 1, 2]]), {}, ValueError, ["(1, 3)", "(3,)"]),
     (X34, np.ones((3, 4), dtype=np.int64), {}, ValueError, ["floating", "int64"]),
-    (X34, np.full((3, 4), 0.25) + np.array([[0], [0.01], [0]]), {}, ValueError,
-     ["sum to 1", "(1,)", "1.04"]),
-    (X34, np.array([[0.5, 0.5, 0, 0], [1.5, -0.5, 0, 0], [1, 0, 0, 0]]), {}, ValueError,
-     ["target(1, 1) = -0.5"]),
     (X34, np.array([[0.5, 0.5, 0, 0], [np.nan, 1, 0, 0], [1, 0, 0, 0]]), {}, ValueError,
      ["target(1, 0) = nan"]),
     (X34, np.eye(4)[:3], {"ignore_index": 0}, ValueError, ["ignore_index=0", "probability"]),
@@ -462,16 +458,6 @@ def test_spatial_target_errors_name_the_position(f):
     t[1, 0, 1] = 3
     with pytest.raises(ValueError, match=r"target\(1, 0, 1\) = 3"):
         f(x, t)
-
-
-@pytest.mark.parametrize("f", LOSSES)
-def test_probability_row_tolerance_is_sqrt_eps_of_the_dtype(f):
-    t = np.full((1, 4), 0.25)
-    f(X34[:1], t + np.array([[1e-9, 0, 0, 0]]))  # within √ε(float64) ≈ 1.5e-8: accepted
-    with pytest.raises(ValueError, match="sum to 1"):
-        f(X34[:1], t + np.array([[1e-7, 0, 0, 0]]))
-    t32 = (t + np.array([[1e-4, 0, 0, 0]])).astype(np.float32)  # within √ε(float32) ≈ 3.5e-4
-    f(X34[:1].astype(np.float32), t32)
 
 
 @pytest.mark.parametrize("f", [F.cross_entropy, F.softmax_cross_entropy], ids=["composed", "fused"])

@@ -377,7 +377,8 @@ def test_transpose_permutations(data, shape, seed):
     perm = tuple(p - len(shape) if data.draw(st.booleans()) else p  # negative axes too
                  for p in data.draw(st.permutations(range(len(shape)))))
     check_op(lambda t: t.transpose(perm), lambda a: np.transpose(a, perm), [x], seed)
-    if len(perm) > 1:
+    check_op(lambda t: t.permute(*perm), lambda a: np.transpose(a, perm), [x], seed)
+    if len(perm) > 2:  # ndim ints: a permutation (two ints swap, as PyTorch's transpose(dim0, dim1))
         check_op(lambda t: t.transpose(*perm), lambda a: np.transpose(a, perm), [x], seed)
     check_op(lambda t: t.transpose(), np.transpose, [x], seed)
     check_op(lambda t: t.T, lambda a: a.T, [x], seed)

@@ -15,6 +15,7 @@ is imported only on request, since Hypothesis is an optional dependency.
 
 from . import datasets, functional, models, nn, optim, reference, utils
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._shapes import AxisError
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .creation import arange, eye, full, full_like, linspace, ones, ones_like, rand, randn, zeros, zeros_like
 from .functional import einsum, maximum, minimum
@@ -39,6 +40,7 @@ __all__ = [
     "Tensor",
     "Function",
     "TensorIndexError",
+    "AxisError",
     "no_grad",
     "enable_grad",
     "set_grad_enabled",

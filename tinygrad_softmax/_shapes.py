@@ -8,9 +8,33 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
+from typing import Any
 
 Shape = tuple[int, ...]
 Axis = int | Sequence[int] | None
+
+
+class AxisError(IndexError, ValueError):
+    """An axis (dim) out of range for the tensor: an IndexError, as in PyTorch, and a ValueError."""
+
+
+def resolve_axis(axis: Any = None, dim: Any = None, keepdims: bool | None = None,
+                 keepdim: bool | None = None, *, default: Any = None) -> tuple[Any, bool]:
+    """Merge NumPy's ``axis``/``keepdims`` and PyTorch's ``dim``/``keepdim`` spellings into one
+    ``(axis, keepdims)`` pair; ``default`` is the axis when neither spelling is given. Giving both
+    spellings of the same argument is a TypeError (they could disagree).
+
+    >>> resolve_axis(dim=1, keepdim=True), resolve_axis(axis=0), resolve_axis(default=-1)
+    ((1, True), (0, False), (-1, False))
+    """
+    if axis is not None and dim is not None:
+        raise TypeError(f"give the axis once: axis={axis!r} (NumPy's name) or dim={dim!r} (PyTorch's), "
+                        "not both")
+    if keepdims is not None and keepdim is not None:
+        raise TypeError(f"give keepdims={keepdims!r} (NumPy's name) or keepdim={keepdim!r} (PyTorch's), "
+                        "not both")
+    chosen = axis if axis is not None else dim
+    return (default if chosen is None else chosen), bool(keepdims or keepdim)
 
 
 def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
@@ -30,12 +54,25 @@ def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
         except TypeError:
             raise TypeError(f"axis must be None, an int or a tuple of ints, got {axis!r}") from None
         if not -max(ndim, 1) <= a < max(ndim, 1):
-            raise ValueError(f"axis {a} is out of bounds for an array of dimension {ndim}")
+            raise AxisError(f"axis {a} is out of bounds for an array of dimension {ndim}")
         if ndim:  # a 0-d array accepts axis 0 or -1 (as NumPy's sum does) and reduces nothing
             out.append(a % ndim)
     if len(set(out)) != len(out):
         raise ValueError(f"repeated axis in {axis!r}")
     return tuple(sorted(out))
+
+
+def normalize_axis(axis: Any, ndim: int) -> int:
+    """One axis (an int, negatives allowed) as a non-negative int; AxisError if out of range, TypeError
+    for None or a tuple. A 0-d array is treated as 1-d here (axis 0 or −1 gives 0).
+
+    >>> normalize_axis(-1, 3), normalize_axis(0, 0)
+    (2, 0)
+    """
+    if axis is None or isinstance(axis, Sequence):
+        raise TypeError(f"this takes one int axis (dim), got {axis!r}")
+    (a,) = normalize_axes(axis, max(ndim, 1))
+    return a
 
 
 def keepdims_shape(shape: Shape, axes: tuple[int, ...]) -> Shape:

@@ -21,7 +21,8 @@ target row ``Q[n]``:
     l_n = − Σ_c Q[n, c] · logp[n, c]
 
 * class-index targets:  Q[n, c] = v_n · w_c · ((1 − ε)·[c = y_n] + ε / C)  (v_n = 0 if y_n is ignored)
-* probability targets:  Q[n, c] = w_c · ((1 − ε)·t[n, c] + ε / C)
+* probability targets:  Q[n, c] = w_c · ((1 − ε)·t[n, c] + ε / C)  (any finite real t, as in PyTorch:
+  rows need not sum to 1 nor be ≥ 0)
 
 'mean' divides Σ l_n by Σ_n v_n·w[y_n] (class indices) or by N (probabilities), as PyTorch does.
 """
@@ -35,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from ._shapes import normalize_axes, resolve_axis
 from .joining import pad
 from .tensor import Function, Tensor, composite
 
@@ -49,7 +51,12 @@ def _tensor(x: Any) -> Tensor:
 
 
 # ---- composed building blocks ------------------------------------------------------------
-def _detached_shift(x: Tensor, axis: int) -> Tensor:
+def _empty_axis(x: Tensor, axis: Any) -> bool:
+    """Whether one of the axes reduced has length 0 (then PyTorch's logsumexp is −inf and softmax empty)."""
+    return any(x.shape[a] == 0 for a in normalize_axes(axis, x.ndim))
+
+
+def _detached_shift(x: Tensor, axis: Any) -> Tensor:
     """The row maximum as a constant (``keepdims=True``), replaced by 0 where it is ±inf.
 
     Why detaching is exact: for ANY constant m, log Σ exp(x) = m + log Σ exp(x − m). The right-hand
@@ -59,17 +66,22 @@ def _detached_shift(x: Tensor, axis: int) -> Tensor:
     the gradient flow through m would add terms that cancel exactly, cost extra nodes and drag in the
     max's tie-breaking subgradient.
     """
-    m = np.max(x.data, axis=axis, keepdims=True)
+    m = np.max(x.data, axis=normalize_axes(axis, x.ndim), keepdims=True)
     return Tensor(np.where(np.isfinite(m), m, np.zeros_like(m)))
 
 
 @composite("logsumexp")
-def logsumexp(x: Any, axis: int = -1, keepdims: bool = False) -> Tensor:
-    """log Σ_axis exp(x), computed as m + log Σ exp(x − m) with m = max(x) detached (see above).
+def logsumexp(x: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,
+              keepdims: bool | None = None) -> Tensor:
+    """log Σ exp(x) over ``dim`` (or ``axis``; default −1, an int or a tuple), computed as
+    m + log Σ exp(x − m) with m = max(x) detached (see above). An empty axis gives −inf, as in PyTorch.
 
     d logsumexp / dx = softmax(x). Composed from primitives, so it is differentiable to any order.
     """
+    axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim, default=-1)
     x = _tensor(x)
+    if _empty_axis(x, axis):  # log 0 = −inf; the sum keeps x in the graph (its gradient is empty)
+        return x.sum(axis=axis, keepdims=keepdims) - np.inf
     m = _detached_shift(x, axis)
     with np.errstate(over="ignore"):  # as in log_softmax: an overflow to −inf is harmless here
         shifted = x - m
@@ -78,22 +90,40 @@ def logsumexp(x: Any, axis: int = -1, keepdims: bool = False) -> Tensor:
 
 
 @composite("log_softmax")
-def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """log softmax(x) = x − logsumexp(x) along ``axis``: finite for every finite x, never log(softmax).
+def log_softmax(x: Any, dim: Any = None, *, axis: Any = None) -> Tensor:
+    """log softmax(x) = x − logsumexp(x) along ``dim`` (or ``axis``; default −1 for up to 2-D inputs,
+    required from 3-D on, where PyTorch's implicit dim is another): finite for every finite x, never
+    log(softmax). An empty axis gives an empty result.
 
     Computed as (x − m) − log Σ exp(x − m) with the same detached m as ``logsumexp``: subtracting m
     first keeps the small log-probabilities of confident rows accurate (x − (m + log Σ) would round).
     """
     x = _tensor(x)
+    axis = _softmax_axis("log_softmax", x, axis, dim)
+    if _empty_axis(x, axis):  # nothing to normalise: an empty result, still in the graph
+        return x * 1.0
     with np.errstate(over="ignore"):  # x − m may round to −inf (|x| near 1e308): exp gives 0, exactly
         shifted = x - _detached_shift(x, axis)
     return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
 
 @composite("softmax")
-def softmax(x: Any, axis: int = -1) -> Tensor:
-    """softmax(x)_i = exp(x_i) / Σ_j exp(x_j) = exp(log_softmax(x)_i); entries in [0, 1], rows sum to 1."""
-    return log_softmax(x, axis=axis).exp()
+def softmax(x: Any, dim: Any = None, *, axis: Any = None) -> Tensor:
+    """softmax(x)_i = exp(x_i) / Σ_j exp(x_j) = exp(log_softmax(x)_i) along ``dim`` (or ``axis``;
+    default as :func:`log_softmax`); entries in [0, 1], rows sum to 1."""
+    x = _tensor(x)
+    return log_softmax(x, axis=_softmax_axis("softmax", x, axis, dim)).exp()
+
+
+def _softmax_axis(name: str, x: Tensor, axis: Any, dim: Any) -> Any:
+    """The axis of a softmax: given, or −1 for 0-, 1- and 2-D inputs, where PyTorch's implicit
+    (deprecated) choice is the same axis. For 3-D and more PyTorch would pick dim 0 or 1, not the last:
+    rather than compute something else silently, ask."""
+    axis, _ = resolve_axis(axis, dim)
+    if axis is None and x.ndim > 2:
+        raise TypeError(f"{name}() of a {x.ndim}-D tensor (shape {x.shape}) needs dim= (or axis=): PyTorch's "
+                        f"implicit choice would be dim {0 if x.ndim == 3 else 1}, not the last axis")
+    return -1 if axis is None else axis
 
 
 def relu(x: Any) -> Tensor:
@@ -258,18 +288,9 @@ def _prepare(logits: Tensor, target: Any, weight: Any, ignore_index: Any, reduct
         if ignore_index != -100:  # PyTorch refuses this combination too
             raise ValueError(f"ignore_index={ignore_index} is only supported for class-index targets, "
                              f"not for probability targets (shape {t.shape}); leave it at -100")
+        # Any finite real targets, unnormalised or negative too: PyTorch computes −Σ t·log_softmax(x)
+        # for them without a check (its own test samples use unnormalised targets).
         _check_finite("target", t)
-        if (t < 0).any():
-            pos = np.argwhere(t < 0)[0]
-            raise ValueError(f"probability targets must be >= 0, but "
-                             f"target{_position(pos)} = {t[tuple(pos)]}")
-        sums = t.sum(axis=class_axis, dtype=np.float64)
-        tol = math.sqrt(np.finfo(t.dtype).eps)
-        off = np.abs(sums - 1) > tol
-        if off.any():
-            pos = np.argwhere(off)[0]
-            raise ValueError(f"each row of probability targets must sum to 1 (within {tol:.3g}), but the row "
-                             f"at batch position {_position(pos)} sums to {sums[tuple(pos)]!r}")
         plan.scale = 1.0 if reduction != "mean" else (1.0 / m if m else math.nan)
         return plan
 
@@ -322,7 +343,8 @@ def cross_entropy(logits: Any, target: Any, weight: Any = None, ignore_index: in
     primitives (log_softmax, indexing ``logp[arange(M), y]``, products and sums).
 
     ``logits``: (C,), (N, C) or (N, C, d1, ...). ``target``: class indices of the logits' shape without
-    the class axis (a 0-d int for (C,) logits), or class probabilities of the logits' shape.
+    the class axis (a 0-d int for (C,) logits), or class probabilities of the logits' shape (any finite
+    real values, as PyTorch: unnormalised rows give −Σ t·log_softmax(x) as they are).
     Loss per sample: l_n = −Σ_c Q[n, c] log softmax(x_n)_c (Q as in the module docstring).
     'mean' divides by Σ_n w[y_n] over non-ignored samples (class indices) or by N (probabilities);
     an empty or all-ignored batch gives nan, as in PyTorch. Gradients flow to ``logits`` and, for

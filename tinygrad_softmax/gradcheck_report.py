@@ -110,7 +110,7 @@ def build_cases(seed: int = 0) -> list[Case]:
         Case("astype", "float32 -> float64", lambda a: a.astype(np.float64) * 3,
              [r(3, 4).astype(np.float32)]),
         Case("mean", "(3, 4), axis=0 [composite]", lambda a: a.mean(axis=0), [r(3, 4)]),
-        Case("min", "(3, 4) tie-free, axis=1 [composite]", lambda a: a.min(axis=1), [_tie_free(rng, (3, 4))]),
+        Case("min", "(3, 4) tie-free, axis=1", lambda a: a.min(axis=1), [_tie_free(rng, (3, 4))]),
         Case("relu", "(3, 4), |x| >= 0.5", lambda a: a.relu(), [_away_from_zero(rng, (3, 4))]),
         Case("log_softmax", "(3, 4), axis=-1", lambda a: F.log_softmax(a), [r(3, 4) * 3]),
         Case("softmax", "(3, 4), axis=0", lambda a: F.softmax(a, axis=0), [r(3, 4) * 3]),
@@ -216,6 +216,36 @@ def build_cases(seed: int = 0) -> list[Case]:
              lambda a, b: F.binary_cross_entropy_with_logits(a, b, pos_weight=np.array([0.5, 1.0, 2.0, 3.0])),
              [r(3, 4) * 3, rng.uniform(0, 1, (3, 4))]),
     ]
+    # ---- issue 12, part A: exact powers, reductions, PyTorch-style axes ----
+    zeros_in = r(3, 4)
+    zeros_in[0, 1] = zeros_in[2, 0] = zeros_in[2, 3] = 0.0  # rows with no, one and two zeros
+    cases += [
+        Case("pow", "(3, 1) ** (4,) (x > 0, broadcast)", lambda a, b: a ** b, [pos(3, 1), r(4)]),
+        Case("pow", "(4,) ** (4,) (x < 0, integer y held fixed)", lambda a, b: a ** b,
+             [-pos(4), Tensor([0.0, 1.0, 2.0, 3.0])]),
+        Case("rpow", "2.5 ** (3, 4)", lambda a: 2.5 ** a, [r(3, 4)]),
+        Case("pow", "polynomial Σ c_k x**k, x with zeros",
+             lambda a: (1.5 * a ** 0 - 2 * a ** 1 + 0.5 * a ** 2 + a ** 3).sum(),
+             [np.array([0.0, 1.5, -0.7, 0.0])]),
+        Case("min", "(2, 3, 4) tie-free, dim=(0, 2), keepdim", lambda a: a.amin(dim=(0, 2), keepdim=True),
+             [_tie_free(rng, (2, 3, 4))]),
+        Case("max", "(3, 4) tie-free, dim=1 -> values", lambda a: a.max(dim=1).values,
+             [_tie_free(rng, (3, 4))]),
+        Case("prod", "(3, 4), axis=1, rows with 0, 1, 2 zeros", lambda a: a.prod(axis=1), [zeros_in]),
+        Case("prod", "(2, 3, 4), axis=None", lambda a: a.prod(), [_away_from_zero(rng, (2, 3, 4), 0.7, 1.3)]),
+        Case("var", "(3, 4), dim=1, correction=1", lambda a: a.var(dim=1, correction=1), [r(3, 4)]),
+        Case("var", "(3, 4), axis=None, ddof=0", lambda a: a.var(ddof=0), [r(3, 4)]),
+        Case("std", "(3, 4), axis=0, unbiased=True", lambda a: a.std(axis=0, unbiased=True), [r(3, 4)]),
+        Case("cumsum", "(3, 4), dim=1", lambda a: a.cumsum(dim=1), [r(3, 4)]),
+        Case("cumsum", "(2, 3), axis=None (flattened)", lambda a: a.cumsum(), [r(2, 3)]),
+        Case("logsumexp", "(3, 4), dim=1 (method)", lambda a: a.logsumexp(1), [r(3, 4) * 3]),
+        Case("transpose", "(2, 3, 4).transpose(0, 2) (swap)", lambda a: a.transpose(0, 2), [r(2, 3, 4)]),
+        Case("permute", "(2, 3, 4).permute(2, 0, 1)", lambda a: a.permute(2, 0, 1), [r(2, 3, 4)]),
+        Case("cross_entropy", "(4, 3), unnormalised real targets",
+             lambda x, t: F.cross_entropy(x, t), [r(4, 3) * 3, Tensor(r(4, 3))]),
+        Case("softmax_cross_entropy", "(4, 3), unnormalised real targets",
+             lambda x, t: F.softmax_cross_entropy(x, t), [r(4, 3) * 3, Tensor(r(4, 3))]),
+    ]
     return cases
 
 
@@ -277,7 +307,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tinygrad-softmax gradcheck",
         description="Gradient-check every built-in op (add, sub, mul, div, neg, pow, matmul, exp, log, tanh, "
-                    "sum, max, getitem, reshape, transpose, broadcast_to, astype, a few composites) and both "
+                    "sum, max, min, prod, var, std, cumsum, logsumexp, getitem, reshape, transpose, permute, "
+                    "broadcast_to, astype, a few composites) and both "
                     "cross-entropy paths (functional.cross_entropy, composed from primitives, and "
                     "functional.softmax_cross_entropy, the fused closed form) against float64 central "
                     "differences, on a few shapes each. Prints one row per check; exits with 1 if any fails.",

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ._shapes import broadcast_reduction, keepdims_shape, normalize_axes
+from ._shapes import AxisError, broadcast_reduction, keepdims_shape, normalize_axes
 from .tensor import Function, Tensor
 
 
@@ -123,9 +123,12 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """out = x ** p for a constant exponent p.  Backward: dL/dx = g * p * x**(p-1).
+    """out = x ** p for a constant Python number p.  Backward: dL/dx = g * p * x**(p-1).
 
-    (For an exponent that requires grad, ``Tensor.__pow__`` uses exp(p log x) instead.)
+    As in PyTorch, the gradient is exactly 0 for p = 0 (also at x = 0, where p·x**(p−1) would be
+    0·inf); every other case follows the formula: at x = 0 it is 1 for p = 1, 0 for p > 1 and ±inf
+    for 0 < p < 1 or p < 0, so polynomials Σ c_k x**k have the right gradient at exact zeros.
+    (An exponent that is a Tensor or an array goes to :class:`PowTensor`.)
     """
 
     @staticmethod
@@ -138,7 +141,52 @@ class Pow(Function):
     def backward(ctx: Any, g: Any) -> Any:
         (x,) = ctx.saved_tensors
         p = ctx.exponent
-        return sum_to(g * p * x ** (p - 1), x.shape)
+        if p == 0:  # d(x**0)/dx = 0 everywhere (an ndarray: the engine makes it a Tensor if needed)
+            return np.zeros(x.shape, dtype=ctx.parents[0].dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** (p − 1) = inf for p < 1: right
+            return sum_to(g * p * x ** (p - 1), x.shape)
+
+
+def _log(a: Any) -> Any:
+    """Natural log of an ndarray or (recorded) of a Tensor."""
+    return a.log() if isinstance(a, Tensor) else np.log(a)
+
+
+class PowTensor(Function):
+    """out = x ** y elementwise, both tensors (broadcast), with NumPy's ``np.power`` values:
+    0**0 = 1, (−2)**2 = 4, (−inf)**0 = 1, (−8)**(1/3) = nan.
+
+    Backward, with PyTorch's conventions at the edges:
+
+    * dL/dx = g · y · x**(y−1), and exactly 0 where y = 0 (also at x = 0, where the formula would be
+      0·inf); at x = 0 it is ±inf for y < 1 (y ≠ 0), 1 for y = 1 and 0 for y > 1;
+    * dL/dy = g · x**y · log(x), and exactly 0 where x = 0 and y ≥ 0 (there x**y is 0 or 1 and the
+      formula would be 0·(−inf) or −inf); for x < 0, log(x) is nan, so the gradient is nan.
+
+    Both masks are written as changes of the inputs of ``**`` and ``log`` (x**(y−1+m), log(x+m) with a
+    0/1 mask m), so the formula stays made of shared operations and is differentiable again: second
+    derivatives are right wherever x**y is differentiable (at x = 0, y = 0, where it is not, they are
+    those of the masked formula).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
+        out = np.power(x, y)
+        ctx.save_for_backward(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        x, y, out = ctx.saved_tensors
+        xd, yd = ctx.parents[0].data, ctx.parents[1].data
+        need_x, need_y = ctx.needs_input_grad
+        gx = gy = None
+        with np.errstate(divide="ignore", invalid="ignore"):  # inf and nan are the right values here
+            if need_x:  # at x == 0 == y: y * x**0 = 0 instead of 0 * inf (elsewhere y == 0 gives 0 anyway)
+                gx = sum_to(g * (y * x ** (y - 1 + ((xd == 0) & (yd == 0)))), xd.shape)
+            if need_y:  # where x == 0 <= y: out * log(1) = 0
+                gy = sum_to(g * (out * _log(x + ((xd == 0) & (yd >= 0)))), yd.shape)
+        return gx, gy
 
 
 # ---- elementwise functions ---------------------------------------------------------------
@@ -685,26 +733,100 @@ class Sum(Function):
 
 
 class Max(Function):
-    """out = max of x over ``axis``.
+    """out = max of x over ``axis``, exact for every dtype (integers and bool included).
 
     Backward: dL/dx = g at the maximum and 0 elsewhere. When k entries tie for the maximum,
     each receives g / k, so the total still equals g (the even split that PyTorch's ``amax``
     and JAX use; a subgradient).
     """
 
+    reduce = np.maximum.reduce
+
     @staticmethod
     def forward(ctx: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
         axes = normalize_axes(axis, x.ndim)
-        m = np.maximum.reduce(x, axis=axes, keepdims=True)
-        mask = x == m
-        with np.errstate(invalid="ignore", divide="ignore"):  # a NaN row: NaN gradient, no warning
-            ctx.weights = (mask / mask.sum(axis=axes, keepdims=True)).astype(x.dtype, copy=False)
+        m = ctx.reduce(x, axis=axes, keepdims=True)
+        if x.dtype.kind == "f":  # only a float input can need a gradient
+            mask = x == m
+            with np.errstate(invalid="ignore", divide="ignore"):  # a NaN row: NaN gradient, no warning
+                ctx.weights = (mask / mask.sum(axis=axes, keepdims=True)).astype(x.dtype, copy=False)
         ctx.keepdims_shape = m.shape
         return m if keepdims else m.reshape([n for i, n in enumerate(x.shape) if i not in axes])
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
         return expand(g.reshape(ctx.keepdims_shape), ctx.weights.shape) * ctx.weights
+
+
+class Min(Max):
+    """out = min of x over ``axis`` (exact for every dtype; not −max(−x), which overflows for
+    unsigned and most-negative integers).  Backward: as :class:`Max`, g split evenly over the minima."""
+
+    reduce = np.minimum.reduce
+
+
+class Prod(Function):
+    """out = Π x over ``axis``.
+
+    Backward: dL/dx_i = g · Π_{j≠i} x_j, the product of the *other* entries, computed without
+    dividing by x_i: exact with one zero (only the zero's gradient is nonzero) and with several
+    (all gradients 0). A plain backward uses exclusive cumulative products from both ends; under
+    ``create_graph`` the products of the others are taken with indexing and ``prod`` itself (an
+    (…, n, n−1) intermediate for n reduced entries), so second derivatives are exact too.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        axes = normalize_axes(axis, x.ndim)
+        out = np.multiply.reduce(x, axis=axes, keepdims=True)
+        ctx.save_for_backward(x)
+        ctx.axes, ctx.keepdims_shape = axes, out.shape
+        return out if keepdims else out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        return expand(g.reshape(ctx.keepdims_shape), x.shape) * _prod_of_others(x, ctx.axes)
+
+
+def _prod_of_others(x: Any, axes: tuple[int, ...]) -> Any:
+    """For each entry of x, the product of the other entries of its reduction group (over ``axes``)."""
+    if x.size == 0:  # nothing to multiply (and an empty gradient)
+        return x
+    kept = [i for i in range(x.ndim) if i not in axes]
+    perm = tuple(kept + list(axes))
+    rest = tuple(x.shape[i] for i in kept)
+    n = int(np.prod([x.shape[i] for i in axes], dtype=np.int64))
+    flat = x.transpose(perm).reshape(rest + (n,))  # each group on the last axis
+    if isinstance(x, Tensor):  # others[..., i] = prod(flat[..., j] for j != i): differentiable again
+        idx = np.array([[j for j in range(n) if j != i] for i in range(n)], dtype=np.intp).reshape(n, n - 1)
+        others = flat[..., idx].prod(axis=-1)
+    else:  # exclusive products from the left and from the right: O(n), no division
+        ones = np.ones(rest + (1,), dtype=x.dtype)
+        left = np.concatenate([ones, np.cumprod(flat[..., :-1], axis=-1)], axis=-1)
+        right = np.concatenate([np.cumprod(flat[..., :0:-1], axis=-1)[..., ::-1], ones], axis=-1)
+        others = left * right
+    inverse = tuple(int(i) for i in np.argsort(perm))
+    return others.reshape(tuple(x.shape[i] for i in perm)).transpose(inverse)
+
+
+class CumSum(Function):
+    """out[..., k, ...] = Σ_{j≤k} x[..., j, ...] along ``axis`` (an int).
+
+    Backward: dL/dx_j = Σ_{k≥j} g_k, the cumulative sum of g taken from the end (reverse, cumsum,
+    reverse), itself a cumsum, so differentiable again.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, axis: int) -> Any:
+        (axis,) = normalize_axes(axis, max(x.ndim, 1))
+        ctx.flip = (slice(None),) * axis + (slice(None, None, -1),)
+        ctx.axis = axis
+        return np.cumsum(x, axis=axis)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return g[ctx.flip].cumsum(axis=ctx.axis)[ctx.flip]
 
 
 # ---- shape ops ---------------------------------------------------------------------------
@@ -727,8 +849,8 @@ class Transpose(Function):
     def forward(ctx: Any, x: Any, axes: Any = None) -> Any:
         try:
             out = np.transpose(x, axes)
-        except IndexError as e:  # NumPy's AxisError: as a plain ValueError, apply adds the shapes
-            raise ValueError(str(e)) from None
+        except IndexError as e:  # NumPy's AxisError: ours, with the shape
+            raise AxisError(f"{e} (input shape {x.shape})") from None
         if axes is not None:  # argsort of the axes made non-negative: transpose(-1, 0) works too
             axes = [a % x.ndim for a in axes]
         ctx.inverse = None if axes is None else tuple(int(i) for i in np.argsort(axes))
@@ -807,6 +929,8 @@ def _prepare_index(index: Any) -> tuple[Any, bool]:
             part = part.data
         elif isinstance(part, list):
             part = np.asarray(part)
+            if part.size == 0:  # [] is an integer index of length 0 (NumPy's and PyTorch's reading)
+                part = part.astype(np.intp)
         if isinstance(part, np.ndarray) and part.dtype.kind in "iu":
             repeats = True
         out.append(part)

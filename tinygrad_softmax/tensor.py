@@ -25,17 +25,19 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import operator
 from collections.abc import Callable, Iterator
 from heapq import heappop, heappush
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
 from . import _grad_mode
 from ._grad_mode import _set_enabled
 from ._grad_mode import _state as _grad_state
+from ._shapes import AxisError, normalize_axes, normalize_axis, resolve_axis
 
 Array = np.ndarray
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -414,8 +416,10 @@ class Tensor:
         return self.data.dtype
 
     @property
-    def size(self) -> int:
-        return self.data.size
+    def size(self) -> Size:
+        """The number of elements, an int as NumPy's ``a.size``, that PyTorch code can also call:
+        ``t.size()`` is the shape and ``t.size(dim)`` one length (PyTorch's ``size`` is a method)."""
+        return Size(self.data.shape)
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
@@ -498,14 +502,12 @@ class Tensor:
         return self
 
     def __pow__(self, exponent: Any) -> Tensor:
-        if isinstance(exponent, Tensor) and exponent.requires_grad:
-            return (exponent * self.log()).exp()  # x**y = exp(y log x): differentiable in y
-        if type(exponent) not in (int, float):
-            exponent = _as_array(exponent)  # a Python number stays "weak", as NumPy treats it
-        return ops.Pow.apply(self, exponent=exponent)
+        if type(exponent) in (int, float):  # a constant number: stays "weak", as NumPy treats it
+            return ops.Pow.apply(self, exponent=exponent)
+        return ops.PowTensor.apply(self, exponent if type(exponent) is Tensor else _lift(exponent, self))
 
     def __rpow__(self, base: Any) -> Tensor:
-        return (self * _lift(base, self).log()).exp()
+        return ops.PowTensor.apply(_lift(base, self), self)
 
     def __matmul__(self, other: Any) -> Tensor:
         return ops.MatMul.apply(self, other if type(other) is Tensor else _lift(other, self))
@@ -621,20 +623,181 @@ class Tensor:
 
         return log_softmax(self, _one_axis("log_softmax", dim, axis))
 
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+    # ---- reductions: NumPy's axis/keepdims or PyTorch's dim/keepdim (both → TypeError) ----
+    def sum(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
+            keepdim: bool | None = None) -> Tensor:
+        """Sum over ``axis``/``dim`` (None: all; an int or a tuple)."""
+        if dim is not None or keepdim is not None:  # (the hot NumPy spelling skips a call)
+            axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
+        return ops.Sum.apply(self, axis=axis, keepdims=bool(keepdims))
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Maximum over ``axis``; on ties the gradient is split evenly among the maxima."""
+    def max(self, *args: Any, axis: Any = None, keepdims: bool | None = None, dim: Any = None,
+            keepdim: bool | None = None) -> Any:
+        """Maximum over ``axis`` (values, as NumPy's ``a.max(axis=...)``), or with ``dim=`` an int,
+        PyTorch's ``(values, indices)`` namedtuple. On ties the gradient is split evenly among the
+        maxima. Exact for every dtype. A positional axis is refused (NumPy and PyTorch read it
+        differently)."""
+        return self._extremum(ops.Max, "max", args, axis, dim, keepdims, keepdim)
+
+    def min(self, *args: Any, axis: Any = None, keepdims: bool | None = None, dim: Any = None,
+            keepdim: bool | None = None) -> Any:
+        """Minimum, as :meth:`max` (values with ``axis=``, ``(values, indices)`` with ``dim=``)."""
+        return self._extremum(ops.Min, "min", args, axis, dim, keepdims, keepdim)
+
+    def _extremum(self, op: Any, name: str, args: tuple[Any, ...], axis: Any, dim: Any,
+                  keepdims: bool | None, keepdim: bool | None) -> Any:
+        if args:
+            what = "the elementwise maximum/minimum of two tensors: use maximum/minimum(a, b), or " \
+                if isinstance(args[0], Tensor) else ""
+            raise TypeError(f"t.{name}({', '.join(map(repr, args))}) is ambiguous: NumPy's a.{name}(1) "
+                            f"returns the values, PyTorch's t.{name}(1) returns (values, indices). For "
+                            f"{what}a "
+                            f"reduction, write t.{name}(axis=1) for the values or t.{name}(dim=1) for "
+                            "(values, indices)")
+        axis_, keep = resolve_axis(axis, dim, keepdims, keepdim)
+        values = op.apply(self, axis=axis_, keepdims=keep)
+        if dim is None:
+            return values
+        if isinstance(dim, (tuple, list)):
+            raise TypeError(f"{name}(dim=...) takes one int (it returns values and indices, as PyTorch's); "
+                            f"for several axes write {name}(axis={tuple(dim)!r}) (values only)")
+        pick = np.argmax if name == "max" else np.argmin
+        indices = pick(self.data, axis=normalize_axis(dim, self.ndim) if self.ndim else None, keepdims=keep)
+        return ValuesIndices(values, Tensor._make(np.asarray(indices, dtype=np.int64)))
+
+    def amax(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
+             keepdim: bool | None = None) -> Tensor:
+        """Maximum values over ``axis``/``dim`` (an int or a tuple), as PyTorch's ``amax``."""
+        axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
         return ops.Max.apply(self, axis=axis, keepdims=keepdims)
+
+    def amin(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
+             keepdim: bool | None = None) -> Tensor:
+        """Minimum values over ``axis``/``dim`` (an int or a tuple), as PyTorch's ``amin``."""
+        axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
+        return ops.Min.apply(self, axis=axis, keepdims=keepdims)
+
+    def argmax(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
+               keepdim: bool | None = None) -> Tensor:
+        """Index (int64) of the first maximum along ``axis``/``dim`` (an int), or into the flattened
+        tensor if None. No gradient: the result is an integer constant."""
+        return self._arg(np.argmax, axis, dim, keepdims, keepdim)
+
+    def argmin(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
+               keepdim: bool | None = None) -> Tensor:
+        """Index (int64) of the first minimum, as :meth:`argmax`."""
+        return self._arg(np.argmin, axis, dim, keepdims, keepdim)
+
+    def _arg(self, pick: Any, axis: Any, dim: Any, keepdims: bool | None, keepdim: bool | None) -> Tensor:
+        axis, keep = resolve_axis(axis, dim, keepdims, keepdim)
+        if axis is not None:
+            axis = normalize_axis(axis, self.ndim) if self.ndim else None
+        if self.size == 0:
+            raise ValueError(f"arg{pick.__name__[3:]} of an empty tensor of shape {self.shape}")
+        return Tensor._make(np.asarray(pick(self.data, axis=axis, keepdims=keep), dtype=np.int64))
+
+    def prod(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
+             keepdim: bool | None = None) -> Tensor:
+        """Product over ``axis``/``dim``; gradient = product of the other entries (exact with zeros)."""
+        axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
+        return ops.Prod.apply(self, axis=axis, keepdims=keepdims)
+
+    @composite("mean")
+    def mean(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
+             keepdim: bool | None = None) -> Tensor:
+        axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
+        s = self.sum(axis=axis, keepdims=keepdims)
+        return s * (s.data.size / self.data.size if self.data.size else np.nan)
+
+    def var(self, axis: Any = None, *, dim: Any = None, keepdims: bool | None = None,
+            keepdim: bool | None = None, correction: float | None = None, unbiased: bool | None = None,
+            ddof: float | None = None) -> Tensor:
+        """Σ (x − mean)² / (N − correction) over ``axis``/``dim``, N the number of entries reduced.
+
+        The divisor must be chosen: PyTorch's ``correction=1`` (or ``unbiased=True``; ``unbiased=False``
+        is ``correction=0``) or NumPy's ``ddof=``. A bare ``t.var()`` is a TypeError, because PyTorch
+        (N − 1) and NumPy (N) mean different things by it. N ≤ correction gives inf or nan, as both do.
+        A composite of exact ops: gradient 2 (x − mean) / (N − correction), differentiable again.
+        """
+        axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
+        c = _correction("var", correction, unbiased, ddof)
+        n = math.prod(self.shape[a] for a in normalize_axes(axis, self.ndim))  # entries per result
+        d = self - self.mean(axis=axis, keepdims=True)
+        scale = 1.0 / (n - c) if n > c else math.inf
+        with np.errstate(invalid="ignore"):  # 0 · inf = nan: a variance of too few entries
+            return (d * d).sum(axis=axis, keepdims=keepdims) * scale
+
+    def std(self, axis: Any = None, *, dim: Any = None, keepdims: bool | None = None,
+            keepdim: bool | None = None, correction: float | None = None, unbiased: bool | None = None,
+            ddof: float | None = None) -> Tensor:
+        """sqrt(var) with the same arguments (a bare ``t.std()`` is a TypeError, see :meth:`var`).
+        Gradient (x − mean) / ((N − correction)·std); nan where std = 0 (not differentiable), as PyTorch."""
+        c = _correction("std", correction, unbiased, ddof)
+        return self.var(axis=axis, dim=dim, keepdims=keepdims, keepdim=keepdim, correction=c) ** 0.5
+
+    def any(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
+            keepdim: bool | None = None) -> Tensor:
+        """Whether any entry is nonzero over ``axis``/``dim`` (a bool tensor, no gradient)."""
+        return self._logical(np.logical_or, axis, dim, keepdims, keepdim)
+
+    def all(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
+            keepdim: bool | None = None) -> Tensor:
+        """Whether every entry is nonzero over ``axis``/``dim`` (a bool tensor, no gradient)."""
+        return self._logical(np.logical_and, axis, dim, keepdims, keepdim)
+
+    def _logical(self, ufunc: Any, axis: Any, dim: Any, keepdims: bool | None,
+                 keepdim: bool | None) -> Tensor:
+        axis, keep = resolve_axis(axis, dim, keepdims, keepdim)
+        out = ufunc.reduce(self.data, axis=normalize_axes(axis, self.ndim), keepdims=keep)
+        return Tensor._make(np.asarray(out))
+
+    def cumsum(self, axis: Any = None, *, dim: Any = None) -> Tensor:
+        """Cumulative sum along ``axis``/``dim`` (an int); None, NumPy's default, runs over the
+        flattened tensor. Gradient: the cumulative sum of g taken from the end."""
+        axis, _ = resolve_axis(axis, dim)
+        if axis is None:
+            return ops.CumSum.apply(self.reshape(-1), axis=0)
+        if self.ndim == 0:  # PyTorch allows dim 0 (or −1) on a 0-d tensor
+            normalize_axis(axis, 0)
+            return ops.CumSum.apply(self.reshape(1), axis=0).reshape(())
+        return ops.CumSum.apply(self, axis=axis)
+
+    def logsumexp(self, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,
+                  keepdims: bool | None = None) -> Tensor:
+        """log Σ exp over ``dim``/``axis`` (required, an int or a tuple): ``functional.logsumexp``."""
+        if dim is None and axis is None:
+            raise TypeError("logsumexp() needs the axis to reduce: t.logsumexp(dim) or t.logsumexp(axis=...)")
+        return functional.logsumexp(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     def reshape(self, *shape: Any) -> Tensor:
         return ops.Reshape.apply(self, shape=shape[0] if len(shape) == 1 else shape)
 
-    def transpose(self, *axes: Any) -> Tensor:
-        """Permute the axes (``t.transpose(1, 0)`` or ``t.transpose((1, 0))``); reverse if none."""
-        perm = axes[0] if len(axes) == 1 else axes
-        return ops.Transpose.apply(self, axes=None if perm is None or len(perm) == 0 else tuple(perm))
+    def transpose(self, *dims: Any) -> Tensor:
+        """PyTorch's ``transpose(dim0, dim1)``: swap two dimensions.
+
+        NumPy's meanings are kept only where PyTorch would fail: ``transpose()`` reverses all axes,
+        ``transpose((2, 0, 1))`` (one tuple or list) permutes them, and so do ndim ints for ndim ≥ 3
+        (``transpose(2, 0, 1)``). See :meth:`permute`.
+        """
+        if not dims or (len(dims) == 1 and dims[0] is None):
+            return ops.Transpose.apply(self, axes=None)
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            return self.permute(*dims[0]) if dims[0] else ops.Transpose.apply(self, axes=None)
+        if len(dims) == 2:
+            return self.swapaxes(*dims)
+        if len(dims) == self.ndim and self.ndim != 2:
+            return self.permute(*dims)
+        raise TypeError(f"transpose{dims} on a tensor of shape {self.shape}: pass two dims to swap "
+                        f"(PyTorch's transpose(dim0, dim1)) or a full permutation, as permute(*dims)")
+
+    def permute(self, *dims: Any) -> Tensor:
+        """The axes reordered, ``out.shape[i] = shape[dims[i]]``: ``permute(2, 0, 1)`` or
+        ``permute((2, 0, 1))``."""
+        perm = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+        if len(perm) != self.ndim:
+            raise ValueError(f"permute{perm} needs {self.ndim} dims for a tensor of shape {self.shape}, "
+                             f"got {len(perm)}")
+        return ops.Transpose.apply(self, axes=perm)
 
     def broadcast_to(self, shape: Any) -> Tensor:
         return ops.BroadcastTo.apply(self, shape=shape)
@@ -840,22 +1003,15 @@ class Tensor:
     def mT(self) -> Tensor:  # noqa: N802 - NumPy's name
         return self.swapaxes(-1, -2)
 
-    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+        """Swap two axes (PyTorch's ``transpose(dim0, dim1)``)."""
         perm = list(range(self.ndim))
         try:
-            perm[axis1], perm[axis2] = perm[axis2], perm[axis1]
+            perm[axis0], perm[axis1] = perm[axis1], perm[axis0]
         except IndexError:
-            raise ValueError(f"swapaxes({axis1}, {axis2}) is out of bounds for a tensor of shape "
-                             f"{self.shape}") from None
-        return self.transpose(perm)
-
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return -((-self).max(axis=axis, keepdims=keepdims))
-
-    @composite("mean")
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        s = self.sum(axis=axis, keepdims=keepdims)
-        return s * (s.size / self.size if self.size else np.nan)
+            raise AxisError(f"swapaxes({axis0}, {axis1}) is out of bounds for a tensor of shape "
+                            f"{self.shape}") from None
+        return ops.Transpose.apply(self, axes=tuple(perm))
 
     def relu(self) -> Tensor:
         """max(x, 0) elementwise; the gradient is 1 where x > 0, else 0 (also at 0, as PyTorch)."""
@@ -879,6 +1035,48 @@ class Tensor:
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return Tensor._make(np.asarray(self.data != _data(other)))
+
+
+class Size(int):
+    """``Tensor.size``: the element count (an int, NumPy's meaning), callable as PyTorch's method:
+    ``size()`` returns the shape tuple and ``size(dim)`` the length of one dimension."""
+
+    shape: tuple[int, ...]
+
+    def __new__(cls, shape: tuple[int, ...]) -> Size:
+        obj = super().__new__(cls, math.prod(shape))
+        obj.shape = shape
+        return obj
+
+    def __call__(self, dim: Any = None) -> Any:
+        if dim is None:
+            return self.shape
+        if not self.shape:  # as PyTorch: a 0-d tensor has no dimension to ask about
+            raise AxisError(f"size({dim!r}) of a 0-d tensor: it has no dimensions")
+        return self.shape[normalize_axis(dim, len(self.shape))]
+
+
+class ValuesIndices(NamedTuple):
+    """What ``t.max(dim=...)`` and ``t.min(dim=...)`` return, as PyTorch's ``torch.return_types``:
+    the values (differentiable) and their int64 indices."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def _correction(name: str, correction: Any, unbiased: Any, ddof: Any) -> Any:
+    """The divisor offset of var/std from exactly one of correction=, unbiased=, ddof=."""
+    given = {k: v for k, v in (("correction", correction), ("unbiased", unbiased), ("ddof", ddof))
+             if v is not None}
+    if not given:
+        raise TypeError(f"{name}() without arguments means N − 1 in PyTorch and N in NumPy: say which, "
+                        f"{name}(correction=1) (PyTorch's default, or unbiased=True) or {name}(ddof=0) "
+                        "(NumPy's default)")
+    if len(given) > 1:
+        raise TypeError(f"{name}() takes one of correction=, unbiased=, ddof=, got {', '.join(given)}")
+    if unbiased is not None:
+        return 1 if unbiased else 0
+    return correction if correction is not None else ddof
 
 
 def _data(x: Any) -> Any:
@@ -938,4 +1136,4 @@ def _accumulate(t: Tensor, g: Any, create_graph: bool, owned: bool = False) -> N
         t.grad = Tensor._make(np.asarray(t.grad.data + g))
 
 
-from . import ops  # noqa: E402  (ops.py builds on Tensor and Function, so it comes last)
+from . import functional, ops  # noqa: E402  (they build on Tensor and Function, so they come last)

@@ -23,6 +23,14 @@ it, by construction rather than by filtering:
 * :func:`arrays_away_from` — values at least ``margin`` from given kinks;
 * :func:`logits_and_targets` — logits with valid class indices or probability rows;
 * :func:`axes` — every valid ``axis`` argument for a given number of dimensions.
+
+And the inputs where results must be exact rather than smooth, so that every class of input is
+reached, not just the convenient one:
+
+* :func:`special_arrays` — floats mixed with 0, −0, negatives and ±inf (bases of ``**``, edges of ops);
+* :func:`integer_dtypes`, :func:`integer_arrays` — every bool/signed/unsigned dtype, extremes included;
+* :func:`index_lists` — integer index lists for one axis, negatives, repeats and the empty list;
+* ``shapes(min_side=0)`` gives shapes with empty axes.
 """
 
 from __future__ import annotations
@@ -54,8 +62,17 @@ __all__ = [
     "arrays_away_from",
     "logits_and_targets",
     "axes",
+    "special_arrays",
+    "integer_dtypes",
+    "integer_arrays",
+    "index_lists",
+    "INTEGER_DTYPES",
     "assert_grads_match",
 ]
+
+#: Every integer dtype and bool: the dtypes whose reductions must be exact, not computed via floats.
+INTEGER_DTYPES = tuple(np.dtype(t) for t in (np.bool_, np.int8, np.int16, np.int32, np.int64,
+                                             np.uint8, np.uint16, np.uint32, np.uint64))
 
 ShapeLike = tuple[int, ...] | st.SearchStrategy[tuple[int, ...]] | None
 DtypeLike = Any  # a NumPy float dtype, or a strategy of them
@@ -245,6 +262,58 @@ def axes(ndim: int, *, allow_none: bool = True, allow_tuple: bool = True) -> st.
     if not options:
         raise ValueError(f"no axis argument is possible for ndim={ndim} with these options")
     return st.one_of(options)
+
+
+def special_arrays(shape: ShapeLike = None, *, dtype: DtypeLike = np.float64, min_value: float = -4.0,
+                   max_value: float = 4.0,
+                   specials: Sequence[float] = (0.0, -0.0, 1.0, -1.0, -2.0, 0.5, math.inf, -math.inf)
+                   ) -> st.SearchStrategy[np.ndarray]:
+    """Float arrays whose entries are often one of ``specials`` (zero, negative zero, negative
+    integers, ±inf by default) and otherwise finite in [min_value, max_value]: the inputs where an
+    op's value or gradient has a convention to get right (``0 ** 0``, ``(−2) ** 3``, ``log 0``) rather
+    than a smooth formula. Not for finite differences: for checking exact values against NumPy."""
+    shape_st = shapes() if shape is None else _strategy(shape)
+
+    def build(args: tuple[Any, tuple[int, ...]]) -> st.SearchStrategy[np.ndarray]:
+        dt = _float_dtype(args[0])
+        elems = st.one_of(st.sampled_from([float(v) for v in specials]), _elements(dt, min_value, max_value))
+        return hnp.arrays(dt, args[1], elements=elems)
+
+    return st.tuples(_strategy(dtype), shape_st).flatmap(build)
+
+
+def integer_dtypes() -> st.SearchStrategy[np.dtype[Any]]:
+    """One of :data:`INTEGER_DTYPES`: bool, int8 … int64, uint8 … uint64."""
+    return st.sampled_from(INTEGER_DTYPES)
+
+
+def integer_arrays(shape: ShapeLike = None, *, dtype: DtypeLike = None) -> st.SearchStrategy[np.ndarray]:
+    """Arrays of an integer or bool dtype (default: any of :func:`integer_dtypes`) over the dtype's whole
+    range, its minimum, maximum and 0 drawn often: the values where computing through another dtype
+    (negation, floats) overflows or rounds."""
+    shape_st = shapes() if shape is None else _strategy(shape)
+    dtype_st = integer_dtypes() if dtype is None else _strategy(dtype)
+
+    def build(args: tuple[Any, tuple[int, ...]]) -> st.SearchStrategy[np.ndarray]:
+        dt = np.dtype(args[0])
+        if dt.kind == "b":
+            return hnp.arrays(dt, args[1], elements=st.booleans())
+        if dt.kind not in "iu":
+            raise TypeError(f"need an integer or bool dtype, got {dt}")
+        info = np.iinfo(dt)
+        lo, hi = int(info.min), int(info.max)
+        elems = st.one_of(st.sampled_from([lo, hi, 0]), st.integers(lo, hi))
+        return hnp.arrays(dt, args[1], elements=elems)
+
+    return st.tuples(dtype_st, shape_st).flatmap(build)
+
+
+def index_lists(size: int, *, max_len: int = 5) -> st.SearchStrategy[list[int]]:
+    """Lists of valid integer indices into an axis of length ``size`` (negatives and repeats included),
+    the empty list among them (NumPy and PyTorch read ``t[[]]`` as an empty integer index)."""
+    if size == 0:
+        return st.just([])
+    return st.lists(st.integers(-size, size - 1), min_size=0, max_size=max_len)
 
 
 def assert_grads_match(fn: Callable[..., Tensor], *arrays: Any, eps: float = 1e-6, atol: float = 1e-5,
