@@ -316,10 +316,6 @@ def test_example_06_custom_layer(tmp_path):
 
 
 # Needs nn.Dropout (helper C) and Tensor.argmax (helper A); runs by itself once both are merged.
-# After the merge, delete the skipif so that a missing piece fails instead of skipping.
-@pytest.mark.skipif(not (hasattr(tinygrad_softmax.nn, "Dropout")
-                         and hasattr(tinygrad_softmax.Tensor, "argmax")),
-                    reason="needs nn.Dropout and Tensor.argmax (merged from helpers C and A)")
 def test_example_08_minibatch_training(tmp_path):
     out = run_example("08_minibatch_training.py", "--epochs", "8", cwd=tmp_path)
     assert "15 mini-batches of up to 32 points per epoch" in out  # ceil(480 / 32)
