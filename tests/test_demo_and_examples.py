@@ -18,7 +18,6 @@ from unittest import mock
 import numpy as np
 import pytest
 
-import tinygrad_softmax
 from tinygrad_softmax import demo, reference
 from tinygrad_softmax.datasets import load_blog
 
@@ -315,7 +314,7 @@ def test_example_06_custom_layer(tmp_path):
     assert "the broken backward was caught" in out
 
 
-# Needs nn.Dropout (helper C) and Tensor.argmax (helper A); runs by itself once both are merged.
+# Needs nn.Dropout (part C) and Tensor.argmax (part A) of issue 12.
 def test_example_08_minibatch_training(tmp_path):
     out = run_example("08_minibatch_training.py", "--epochs", "8", cwd=tmp_path)
     assert "15 mini-batches of up to 32 points per epoch" in out  # ceil(480 / 32)
