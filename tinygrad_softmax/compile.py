@@ -820,6 +820,20 @@ class _Program:
         self._data(res.data, v)
         if key is not None:
             self.cse[key] = v
+        if rule in ("Where", "opaque"):  # array arguments made from traced values are read live
+            arrays = dict(params)
+            if rule == "Where":
+                arrays = {"condition": ctx.condition}
+            for k, val in arrays.items():
+                if isinstance(val, np.ndarray):
+                    w = self._resolve_array(val)
+                    if w is None:
+                        if val.dtype.kind in "biu" and val.size > 1 and self.int_inputs:
+                            self.suspicious = True
+                        w = self._const(val, "p")
+                    op.params["_arg_" + k] = w
+                    if w.kind != "const":
+                        op.extra.append(w.view_of or w)
         if rule == "GetItem":
             op.params["_index_src"], reads = self._index_expr(ctx.index)
             op.extra.extend(r for r in reads if r.kind not in ("const",))
@@ -1119,9 +1133,7 @@ class _Program:
             expr = f"{ins[0]} {op.params['op']} {ins[1]}"
             return [f"{o} = {wrap(expr)}{comment}"]
         if r == "Where":
-            cond = self._resolve_array(op.ctx.condition)
-            if cond is None:
-                cond = self._const(op.ctx.condition, "cond")
+            cond = op.params["_arg_condition"]
             return [f"{o} = np.where({cond.name}, {ins[0]}, {ins[1]}){comment}"]
         if r == "GetItem":
             return [f"{o} = np.asarray({ins[0]}[{op.params['_index_src']}]){comment}"]
@@ -1144,8 +1156,7 @@ class _Program:
         psrc = []
         for k, val in params.items():
             if isinstance(val, np.ndarray):
-                v = self._resolve_array(val)
-                psrc.append(f"{k!r}: {(v or self._const(val, 'p')).name}")
+                psrc.append(f"{k!r}: {op.params['_arg_' + k].name}")
             else:
                 psrc.append(f"{k!r}: {self._const_obj(val, 'p')}")
         needs = tuple(op.ctx.needs_input_grad) if op.ctx.needs_input_grad else ()
