@@ -17,8 +17,11 @@ from . import datasets, functional, models, nn, optim, reference, utils
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._shapes import AxisError
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
-from .compile import CompileError, TracingError
-from .compile import compile  # noqa: A004 - shadows the builtin inside this package only, on purpose
+from .compile import (
+    CompileError,
+    TracingError,
+    compile,  # noqa: A004 - shadows the builtin inside this package only, on purpose
+)
 from .creation import arange, eye, full, full_like, linspace, ones, ones_like, rand, randn, zeros, zeros_like
 from .functional import einsum, maximum, minimum
 from .gradient_check import (

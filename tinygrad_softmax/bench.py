@@ -784,7 +784,8 @@ def run(quick: bool = False, reps: int | None = None, only: str = "",
         X2 = rng.standard_normal((500, 3073)).astype(np.float32)
         y2 = rng.integers(0, 10, 500)
         y2[:10] = np.arange(10)  # every class present
-        rows.extend(_linear_softmax_workload("W2", W2_DESC, X2, y2, 0.25, 1e-7, True, 1.05, 1.0, reps, budget))
+        rows.extend(_linear_softmax_workload("W2", W2_DESC, X2, y2, 0.25, 1e-7, True, 1.05, 1.0, reps,
+                                             budget))
     if want("W3"):
         rows.extend(workload_mlp(reps, budget))
     if want("W4"):

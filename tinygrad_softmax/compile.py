@@ -47,6 +47,7 @@ import inspect
 import keyword
 import operator
 import re
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -55,8 +56,8 @@ import numpy as np
 
 from . import creation
 from . import functional as F
-from . import ops
 from . import tensor as _engine
+from ._shapes import normalize_axes
 from .functional import SoftmaxCrossEntropy
 from .tensor import Function, Tensor
 
@@ -271,7 +272,7 @@ class _Patches:
             self.set(Tensor, name, cmp)
 
         def shift(x: Tensor, axis: Any) -> Tensor:
-            return _Shift.apply(x.detach(), axes=_engine.normalize_axes(axis, x.ndim))
+            return _Shift.apply(x.detach(), axes=normalize_axes(axis, x.ndim))
         self.set(F, "_detached_shift", shift)
         self.set(F, "dropout", _refuse("dropout with training=True", F.dropout, _dropout_active))
         import tinygrad_softmax as package
@@ -477,7 +478,7 @@ class Compiled:
             try:
                 with patches:
                     start = _engine._next_number()
-                    out = self.fn(*args, **kwargs)
+                    out = _call_naming_locals(self.fn, args, kwargs, names)
                     leaves_grad: list[Tensor] = []
                     if self.backward:
                         loss = _first_tensor(out)
@@ -516,6 +517,28 @@ class Compiled:
         self._last = prog
         prog.first_result = _detach_out(out)
         return prog
+
+
+def _call_naming_locals(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+                        names: dict[int, str]) -> Any:
+    """Call ``fn`` and note the names its own local variables give to tensors when it returns
+    (``scores = X @ W + b`` names that value "scores" in the generated source)."""
+    code = getattr(inspect.unwrap(fn), "__code__", None) or getattr(getattr(fn, "__func__", None),
+                                                                    "__code__", None)
+    previous = sys.getprofile()
+
+    def hook(frame: Any, event: str, arg: Any) -> None:
+        if event == "return" and frame.f_code is code:
+            for name, value in frame.f_locals.items():
+                if isinstance(value, Tensor) and not name.startswith("_"):
+                    names.setdefault(id(value), name)
+    if code is None:
+        return fn(*args, **kwargs)
+    sys.setprofile(hook)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        sys.setprofile(previous)
 
 
 def _inputs_of(args: tuple[Any, ...], kwargs: dict[str, Any], bound: Any) -> list[tuple[str, Any]]:
@@ -647,7 +670,8 @@ class _Program:
         self._buffers()
         self.source = self._emit()
         namespace: dict[str, Any] = {}
-        exec(builtins.compile(self.source, f"<compiled {getattr(owner.fn, '__name__', 'fn')}>", "exec"), namespace)
+        code = builtins.compile(self.source, f"<compiled {getattr(owner.fn, '__name__', 'fn')}>", "exec")
+        exec(code, namespace)  # our own generated source; user data only enters through _K
         self.replay = namespace["_build"](self.consts)
         self.guards = [] if not self.int_inputs else \
             [(i, v.name, a.copy()) for i, (name, kind, v) in enumerate(self.arg_vals)
@@ -797,6 +821,7 @@ class _Program:
                 a, b = b, a
             if a.kind == "const" and b.kind != "const":  # c·x + c·x = (2c)·x, exactly (doubling is exact)
                 rule, ins = "Mul", [self._const(np.asarray(2 * a.array, a.dtype)), b]
+                node.label = f"backward of Mul ({b.name} * {b.name}): c·{b.name} + c·{b.name} = 2c·{b.name}"
         key = None
         if rule not in ("opaque", "SCE", "SCEGrad", "OpaqueGrad", "GetItem"):
             key = (rule, tuple(id(v) for v in ins), _freeze(params), res.shape, str(res.dtype))
@@ -807,7 +832,8 @@ class _Program:
                 self.op_of_ctx[id(ctx)] = hit.node  # type: ignore[assignment]
                 return
         hint = "g" if node.phase == "backward" else "t"
-        v = _Val("op", _identifier(f"{hint}{self.counter}", self.taken), res.shape, res.dtype, res.data)
+        user = self.names.get(id(res)) if node.phase == "forward" else None
+        v = _Val("op", _identifier(user or f"{hint}{self.counter}", self.taken), res.shape, res.dtype, res.data)
         self.counter += 1
         op = _Op(rule, cls, ctx, ins, v, params, node.label, node.phase)
         v.node = op
@@ -855,7 +881,7 @@ class _Program:
             op.attrs["S"].shape = (m, c)
             op.attrs["S"].dtype = np.dtype(res.dtype)
             op.attrs["S"].owner = op
-            op.attrs["OH"] = _Val("attr", _identifier(f"{v.name}_Y", self.taken), (m, c), res.dtype)
+            op.attrs["OH"] = _Val("attr", _identifier("Y", self.taken), (m, c), res.dtype)
             op.attrs["OH"].owner = op
         if rule == "SCEGrad":
             sce = self.op_of_ctx[id(params["sce"])]
@@ -1021,7 +1047,7 @@ class _Program:
     def _emit(self) -> str:
         args = ", ".join(n for n, _, _ in self.arg_vals)
         body = [f"    def replay({args}):"]
-        for name, kind, v in self.arg_vals:
+        for name, kind, _v in self.arg_vals:
             if kind == "tensor":
                 body.append(f"        {name} = {name}.data")
         for name, _t in self.param_tensors:
@@ -1080,7 +1106,7 @@ class _Program:
         return repr(tpl[1])
 
     def _lines(self, op: _Op) -> list[str]:
-        o, ins, r = op.out.name, [v.name for v in op.ins], op.rule
+        o, ins, r = op.out.name, [_src(v) for v in op.ins], op.rule
         comment = f"  # {op.label}"
         buf = op.buffer
         dt = f"np.{op.out.dtype.name}"
@@ -1185,7 +1211,7 @@ class _Program:
         x, o, buf = op.ins[0], op.out.name, op.buffer
         axis = op.params.get("axis")
         keep = bool(op.params.get("keepdims", False))
-        axes = None if axis is None else _engine.normalize_axes(axis, len(x.shape))
+        axes = None if axis is None else normalize_axes(axis, len(x.shape))
         ones = None
         if axes is not None and len(x.shape) == 2 and axes == (1,) and x.shape[1] <= _SHORT_AXIS \
                 and x.dtype.kind == "f":
@@ -1225,15 +1251,17 @@ class _Program:
         x, o = op.ins[0].name, op.out.name
         m, c = plan.rows, plan.n_classes
         y: _Val = op.params["_y"]
-        S, Y = op.attrs["S"].name, op.attrs["OH"].name
+        S = op.params["_S"] = _identifier("S", self.taken)  # a local name for S's buffer
+        Y = op.attrs["OH"].name
         dt = np.dtype(op.out.dtype)
-        rowmax = _identifier(f"_{o}_max", self.taken)
-        total = _identifier(f"_{o}_sum", self.taken)
+        rowmax = _identifier("_rowmax", self.taken)
+        total = _identifier("_rowsum", self.taken)
         self.buffers[rowmax] = ((m, 1), dt)
         self.buffers[total] = ((m,), dt)
         tot2 = f"{total}.reshape({(m, 1)!r})"
         ones = self._const(np.ones(c, dt), "ones")
-        lines = [f"# {op.label}: fused softmax cross-entropy, {m} rows x {c} classes"]
+        lines = [f"# {op.label}: fused softmax cross-entropy, {m} rows x {c} classes",
+                 f"{S} = {op.attrs['S'].name}  # S (shifted scores, then the softmax) is written in place"]
         onehot = self._const_obj(_OneHot(m, c, dt), "onehot")
         lines.append(f"{Y} = {onehot}({y.name})  # one-hot targets Y (rebuilt and range-checked only "
                      "when y changes)")
@@ -1261,9 +1289,13 @@ class _Program:
     def _sce_grad_lines(self, op: _Op, comment: str) -> list[str]:
         sce: _Op = op.params["_sce"]
         plan = sce.ctx.plan
-        S, Y = sce.attrs["S"].name, sce.attrs["OH"].name
-        g, o = op.ins[0].name, op.out.name
+        S, Y = sce.params["_S"], sce.attrs["OH"].name
+        g, o = _src(op.ins[0]), op.out.name
         scale = f" * {plan.scale!r}" if plan.reduction == "mean" else ""
+        if op.ins[0].kind == "const" and op.ins[0].shape == ():  # the usual seed: fold g·scale here
+            folded = np.asarray(op.ins[0].array * (plan.scale if plan.reduction == "mean" else 1.0),
+                                op.ins[0].dtype)
+            g, scale = _src(_Val("const", "", (), folded.dtype, folded)), ""
         if op.buffer:
             return [f"{o} = np.subtract({S}, {Y}, out={op.buffer}){comment}: (S − Y)·g/N",
                     f"np.multiply({o}, {g}{scale}, out={o})"]
@@ -1272,6 +1304,17 @@ class _Program:
 
 _OUT_RULES = set(_ELEMENTWISE) | set(_ELEMENTWISE_1) | {"MatMul", "Sum", "ReLU", "SCEGrad"}
 _IN_PLACE_RULES = set(_ELEMENTWISE) | set(_ELEMENTWISE_1) | {"ReLU", "SCEGrad"}
+
+
+def _src(v: _Val) -> str:
+    """How a value is written in the source: a float scalar constant as its literal (a NumPy
+    scalar of its dtype unless float64, which a Python float gives exactly), else its name."""
+    if v.kind == "const" and v.shape == () and v.dtype.kind == "f" and v.array is not None:
+        x = float(v.array)
+        if not np.isfinite(x):
+            return v.name
+        return repr(x) if v.dtype == np.float64 else f"np.{v.dtype.name}({x!r})"
+    return v.name
 
 
 def _sum_has_out(op: _Op) -> bool:
