@@ -454,8 +454,11 @@ class Compiled:
         except TypeError:  # an unhashable non-array argument
             raise TypeError("compile: non-array arguments are part of the cache key and must be "
                             "hashable (numbers, strings, tuples)") from None
-        if prog is not None and prog.guard(args, kwargs):
-            return prog.run(args, kwargs)
+        if prog is not None:
+            if not kwargs and not prog.guards:  # the common case, one call less
+                return prog.replay(*args)
+            if prog.guard(args, kwargs):
+                return prog.run(args, kwargs)
         prog = self._trace(args, kwargs, key)
         return prog.first_result
 
