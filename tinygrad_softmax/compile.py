@@ -64,6 +64,8 @@ from .tensor import Function, Tensor
 __all__ = ["compile", "Compiled", "CompileError", "TracingError"]
 
 _BUFFER_BYTES = 512  # smaller results: a plain expression is faster than a call with out=
+_REGISTER_OPS = 64  # longer programs reuse the names of dead values (see _Program._registers)
+_TINY = 64  # arrays with fewer elements: array operands beat scalars (NumPy's scalar handling costs more)
 _SHORT_AXIS = 8  # reductions over at most this many entries use the kernels for short axes
 _LOCK = threading.Lock()  # tracing patches a few class attributes: one trace at a time
 
@@ -706,7 +708,14 @@ class _Program:
             v = self.scalars.get(skey)
             if v is not None:
                 return v
-        name = _identifier(f"_{hint}{len(self.consts)}", self.taken)
+        uniform = arr.dtype.kind == "f" and arr.size > 0 and np.isfinite(arr.flat[0]) and \
+            (arr.ndim == 0 or (arr.size <= 1 << 16 and (arr == arr.flat[0]).all()))
+        if uniform:  # named by its value: _0_001 (a scalar), _full_0_001 (an array of one value)
+            label = repr(float(arr.flat[0])).replace("-", "m").replace(".", "_").replace("+", "")
+            name = _identifier(("_" if arr.ndim == 0 else "_full_") + label
+                               + ("" if arr.dtype == np.float64 else f"_{arr.dtype.name}"), self.taken)
+        else:
+            name = _identifier(f"_{hint}{len(self.consts)}", self.taken)
         self.consts[name] = arr
         v = _Val("const", name, arr.shape, arr.dtype, arr)
         self._data(arr, v)
@@ -808,7 +817,7 @@ class _Program:
         rule = self._rule_for(node, ins, params)
         if rule in _ELEMENTWISE:  # a constant array of one repeated value: a scalar, which broadcasts
             for i, (v, w) in enumerate(((ins[0], ins[1]), (ins[1], ins[0]))):
-                if v.kind == "const" and v.shape and w.shape == res.shape and v.array.size \
+                if v.kind == "const" and v.shape and w.shape == res.shape and v.array.size >= _TINY \
                         and (v.array == v.array.flat[0]).all():
                     ins = list(ins)
                     ins[i] = self._const(np.asarray(v.array.flat[0], v.dtype))
@@ -1047,7 +1056,38 @@ class _Program:
         return name
 
     # -- source
+    def _registers(self) -> None:
+        """Reuse the Python names of values nobody reads any more (t0 = t0 + c, as a loop would):
+        a long straight-line program then keeps a few arrays alive, not one per line. Names the
+        user gave, gradients, outputs and opaque ops' values keep their own names."""
+        last: dict[int, int] = {}
+        for op in self.ops:
+            reads = [*op.ins, *op.extra, *[w for w in op.params.values() if isinstance(w, _Val)]]
+            for w in reads:
+                last[id(w)] = op.index
+                if w.view_of is not None:
+                    last[id(w.view_of)] = op.index
+        keep = {id(v) for v in self._outputs()}
+        pool: list[str] = []
+        holders: dict[str, int] = {}
+        for op in self.ops:
+            for name, end in list(holders.items()):
+                if end <= op.index:  # read for the last time by this op, before its result is stored
+                    pool.append(name)
+                    del holders[name]
+            v = op.out
+            if id(v) in keep or op.rule in ("opaque", "SCE") or op.attrs or not re.fullmatch(r"[tg]\d+", v.name):
+                continue
+            end = last.get(id(v))
+            if end is None:
+                continue
+            if pool:
+                v.name = pool.pop()
+            holders[v.name] = end
+
     def _emit(self) -> str:
+        if len(self.ops) > _REGISTER_OPS:  # short programs keep one name per value: easier to read
+            self._registers()
         args = ", ".join(n for n, _, _ in self.arg_vals)
         body = [f"    def replay({args}):"]
         for name, kind, _v in self.arg_vals:
@@ -1109,7 +1149,10 @@ class _Program:
         return repr(tpl[1])
 
     def _lines(self, op: _Op) -> list[str]:
-        o, ins, r = op.out.name, [_src(v) for v in op.ins], op.rule
+        # scalar constants as literals, except on tiny arrays: there a Python float costs ~0.3 µs
+        # more per call than a 0-d array (NumPy's scalar conversion), and the literal is only cosmetic
+        small = int(np.prod(op.out.shape, dtype=np.int64)) < _TINY
+        o, ins, r = op.out.name, [v.name if small else _src(v) for v in op.ins], op.rule
         comment = f"  # {op.label}"
         buf = op.buffer
         dt = f"np.{op.out.dtype.name}"
