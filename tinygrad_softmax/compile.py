@@ -845,7 +845,8 @@ class _Program:
                 return
         hint = "g" if node.phase == "backward" else "t"
         user = self.names.get(id(res)) if node.phase == "forward" else None
-        v = _Val("op", _identifier(user or f"{hint}{self.counter}", self.taken), res.shape, res.dtype, res.data)
+        v = _Val("op", _identifier(user or f"{hint}{self.counter}", self.taken), res.shape, res.dtype,
+                 res.data)
         self.counter += 1
         op = _Op(rule, cls, ctx, ins, v, params, node.label, node.phase)
         v.node = op
@@ -1076,7 +1077,8 @@ class _Program:
                     pool.append(name)
                     del holders[name]
             v = op.out
-            if id(v) in keep or op.rule in ("opaque", "SCE") or op.attrs or not re.fullmatch(r"[tg]\d+", v.name):
+            if id(v) in keep or op.rule in ("opaque", "SCE") or op.attrs \
+                    or not re.fullmatch(r"[tg]\d+", v.name):
                 continue
             end = last.get(id(v))
             if end is None:
