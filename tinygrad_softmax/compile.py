@@ -708,14 +708,14 @@ class _Program:
             v = self.scalars.get(skey)
             if v is not None:
                 return v
-        uniform = arr.dtype.kind == "f" and arr.size > 0 and np.isfinite(arr.flat[0]) and \
+        uniform = hint in ("c", "k") and arr.dtype.kind == "f" and arr.size > 0 and np.isfinite(arr.flat[0]) and \
             (arr.ndim == 0 or (arr.size <= 1 << 16 and (arr == arr.flat[0]).all()))
         if uniform:  # named by its value: _0_001 (a scalar), _full_0_001 (an array of one value)
             label = repr(float(arr.flat[0])).replace("-", "m").replace(".", "_").replace("+", "")
             name = _identifier(("_" if arr.ndim == 0 else "_full_") + label
                                + ("" if arr.dtype == np.float64 else f"_{arr.dtype.name}"), self.taken)
         else:
-            name = _identifier(f"_{hint}{len(self.consts)}", self.taken)
+            name = _identifier(hint[:-1] if hint.endswith("_") else f"_{hint}{len(self.consts)}", self.taken)
         self.consts[name] = arr
         v = _Val("const", name, arr.shape, arr.dtype, arr)
         self._data(arr, v)
@@ -761,7 +761,9 @@ class _Program:
                         and arr.flags.c_contiguous:
                     if inp.dtype.kind in "biu":
                         self.live_int_inputs.add(inp.name)
-                    w = _Val("expr", f"{inp.name}.reshape({tuple(a.shape)!r})", a.shape, a.dtype, a)
+                    expr = inp.name if tuple(a.shape) == tuple(arr.shape) else \
+                        f"{inp.name}.reshape({tuple(a.shape)!r})"
+                    w = _Val("expr", expr, a.shape, a.dtype, a)
                     w.view_of = inp
                     return w
         hit = self.attr_of.get(id(a))
@@ -1088,6 +1090,7 @@ class _Program:
             holders[v.name] = end
 
     def _emit(self) -> str:
+        self.escaping = {id(v) for v in self._outputs()}
         if len(self.ops) > _REGISTER_OPS:  # short programs keep one name per value: easier to read
             self._registers()
         args = ", ".join(n for n, _, _ in self.arg_vals)
@@ -1159,8 +1162,10 @@ class _Program:
         buf = op.buffer
         dt = f"np.{op.out.dtype.name}"
 
-        def wrap(expr: str) -> str:  # NumPy gives a scalar for a 0-d result: keep arrays
-            return expr if op.out.shape else f"np.asarray({expr})"
+        escapes = id(op.out) in self.escaping
+
+        def wrap(expr: str) -> str:  # NumPy gives a scalar for a 0-d result: what we hand out is an array
+            return expr if op.out.shape or not escapes else f"np.asarray({expr})"
         if r in _ELEMENTWISE:
             if buf:
                 return [f"{o} = np.{_ELEMENTWISE[r]}({ins[0]}, {ins[1]}, out={buf}){comment}"]
@@ -1172,7 +1177,7 @@ class _Program:
             expr = f"np.{_ELEMENTWISE_1[r]}({ins[0]})"
             return [f"{o} = {wrap(expr)}{comment}"]
         if r == "SumSquares":
-            return [f"{o} = np.asarray(np.vdot({ins[0]}, {ins[0]})){comment} (Σ x², as one dot product)"]
+            return [f"{o} = {wrap(f'np.vdot({ins[0]}, {ins[0]})')}{comment} (Σ x², as one dot product)"]
         if r == "Pow":
             expr = f"{ins[0]} ** {op.params['exponent']!r}"
             return [f"{o} = {wrap(expr)}{comment}"]
@@ -1263,12 +1268,12 @@ class _Program:
         ones = None
         if axes is not None and len(x.shape) == 2 and axes == (1,) and x.shape[1] <= _SHORT_AXIS \
                 and x.dtype.kind == "f":
-            ones = self._const(np.ones(x.shape[1], x.dtype), "ones")
+            ones = self._const(np.ones(x.shape[1], x.dtype), f"_ones{x.shape[1]}_")
             expr = f"np.matmul({x.name}, {ones.name}{', out=' + buf if buf else ''})"
             note = "  (a short row: a product with a ones vector)"
         elif axes is not None and len(x.shape) == 2 and axes == (0,) and x.dtype.kind == "f" \
                 and x.shape[0] > 1:
-            ones = self._const(np.ones(x.shape[0], x.dtype), "ones")
+            ones = self._const(np.ones(x.shape[0], x.dtype), f"_ones{x.shape[0]}_")
             expr = f"np.matmul({ones.name}, {x.name}{', out=' + buf if buf else ''})"
             note = "  (column sums: a ones row times the matrix)"
         else:
@@ -1278,6 +1283,8 @@ class _Program:
             note = ""
         if ones is not None and keep:
             return [f"{o} = {expr}.reshape({tuple(op.out.shape)!r}){comment}{note}"]
+        if op.out.shape or id(op.out) not in self.escaping:
+            return [f"{o} = {expr}{comment}{note}"]
         return [f"{o} = np.asarray({expr}){comment}{note}"]
 
     def _shift_lines(self, op: _Op, comment: str) -> list[str]:
@@ -1307,7 +1314,7 @@ class _Program:
         self.buffers[rowmax] = ((m, 1), dt)
         self.buffers[total] = ((m,), dt)
         tot2 = f"{total}.reshape({(m, 1)!r})"
-        ones = self._const(np.ones(c, dt), "ones")
+        ones = self._const(np.ones(c, dt), f"_ones{c}_")
         lines = [f"# {op.label}: fused softmax cross-entropy, {m} rows x {c} classes",
                  f"{S} = {op.attrs['S'].name}  # S (shifted scores, then the softmax) is written in place"]
         onehot = self._const_obj(_OneHot(m, c, dt), "onehot")
