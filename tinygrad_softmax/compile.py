@@ -715,7 +715,8 @@ class _Program:
             name = _identifier(("_" if arr.ndim == 0 else "_full_") + label
                                + ("" if arr.dtype == np.float64 else f"_{arr.dtype.name}"), self.taken)
         else:
-            name = _identifier(hint[:-1] if hint.endswith("_") else f"_{hint}{len(self.consts)}", self.taken)
+            label = hint[:-1] if hint.endswith("_") else f"_{hint}{len(self.consts)}"  # "_ones3_": as is
+            name = _identifier(label, self.taken)
         self.consts[name] = arr
         v = _Val("const", name, arr.shape, arr.dtype, arr)
         self._data(arr, v)
