@@ -709,7 +709,8 @@ class _Program:
             if v is not None:
                 return v
         uniform = hint in ("c", "k") and arr.dtype.kind == "f" and arr.size > 0 \
-            and np.isfinite(arr.flat[0]) and (arr.ndim == 0 or (arr.size <= 1 << 16 and (arr == arr.flat[0]).all()))
+            and np.isfinite(arr.flat[0]) \
+            and (arr.ndim == 0 or (arr.size <= 1 << 16 and bool((arr == arr.flat[0]).all())))
         if uniform:  # named by its value: _0_001 (a scalar), _full_0_001 (an array of one value)
             label = repr(float(arr.flat[0])).replace("-", "m").replace(".", "_").replace("+", "")
             name = _identifier(("_" if arr.ndim == 0 else "_full_") + label
