@@ -37,6 +37,10 @@ tensor's version counter. ``no_grad`` regions inside ``fn`` are fine: their ops 
 simply carry no gradient. Integer array arguments (class targets, indices) are read live where a
 kernel uses them directly (the fused loss, indexing by them); otherwise their values are part of
 the cache key (a new value traces again), since a value derived from them at trace time is baked.
+
+Tracing registers an engine observer and patches a few Tensor methods for its duration (under a
+lock, restored afterwards): trace in one thread at a time, since the engine's observers see the
+ops of every thread.
 """
 
 from __future__ import annotations
@@ -683,6 +687,10 @@ class _Program:
              if v is not None for (w, a) in self.int_inputs if w is v and not self._int_live(v)]
         self.arg_kinds = [kind for _, kind, _ in self.arg_vals]
         self.arg_names = [name for name, _, _ in self.arg_vals]
+        # the trace's arrays and contexts are not needed any more: keep only what replay reads
+        for attr in ("vals", "by_data", "keepalive", "ops", "cse", "attr_of", "op_of_ctx", "leaves_grad",
+                     "input_arrays", "int_inputs", "grad_outs", "out_template", "scalars"):
+            setattr(self, attr, None)
 
     # -- values
     def _data(self, arr: Any, v: _Val) -> None:
