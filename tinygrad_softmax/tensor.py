@@ -429,7 +429,8 @@ class Tensor:
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> Array:
         """``np.asarray(t)``: the data of a tensor without grad; refused with grad (see numpy())."""
         if self._requires_grad:
-            raise RuntimeError(_cut_from_graph("np.asarray()/np.array()", self))
+            raise RuntimeError(_cut_from_graph("np.asarray()/np.array()", self) + ". (An ndarray method given a "
+                               "Tensor, such as X.dot(W), asks for this too: write np.dot(X, W) or X @ W)")
         data = self.data if dtype is None else self.data.astype(dtype, copy=False)
         return data.copy() if copy else data
 
