@@ -133,11 +133,11 @@ def graph_lost_error(name: str) -> TypeError:
 
 
 # ---- ufuncs ------------------------------------------------------------------------------
-def _unary(name: str) -> Callable[..., Tensor]:
+def _unary(name: str) -> Callable[..., Any]:
     return lambda x: _method(x, name)()
 
 
-def _binary_method(name: str) -> Callable[..., Tensor]:
+def _binary_method(name: str) -> Callable[..., Any]:
     return lambda a, b: _method(a, name)(b)
 
 
@@ -203,15 +203,15 @@ def array_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[s
 def dot(a: Any, b: Any) -> Tensor:
     """NumPy's ``dot``: ``*`` if either side is 0-d, else the matrix/inner product ``@`` (for a
     second operand of 3 or more axes NumPy's dot differs from ``@``: refused)."""
-    a, b = (a, b) if isinstance(a, Tensor) else (Tensor(a), b)
-    b = b if isinstance(b, Tensor) else _lift(b, a)
-    if a.ndim == 0 or b.ndim == 0:
-        return a * b
-    if b.ndim > 2:
-        raise TypeError(f"np.dot of shapes {a.shape} and {b.shape} (second operand with more than 2 axes) "
+    x: Tensor = a if isinstance(a, Tensor) else Tensor(a)
+    y: Tensor = b if isinstance(b, Tensor) else _lift(b, x)
+    if x.ndim == 0 or y.ndim == 0:
+        return x * y
+    if y.ndim > 2:
+        raise TypeError(f"np.dot of shapes {x.shape} and {y.shape} (second operand with more than 2 axes) "
                         "sums over the last axis of a and the second-to-last of b, unlike @; use "
                         "np.matmul / @ or np.einsum to say which product you mean")
-    return a @ b
+    return x @ y
 
 
 def _sum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False,
@@ -242,7 +242,8 @@ def _prod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims
 
 def _spread(name: str) -> Callable[..., Tensor]:
     def handler(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0,
-                keepdims: bool = False, *, where: Any = True, mean: Any = None, correction: Any = _DEFAULT) -> Tensor:
+                keepdims: bool = False, *, where: Any = True, mean: Any = None,
+                correction: Any = _DEFAULT) -> Tensor:
         _refuse(f"np.{name}", out=(out, None), where=(where, True), mean=(mean, None))
         ddof = ddof if correction is _DEFAULT else correction  # NumPy's default ddof=0, not PyTorch's 1
         return _method(_cast(_tensor(a), dtype), name)(axis=axis, keepdims=keepdims, ddof=ddof)  # type: ignore[no-any-return]
@@ -261,7 +262,8 @@ def _dot(a: Any, b: Any, out: Any = None) -> Tensor:
     return dot(a, b)
 
 
-def _reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None, copy: Any = None) -> Tensor:
+def _reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None,
+             copy: Any = None) -> Tensor:
     _refuse("np.reshape", order=(order, "C"), copy=(copy, None))
     return _tensor(a).reshape(shape if shape is not None else newshape)
 
@@ -270,7 +272,7 @@ def _transpose(a: Any, axes: Any = None) -> Tensor:
     t = _tensor(a)
     perm = tuple(range(t.ndim))[::-1] if axes is None else tuple(axes)
     permute = getattr(t, "permute", None)  # PyTorch's name for a full permutation, where it exists
-    return permute(*perm) if permute is not None else t.transpose(perm)  # type: ignore[no-any-return]
+    return permute(*perm) if permute is not None else t.transpose(perm)
 
 
 def _swapaxes(a: Any, axis1: int, axis2: int) -> Tensor:
@@ -295,7 +297,8 @@ def _concatenate(arrays: Any, axis: Any = 0, out: Any = None, *, dtype: Any = No
     return _package_fn("concatenate")(tensors, axis=axis)  # type: ignore[no-any-return]
 
 
-def _stack(arrays: Any, axis: int = 0, out: Any = None, *, dtype: Any = None, casting: Any = "same_kind") -> Tensor:
+def _stack(arrays: Any, axis: int = 0, out: Any = None, *, dtype: Any = None,
+           casting: Any = "same_kind") -> Tensor:
     _refuse("np.stack", out=(out, None), casting=(casting, "same_kind"))
     return _package_fn("stack")([_cast(_tensor(x), dtype) for x in arrays], axis)  # type: ignore[no-any-return]
 
@@ -321,7 +324,8 @@ def _clip(a: Any, a_min: Any = _DEFAULT, a_max: Any = _DEFAULT, out: Any = None,
 
 def _einsum(subscripts: Any, *operands: Any, out: Any = None, dtype: Any = None, order: Any = "K",
             casting: Any = "safe", optimize: Any = False) -> Tensor:
-    _refuse("np.einsum", out=(out, None), order=(order, "K"), casting=(casting, "safe"), optimize=(optimize, False))
+    _refuse("np.einsum", out=(out, None), order=(order, "K"), casting=(casting, "safe"),
+            optimize=(optimize, False))
     return _package_fn("einsum")(subscripts, *[_cast(_tensor(x), dtype) for x in operands])  # type: ignore[no-any-return]
 
 
@@ -336,7 +340,9 @@ def _like(name: str, fill: Callable[..., np.ndarray]) -> Callable[..., Tensor]:
 
 def _constant_fn(func: Any) -> Callable[..., Any]:
     """A function whose result has no gradient (a test, indices): NumPy on the data."""
-    return lambda *args, **kwargs: _constant(func(*_to_data(args), **{k: _to_data(v) for k, v in kwargs.items()}))
+    def handler(*args: Any, **kwargs: Any) -> Any:
+        return _constant(func(*_to_data(args), **{k: _to_data(v) for k, v in kwargs.items()}))
+    return handler
 
 
 FUNCTIONS: dict[Any, Callable[..., Any]] = {
@@ -347,7 +353,8 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.expand_dims: _expand_dims, np.squeeze: _squeeze, np.concatenate: _concatenate, np.stack: _stack,
     np.take_along_axis: _take_along_axis, np.where: _where, np.clip: _clip, np.einsum: _einsum,
     np.copy: lambda a, order="K", subok=False: _tensor(a).copy(),
-    np.ravel: lambda a, order="C": (_refuse("np.ravel", order=(order, "C")), _tensor(a).ravel())[1],
+    np.ravel: lambda a, order="C": _tensor(a).ravel() if order == "C" else _refuse("np.ravel",
+                                                                                    order=(order, "C")),
     np.broadcast_to: lambda array, shape, subok=False: _tensor(array).broadcast_to(shape),
     np.shape: lambda a: _tensor(a).shape, np.ndim: lambda a: _tensor(a).ndim,
     np.size: lambda a, axis=None: _tensor(a).size if axis is None else _tensor(a).shape[axis],

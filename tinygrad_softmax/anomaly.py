@@ -150,8 +150,8 @@ def _check_saved(ctx: Any, prints: tuple[Any, ...], location: str | None) -> Non
                 "in place after the forward pass (e.g. by writing into t.data or t.numpy()), so the "
                 f"gradient computed from it would be wrong; {_describe(location)}. Do not write into "
                 "arrays a graph still needs: call backward() first, or compute with t = t + u",
-                op=ctx.name, phase="backward", kind="modified", input_shapes=tuple(tuple(p.shape) for p in ctx.parents),
-                output_shape=None, location=location)
+                op=ctx.name, phase="backward", kind="modified",
+                input_shapes=tuple(tuple(p.shape) for p in ctx.parents), output_shape=None, location=location)
 
 
 class _AnomalyObserver:
@@ -164,7 +164,7 @@ class _AnomalyObserver:
         location = _where(_user_frame())
         if result.grad_fn is ctx:
             setattr(ctx, "_anomaly_location", location)  # noqa: B010 - read back if this op's backward misbehaves
-            if ctx._saved:  # fingerprint what the op saved: a write into the array (w.data[:] = 0) shows at backward
+            if ctx._saved:  # fingerprint what it saved: a write into the array shows at backward
                 setattr(ctx, "_anomaly_prints", tuple(map(_fingerprint, ctx._saved)))  # noqa: B010
         kind = _bad_kind(result.data, self.check_inf)
         if kind is None:

@@ -234,8 +234,8 @@ class Linear(Module):
             raise ValueError(f"Linear({self.in_features}, {self.out_features}) expects inputs whose "
                              f"last axis has {self.in_features} features, got shape {x.shape}")
         if x.dtype != self.weight.dtype and x.dtype.kind == "f":  # PyTorch refuses too: no silent upcast
-            raise TypeError(f"Linear({self.in_features}, {self.out_features}): input dtype {x.dtype} differs from "
-                            f"the weight's dtype {self.weight.dtype}; convert the input "
+            raise TypeError(f"Linear({self.in_features}, {self.out_features}): input dtype {x.dtype} "
+                            f"differs from the weight's dtype {self.weight.dtype}; convert the input "
                             f"(x.astype({str(self.weight.dtype)!r})) or build the layer with "
                             f"dtype={str(x.dtype)!r}")
         out = x @ self.weight

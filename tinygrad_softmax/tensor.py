@@ -429,8 +429,9 @@ class Tensor:
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> Array:
         """``np.asarray(t)``: the data of a tensor without grad; refused with grad (see numpy())."""
         if self._requires_grad:
-            raise RuntimeError(_cut_from_graph("np.asarray()/np.array()", self) + ". (An ndarray method given a "
-                               "Tensor, such as X.dot(W), asks for this too: write np.dot(X, W) or X @ W)")
+            raise RuntimeError(_cut_from_graph("np.asarray()/np.array()", self) + ". (An ndarray method "
+                               "given a Tensor, such as X.dot(W), asks for this too: write np.dot(X, W) or "
+                               "X @ W)")
         data = self.data if dtype is None else self.data.astype(dtype, copy=False)
         return data.copy() if copy else data
 
@@ -586,7 +587,12 @@ class Tensor:
             _check_fits(what, self, new)
             if new.dtype != self.dtype:
                 new = new.astype(self.dtype)
-            self._rebase(new, what)
+            view = self._view_of(what)
+            if view is not None:  # a view (t[idx]): the change goes to its base, and self stays its view
+                base, index = view
+                base[index] = new
+                new = base[index]
+            self._rebase(new)
             return self
         with _grad_mode.no_grad():
             new = compute(self)
@@ -599,27 +605,38 @@ class Tensor:
         self._bump_version()
         return self
 
-    def _rebase(self, new: Tensor, what: str) -> None:
+    def _view_of(self, what: str) -> tuple[Tensor, Any] | None:
+        """``(base, index)`` if this graph tensor is ``base[index]`` sharing base's memory (an
+        in-place change must then reach the base too, as in PyTorch); None if it is no view. Views
+        made by other ops (reshape, transpose ...) are refused."""
+        ctx = self.grad_fn
+        if ctx is None or not any(np.may_share_memory(self.data, p.data) for p in ctx.parents):
+            return None
+        if isinstance(ctx, ops.GetItem) and ctx.parents[0]._number < self._number:
+            return ctx.parents[0], ctx.index  # type: ignore[attr-defined]
+        raise RuntimeError(f"{what} on a view ({ctx.name} output sharing memory with its input) that is "
+                           "part of the autograd graph is not supported: PyTorch would change the base "
+                           "tensor as well. Change the base tensor (base[idx] += u), or write it out of "
+                           "place (v = v + u)")
+
+    def _rebase(self, new: Tensor) -> None:
         """Give self ``new``'s data and history, as an in-place op on a graph tensor does in
         PyTorch. A new tensor (the "shadow") takes self's old data, history and creation number,
         and replaces self among ``new``'s inputs; ops that used self before keep the old value and
         are routed to the shadow at backward (``_history_at``), so every gradient stays exact."""
         ctx = new.grad_fn
         assert ctx is not None
-        if self.grad_fn is not None and any(np.may_share_memory(self.data, p.data) for p in self.grad_fn.parents):
-            raise RuntimeError(f"{what} on a view ({self.grad_fn.name} output sharing memory with its input) "
-                               "that is part of the autograd graph is not supported: PyTorch would change "
-                               "the base tensor as well. Change the base tensor (base[idx] += u), or write "
-                               "it out of place (v = v + u)")
         shadow = _new_tensor(Tensor)
         shadow.data, shadow.grad, shadow.grad_fn, shadow._retains_grad = self.data, None, self.grad_fn, False
-        shadow._requires_grad, shadow._number, shadow._version = self._requires_grad, self._number, self._version
+        shadow._requires_grad, shadow._number = self._requires_grad, self._number
+        shadow._version = self._version
         if getattr(self, "_write_log", None):  # earlier in-place writes belong to the old history
             shadow._write_log = list(self._write_log)
         ctx.parents = tuple(shadow if p is self else p for p in ctx.parents)
         ctx._rebased_from = shadow  # type: ignore[attr-defined]
-        self.data, self.grad_fn, self._requires_grad, self._number = new.data, ctx, True, new._number
-        self._bump_version()
+        self.data, self.grad_fn, self._requires_grad = new.data, ctx, True
+        self._bump_version()  # tells older ops that self changed (they are routed to the shadow)
+        self._number = _next_number()  # newer than that change: it is this history's own
 
     def _bump_version(self) -> None:
         """Record that this tensor's data was changed in place (every in-place write made by
