@@ -264,3 +264,21 @@ def test_without_anomaly_mode_a_raw_array_write_goes_unseen():
 def test_the_version_check_costs_nothing_when_nothing_changed():
     x = Tensor(rng.normal(size=3), requires_grad=True)
     gradcheck(lambda x: (x * x).exp().sum(), [x])  # no in-place change: the check is skipped
+
+
+def test_item_assignment_errors_name_the_shape_and_index():
+    from tinygrad_softmax import TensorIndexError
+
+    t = Tensor(np.zeros((2, 3)))
+    with pytest.raises(TensorIndexError, match=r"cannot index a tensor of shape \(2, 3\) with 5"):
+        t[5] = 1.0
+    with pytest.raises(ValueError, match=r"item assignment into a tensor of shape \(2, 3\) at 0"):
+        t[0] = np.ones(4)
+    with pytest.raises(ValueError, match=r"read-only.*t = t\.copy\(\)"):
+        Tensor(np.ones(3)).broadcast_to((2, 3))[0] = 1.0
+    y = Tensor(np.zeros((2, 3)), requires_grad=True) * 1  # recorded path: the same kinds of error
+    with pytest.raises(TensorIndexError, match=r"shape \(2, 3\)"):
+        y[5] = Tensor(1.0, requires_grad=True)
+    with pytest.raises(ValueError, match=r"cannot assign a value of shape \(4,\).*shape \(2, 3\)"):
+        y[0] = Tensor(np.ones(4), requires_grad=True)
+    assert t._version == 0 and y._version == 0

@@ -524,6 +524,20 @@ class Tensor:
     # ---- in-place changes (PyTorch's rules; each one bumps _version) ------------------
     def __setitem__(self, index: Any, value: Any) -> None:
         """``t[index] = value``: see ``_change_in_place`` for when it is recorded."""
+        if not (_grad_state.enabled and (self._requires_grad or getattr(value, "_requires_grad", False))):
+            idx = ops._prepare_index(index)[0]  # nothing to record: write the array (NumPy's casting)
+            try:
+                self.data[idx] = _data(value)
+            except IndexError as e:
+                raise ops.TensorIndexError(f"cannot index a tensor of shape {self.shape} with {index!r}: "
+                                           f"{e}") from None
+            except ValueError as e:
+                fix = "; write into a copy (t = t.copy())" if "read-only" in str(e) else ""
+                raise ValueError(f"item assignment into a tensor of shape {self.shape} at {index!r}: "
+                                 f"{e}{fix}") from None
+            self._bump_version()
+            return
+
         def write(t: Tensor) -> Tensor:
             v = value if isinstance(value, Tensor) else Tensor(np.asarray(value, dtype=t.dtype))
             return ops.IndexPut.apply(t, v, index=index)
