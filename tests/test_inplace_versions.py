@@ -282,3 +282,26 @@ def test_item_assignment_errors_name_the_shape_and_index():
     with pytest.raises(ValueError, match=r"cannot assign a value of shape \(4,\).*shape \(2, 3\)"):
         y[0] = Tensor(np.ones(4), requires_grad=True)
     assert t._version == 0 and y._version == 0
+
+
+def test_uses_before_and_between_changes_get_their_own_values_in_one_plain_backward():
+    """No retain_graph: the newest history is freed before older uses are reached."""
+    x0 = rng.normal(size=3)
+    x = Tensor(x0, requires_grad=True)
+    y = x * 2
+    a = y * 3  # y = 2x here
+    y += x
+    b = y * y  # y = 3x here
+    y *= y  # y = 9x² from here
+    (a + b + y).sum().backward()
+    # L = Σ 6x + 9x² + 9x²: dL/dx = 6 + 36x
+    np.testing.assert_allclose(x.grad.data, 6 + 36 * x0, rtol=1e-14)
+
+
+def test_a_plain_tensor_changed_by_a_grad_operand_keeps_earlier_uses_constant():
+    w = Tensor(rng.normal(size=3), requires_grad=True)
+    t = Tensor(np.ones(3))
+    before = t * w  # t = 1 here, a constant
+    t *= w  # t = w from here
+    (before + t * t).sum().backward()
+    np.testing.assert_allclose(w.grad.data, 1 + 2 * w.data, rtol=1e-14)

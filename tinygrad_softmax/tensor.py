@@ -24,6 +24,7 @@ support (``*``, ``@``, ``.sum``, ``.reshape`` ...), so the same formula serves b
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections.abc import Iterator
 from heapq import heappop, heappush
 from operator import attrgetter
@@ -265,8 +266,9 @@ class Tensor:
 
     # _version counts in-place changes (PyTorch's name); _write_log keeps the stamps (creation
     # numbers) of the latest ones, and exists only on tensors that were changed in place.
+    # _rebased_from (set by in-place ops on graph tensors only) lists weak links to old histories.
     __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_retains_grad", "_number", "_version",
-                 "_write_log", "__weakref__")
+                 "_write_log", "_rebased_from", "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data: Array = _as_array(data, dtype)
@@ -647,12 +649,17 @@ class Tensor:
         if getattr(self, "_write_log", None):  # earlier in-place writes belong to the old history
             shadow._write_log = list(self._write_log)
         ctx.parents = tuple(shadow if p is self else p for p in ctx.parents)
-        ctx._rebased_from = shadow  # type: ignore[attr-defined]
         self.data, self.grad_fn, self._requires_grad = new.data, ctx, True
-        self._bump_version()  # tells older ops that self changed (they are routed to the shadow)
+        stamp = self._bump_version()  # tells older ops that self changed (they are routed to the shadow)
         self._number = _next_number()  # newer than that change: it is this history's own
+        # Weak links, by the stamp of the change: the graph keeps a shadow alive while a gradient
+        # can still reach it (see _history_at), and old arrays are not kept alive by self.
+        links = getattr(self, "_rebased_from", None)
+        if links is None:
+            self._rebased_from = links = []
+        links.append((stamp, weakref.ref(shadow)))
 
-    def _bump_version(self) -> None:
+    def _bump_version(self) -> int:
         """Record that this tensor's data was changed in place (every in-place write made by
         the library calls it): ``_version`` goes up and the change is stamped, so backward can
         tell that a value an op saved was changed after the op ran."""
@@ -666,6 +673,7 @@ class Tensor:
             log.append(stamp)
             if len(log) > _LOG_SIZE:
                 del log[0]
+        return stamp
 
     # ---- NumPy's ndarray methods ------------------------------------------------------
     def dot(self, other: Any) -> Tensor:
@@ -787,11 +795,12 @@ def _check_fits(what: str, t: Tensor, new: Tensor) -> None:
 def _history_at(t: Tensor, number: int) -> Tensor:
     """The tensor that held ``t``'s history when the tensor numbered ``number`` was made:
     ``t`` itself, or a shadow left by an in-place op on it since (see ``Tensor._rebase``)."""
-    while t._number > number:
-        older = getattr(t.grad_fn, "_rebased_from", None)
-        if older is None:
-            break
-        t = older
+    for stamp, link in getattr(t, "_rebased_from", ()):
+        if stamp > number:  # the first change after that tensor was made: its shadow held t then
+            older = link()
+            if older is None:  # gone: nothing kept it, so it needs no gradient; a constant stands in
+                return Tensor._make(t.data)  # (same shape and dtype: an in-place op keeps both)
+            return older  # type: ignore[no-any-return]
     return t
 
 
