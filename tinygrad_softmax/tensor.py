@@ -24,7 +24,6 @@ support (``*``, ``@``, ``.sum``, ``.reshape`` ...), so the same formula serves b
 from __future__ import annotations
 
 import itertools
-import weakref
 from collections.abc import Iterator
 from heapq import heappop, heappush
 from operator import attrgetter
@@ -266,7 +265,7 @@ class Tensor:
 
     # _version counts in-place changes (PyTorch's name); _write_log keeps the stamps (creation
     # numbers) of the latest ones, and exists only on tensors that were changed in place.
-    # _rebased_from (set by in-place ops on graph tensors only) lists weak links to old histories.
+    # _rebased_from (set by in-place ops on graph tensors only) lists the old histories.
     __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_retains_grad", "_number", "_version",
                  "_write_log", "_rebased_from", "__weakref__")
 
@@ -652,12 +651,12 @@ class Tensor:
         self.data, self.grad_fn, self._requires_grad = new.data, ctx, True
         stamp = self._bump_version()  # tells older ops that self changed (they are routed to the shadow)
         self._number = _next_number()  # newer than that change: it is this history's own
-        # Weak links, by the stamp of the change: the graph keeps a shadow alive while a gradient
-        # can still reach it (see _history_at), and old arrays are not kept alive by self.
+        # Listed by the stamp of the change, for the ops that used self before it (_history_at).
+        # (So a tensor changed in place while in a graph keeps its earlier values while it lives.)
         links = getattr(self, "_rebased_from", None)
         if links is None:
             self._rebased_from = links = []
-        links.append((stamp, weakref.ref(shadow)))
+        links.append((stamp, shadow))
 
     def _bump_version(self) -> int:
         """Record that this tensor's data was changed in place (every in-place write made by
@@ -795,12 +794,9 @@ def _check_fits(what: str, t: Tensor, new: Tensor) -> None:
 def _history_at(t: Tensor, number: int) -> Tensor:
     """The tensor that held ``t``'s history when the tensor numbered ``number`` was made:
     ``t`` itself, or a shadow left by an in-place op on it since (see ``Tensor._rebase``)."""
-    for stamp, link in getattr(t, "_rebased_from", ()):
+    for stamp, shadow in getattr(t, "_rebased_from", ()):
         if stamp > number:  # the first change after that tensor was made: its shadow held t then
-            older = link()
-            if older is None:  # gone: nothing kept it, so it needs no gradient; a constant stands in
-                return Tensor._make(t.data)  # (same shape and dtype: an in-place op keeps both)
-            return older  # type: ignore[no-any-return]
+            return shadow  # type: ignore[no-any-return]
     return t
 
 
