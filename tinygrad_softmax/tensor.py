@@ -197,8 +197,6 @@ class Function:
         """Call ``backward`` and return one gradient (or None) per input, or raise a TypeError
         naming this op if it returned another number of them. (The walk checks each gradient's
         type, shape and dtype with ``_conform`` as it hands it on.)"""
-        if _last_write > output._number:  # something changed in place after this op ran
-            self._check_versions(output)
         if create_graph:
             self._output = output  # lets saved_tensors hand back the output tensor itself
             try:
@@ -352,6 +350,7 @@ class Tensor:
         summed: set[Tensor] = set()  # leaves whose gradient is a sum made here, held by no one else
         kind = Tensor if create_graph else np.ndarray  # what each gradient must be
         outer_mode = _grad_state.enabled
+        last_write = _last_write  # nothing changes in place during the walk
         _set_enabled(create_graph)  # the backward formulas are recorded only if asked
         try:
             while waiting:
@@ -369,6 +368,8 @@ class Tensor:
                     raise RuntimeError(f"trying to backward through the graph a second time: the graph "
                                        f"below {ctx.name} was freed by an earlier backward(); pass "
                                        "retain_graph=True to that backward() to keep it")
+                if last_write > t._number:  # something changed in place after this op ran
+                    ctx._check_versions(t)
                 input_grads = ctx._vjp(g, t, create_graph)
                 if _observers:  # they see the gradients as the walk hands them on
                     input_grads = ctx._conform_all(input_grads, create_graph)
