@@ -19,6 +19,13 @@ of the tensors that have received a gradient gives the highest number each time.
 
 Every built-in backward is written once, with operations that ndarrays and Tensors both
 support (``*``, ``@``, ``.sum``, ``.reshape`` ...), so the same formula serves both modes.
+
+In-place changes (``t += u``, ``t[i] = v``, ``copy_``, an optimizer's step) follow PyTorch: each
+bumps the tensor's ``_version`` and is stamped with a creation number. Before an op's backward
+runs, the walk compares the latest stamp with the op's output number (one comparison); only if
+something changed since the op ran does ``_check_versions`` look closer: an input or output the
+op saved that was changed raises, and an input that an in-place op gave a new history since
+(``_rebase``) is replaced by the tensor holding the history the op used.
 """
 
 from __future__ import annotations
@@ -123,7 +130,9 @@ class Function:
         return f"<{self.name}>"
 
     def save_for_backward(self, *values: Any) -> None:
-        """Keep ``values`` (usually inputs or the output) for ``backward``."""
+        """Keep ``values`` (usually inputs or the output) for ``backward``. If one of them is an
+        input's or the output's array and that tensor is changed in place before ``backward``,
+        backward raises naming this op and the versions (see ``_check_versions``)."""
         self._saved = values
 
     @property
