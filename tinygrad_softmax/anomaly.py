@@ -24,6 +24,11 @@ Which values are reported:
 
 ``check_inf=False`` reports NaN only (infinities are then allowed, e.g. ``-inf`` masks).
 
+Saved values: in forward, the mode also fingerprints (CRC-32) every array an op saves for
+backward, and in backward checks it again, raising ``AnomalyError`` (``kind="modified"``) naming
+the op whose saved value changed. This catches writes the version counters cannot see, made
+straight into the ndarray (``w.data[:] = 100``, ``w.numpy()[0] = 1``, a view's write).
+
 Off by default and free when off: the mode is an observer in the engine's ``_observers``
 list, appended on entering the block and removed on leaving it (even after an error), and
 the engine only tests whether that list is empty. When on, each op costs a scan of its
@@ -45,6 +50,7 @@ import contextlib
 import linecache
 import os
 import sys
+import zlib
 from collections.abc import Callable
 from types import FrameType, TracebackType
 from typing import Any, TypeVar
@@ -61,10 +67,11 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class AnomalyError(RuntimeError):
-    """A NaN or infinity found by ``detect_anomaly``.
+    """A NaN or infinity found by ``detect_anomaly``, or a saved value changed in place.
 
     Attributes: ``op`` (the op's name), ``phase`` (``"forward"``, ``"backward"`` or
-    ``"backward (create_graph)"``), ``kind`` (``"nan"``, ``"inf"`` or ``"-inf"``),
+    ``"backward (create_graph)"``), ``kind`` (``"nan"``, ``"inf"``, ``"-inf"``, or
+    ``"modified"`` for a saved value written into after forward),
     ``input_shapes``, ``output_shape`` and ``location`` (``"file:line"`` of the user code that
     created the op, or None if unknown).
     """
@@ -125,6 +132,28 @@ def _backward_in_progress() -> Any:
     return None
 
 
+def _fingerprint(value: Any) -> Any:
+    """A cheap summary of a saved array that changes when its contents do (a CRC-32 of its bytes)."""
+    a = value.data if isinstance(value, Tensor) else value
+    if not isinstance(a, np.ndarray):
+        return None
+    return a.shape, a.dtype, zlib.crc32(np.ascontiguousarray(a))
+
+
+def _check_saved(ctx: Any, prints: tuple[Any, ...], location: str | None) -> None:
+    """Raise if a value ``ctx`` saved at forward has changed since (a write into its array that
+    no version counter saw, e.g. ``w.data[:] = 100``): its gradient would silently be wrong."""
+    for i, (value, before) in enumerate(zip(ctx._saved, prints)):
+        if before is not None and _fingerprint(value) != before:
+            raise AnomalyError(
+                f"{ctx.name} (backward): saved value {i} (shape {before[0]}, dtype {before[1]}) was changed "
+                "in place after the forward pass (e.g. by writing into t.data or t.numpy()), so the "
+                f"gradient computed from it would be wrong; {_describe(location)}. Do not write into "
+                "arrays a graph still needs: call backward() first, or compute with t = t + u",
+                op=ctx.name, phase="backward", kind="modified",
+                input_shapes=tuple(tuple(p.shape) for p in ctx.parents), output_shape=None, location=location)
+
+
 class _AnomalyObserver:
     """The engine observer behind ``detect_anomaly``: checks values, records op locations."""
 
@@ -135,6 +164,8 @@ class _AnomalyObserver:
         location = _where(_user_frame())
         if result.grad_fn is ctx:
             setattr(ctx, "_anomaly_location", location)  # noqa: B010 - read back if this op's backward misbehaves
+            if ctx._saved:  # fingerprint what it saved: a write into the array shows at backward
+                setattr(ctx, "_anomaly_prints", tuple(map(_fingerprint, ctx._saved)))  # noqa: B010
         kind = _bad_kind(result.data, self.check_inf)
         if kind is None:
             return
@@ -176,6 +207,9 @@ class _AnomalyObserver:
                 op=op, phase="backward", kind=kind, input_shapes=shapes, output_shape=out_shape,
                 location=location)
 
+        prints = None if op == "leaf" else getattr(ctx, "_anomaly_prints", None)
+        if prints is not None:
+            _check_saved(ctx, prints, location)
         kind = _bad_kind(grad, self.check_inf)
         if kind is not None:
             target = "the gradient accumulated into a leaf" if op == "leaf" else "the incoming gradient"

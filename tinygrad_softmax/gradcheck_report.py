@@ -246,6 +246,13 @@ def build_cases(seed: int = 0) -> list[Case]:
         Case("softmax_cross_entropy", "(4, 3), unnormalised real targets",
              lambda x, t: F.softmax_cross_entropy(x, t), [r(4, 3) * 3, Tensor(r(4, 3))]),
     ]
+    # ---- issue 13 (helper I): item assignment, copy and in-place ops on graph tensors
+    cases += [
+        Case("setitem", "(3, 4)[1:, ::2] = (2, 2) [IndexPut]", _assign_slice, [r(3, 4), r(2, 2)]),
+        Case("setitem", "(3, 4)[[0, 2], [1, 3]] -= (2,) [IndexPut]", _subtract_at, [r(3, 4), r(2)]),
+        Case("copy", "(3, 4).copy()", lambda a: a.copy() * 2, [r(3, 4)]),
+        Case("in-place", "y = a.exp(); y += b; y *= y (history rebased)", _in_place_chain, [r(3), r(3)]),
+    ]
     return cases
 
 
@@ -260,6 +267,25 @@ def _embedding(w: Tensor, indices: np.ndarray) -> Tensor:
     emb = nn.Embedding(*w.shape)
     object.__setattr__(emb, "weight", w)
     return emb(indices)
+
+
+def _assign_slice(a: Tensor, v: Tensor) -> Tensor:
+    y = a * 1
+    y[1:, ::2] = v
+    return y
+
+
+def _subtract_at(a: Tensor, v: Tensor) -> Tensor:
+    y = a * 1
+    y[np.array([0, 2]), np.array([1, 3])] -= v
+    return y
+
+
+def _in_place_chain(a: Tensor, b: Tensor) -> Tensor:
+    y = a.exp()
+    y += b
+    y *= y
+    return y
 
 
 def run(cases: list[Case], *, second_order: bool = False, eps: float = 1e-6, atol: float = 1e-5,

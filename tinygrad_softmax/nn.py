@@ -172,6 +172,7 @@ class Module:
                                  + "\n  ".join(problems))
         for name, arr in arrays.items():
             params[name].data[...] = arr
+            params[name]._bump_version()
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write ``state_dict()`` to an ``.npz`` file (see ``save``)."""
@@ -235,6 +236,11 @@ class Linear(Module):
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear({self.in_features}, {self.out_features}) expects inputs whose "
                              f"last axis has {self.in_features} features, got shape {x.shape}")
+        if x.dtype != self.weight.dtype and x.dtype.kind == "f":  # PyTorch refuses too: no silent upcast
+            raise TypeError(f"Linear({self.in_features}, {self.out_features}): input dtype {x.dtype} "
+                            f"differs from the weight's dtype {self.weight.dtype}; convert the input "
+                            f"(x.astype({str(self.weight.dtype)!r})) or build the layer with "
+                            f"dtype={str(x.dtype)!r}")
         out = x @ self.weight
         return out + self.bias if self.bias is not None else out
 

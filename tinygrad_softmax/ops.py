@@ -970,6 +970,63 @@ def _index_add(g: Any, index: Any, shape: tuple[int, ...], repeats: bool) -> Any
     return out
 
 
+# ---- in-place support: item assignment and copy (issue 13) -------------------------------
+class IndexPut(Function):
+    """out = a copy of x with ``out[index] = v`` (v broadcast to the indexed positions): what
+    ``t[index] = v`` records on a tensor in the graph.
+
+    Backward: dL/dx = g with zeros at the written positions; dL/dv = g[index] summed back to
+    v's shape. An integer index that writes one position twice is refused (which write wins is
+    unspecified, so the gradient would be too).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, v: Any, index: Any) -> Any:
+        index, repeats = _prepare_index(index)
+        out = x.copy()
+        try:
+            out[index] = v
+        except IndexError as e:
+            raise TensorIndexError(f"cannot index a tensor of shape {x.shape} with {index!r}: {e}") from None
+        except ValueError as e:
+            raise ValueError(f"cannot assign a value of shape {v.shape} to the positions {index!r} of a "
+                             f"tensor of shape {x.shape}: {e}") from None
+        if repeats:
+            written = np.arange(x.size).reshape(x.shape)[index]
+            if np.unique(written).size != written.size:
+                raise ValueError(f"item assignment with index {index!r} writes some positions of a tensor "
+                                 "that requires grad twice; which write wins is unspecified, so its gradient "
+                                 "would be too. Use unique indices")
+        keep = np.ones(x.shape, dtype=x.dtype)
+        keep[index] = 0
+        ctx.index, ctx.keep = index, keep
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        x, v = ctx.parents
+        need_x, need_v = ctx.needs_input_grad
+        gv = None
+        if need_v:
+            gv = g[ctx.index]
+            if gv.ndim < v.ndim:  # v had leading axes of length 1
+                gv = gv.reshape((1,) * (v.ndim - gv.ndim) + gv.shape)
+            gv = sum_to(gv, v.shape)
+        return (g * ctx.keep if need_x else None, gv)
+
+
+class Copy(Function):
+    """out = a copy of x in a new array.  Backward: dL/dx = g."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return g
+
+
 class IndexAdd(Function):
     """out = zeros(shape) with g added at ``index`` (the backward of GetItem).
 

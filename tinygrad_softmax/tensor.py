@@ -19,6 +19,13 @@ of the tensors that have received a gradient gives the highest number each time.
 
 Every built-in backward is written once, with operations that ndarrays and Tensors both
 support (``*``, ``@``, ``.sum``, ``.reshape`` ...), so the same formula serves both modes.
+
+In-place changes (``t += u``, ``t[i] = v``, ``copy_``, an optimizer's step) follow PyTorch: each
+bumps the tensor's ``_version`` and is stamped with a creation number. Before an op's backward
+runs, the walk compares the latest stamp with the op's output number (one comparison); only if
+something changed since the op ran does ``_check_versions`` look closer: an input or output the
+op saved that was changed raises, and an input that an in-place op gave a new history since
+(``_rebase``) is replaced by the tensor holding the history the op used.
 """
 
 from __future__ import annotations
@@ -51,6 +58,10 @@ _new_tensor = object.__new__  # a Tensor without __init__: apply fills its slots
 # is None for a leaf). The backward trace and anomaly detection are observers. The list is
 # almost always empty, so when unused they cost one truth test per op.
 _observers: list[Any] = []
+
+# The creation number (see ``_next_number``) of the latest in-place change made anywhere (0: none
+# yet). A backward step whose output is newer than it skips the version check: one comparison.
+_last_write = 0
 
 
 def composite(name: str) -> Callable[[_F], _F]:
@@ -159,7 +170,9 @@ class Function:
         return f"<{self.name}>"
 
     def save_for_backward(self, *values: Any) -> None:
-        """Keep ``values`` (usually inputs or the output) for ``backward``."""
+        """Keep ``values`` (usually inputs or the output) for ``backward``. If one of them is an
+        input's or the output's array and that tensor is changed in place before ``backward``,
+        backward raises naming this op and the versions (see ``_check_versions``)."""
         self._saved = values
 
     @property
@@ -220,7 +233,7 @@ class Function:
                 ctx._saved = tuple([out if v is scalar else v for v in ctx._saved])
         result = _new_tensor(Tensor)  # Tensor._make inlined: one call less on every op
         result.data, result.grad, result.grad_fn, result._retains_grad = out, None, None, False
-        result._requires_grad, result._number = False, _next_number()
+        result._requires_grad, result._number, result._version = False, _next_number(), 0
         if True in needs and (not _grad_mode.disabled_threads or _grad_state.enabled) \
                 and out.dtype.kind == "f":
             ctx.parents = parents
@@ -247,6 +260,27 @@ class Function:
             raise TypeError(f"{self.name}.backward returned {len(grads)} gradients for "
                             f"{len(self.parents)} inputs")
         return grads
+
+    def _check_versions(self, output: Tensor) -> None:
+        """Before backward: route inputs that an in-place op later gave a new history to the
+        tensor that held their old one, and raise if an input or the output this op saved was
+        changed in place since the op ran (its gradient would silently be wrong)."""
+        n = output._number  # every change made after this op ran has a larger stamp
+        if any(p._number > n for p in self.parents):
+            self.parents = tuple(_history_at(p, n) for p in self.parents)
+        for role, t in [*((f"input {i}", p) for i, p in enumerate(self.parents)), ("output", output)]:
+            log = getattr(t, "_write_log", None)
+            if not log or log[-1] < n or not any(v is t.data or v is t for v in self._saved):
+                continue
+            later = sum(1 for stamp in log if stamp > n)
+            expected = f"{t._version - later}" + (" or earlier" if later == len(log) == _LOG_SIZE else "")
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: {role} of {self.name} (a tensor of shape {t.shape}, dtype {t.dtype}) is at "
+                f"version {t._version}; expected version {expected} instead. {self.name} saved it for "
+                "backward, and something changed it in place afterwards (an optimizer's step(), +=, "
+                "item assignment, copy_/fill_/zero_, load_state_dict). Call backward() before changing "
+                "it, or change a copy (t = t + u instead of t += u)")
 
     def _conform(self, p: Tensor, g: Any, create_graph: bool, grads: tuple[Any, ...]) -> Any:
         """Bring the gradient ``g`` that ``backward`` returned (among ``grads``) for input ``p``
@@ -276,8 +310,11 @@ class Tensor:
     NumPy; only floating-point tensors can require grad.
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_retains_grad", "_number", "__weakref__")
-    __array_ufunc__ = None  # NumPy defers to us: `arr + t` calls t.__radd__ and gives a Tensor
+    # _version counts in-place changes (PyTorch's name); _write_log keeps the stamps (creation
+    # numbers) of the latest ones, and exists only on tensors that were changed in place.
+    # _rebased_from (set by in-place ops on graph tensors only) lists the old histories.
+    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_retains_grad", "_number", "_version",
+                 "_write_log", "_rebased_from", "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data: Array = _as_array(data, dtype)
@@ -286,6 +323,7 @@ class Tensor:
         self._retains_grad = False
         self._requires_grad = False
         self._number = _next_number()
+        self._version = 0
         if requires_grad:
             self.requires_grad_(True)
 
@@ -304,7 +342,7 @@ class Tensor:
         # sets the same slots inline, one call less per op: a new slot goes in both places.)
         t = Tensor.__new__(Tensor)
         t.data, t.grad, t.grad_fn, t._retains_grad, t._requires_grad = data, None, None, False, False
-        t._number = _next_number()
+        t._number, t._version = _next_number(), 0
         return t
 
     @property
@@ -361,6 +399,7 @@ class Tensor:
         summed: set[Tensor] = set()  # leaves whose gradient is a sum made here, held by no one else
         kind = Tensor if create_graph else np.ndarray  # what each gradient must be
         outer_mode = _grad_state.enabled
+        last_write = _last_write  # nothing changes in place during the walk
         _set_enabled(create_graph)  # the backward formulas are recorded only if asked
         try:
             while waiting:
@@ -378,6 +417,8 @@ class Tensor:
                     raise RuntimeError(f"trying to backward through the graph a second time: the graph "
                                        f"below {ctx.name} was freed by an earlier backward(); pass "
                                        "retain_graph=True to that backward() to keep it")
+                if last_write > t._number:  # something changed in place after this op ran
+                    ctx._check_versions(t)
                 input_grads = ctx._vjp(g, t, create_graph)
                 if _observers:  # they see the gradients as the walk hands them on
                     input_grads = ctx._conform_all(input_grads, create_graph)
@@ -428,14 +469,32 @@ class Tensor:
         return self.data.item()
 
     def numpy(self) -> Array:
-        """The underlying ndarray (shared, not copied)."""
+        """The underlying ndarray (shared, not copied). Refused on a tensor that requires grad,
+        as in PyTorch: the array would be cut from the graph; use ``t.detach().numpy()``."""
+        if self._requires_grad:
+            raise RuntimeError(_cut_from_graph("numpy()", self))
         return self.data
 
     def tolist(self) -> Any:
         return self.data.tolist()
 
+    # ---- NumPy's protocols: np.<fn>(tensor) runs our op (see _numpy_api.py) -------------
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> Array:
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+        """``np.asarray(t)``: the data of a tensor without grad; refused with grad (see numpy())."""
+        if self._requires_grad:
+            raise RuntimeError(_cut_from_graph("np.asarray()/np.array()", self) + ". (An ndarray method "
+                               "given a Tensor, such as X.dot(W), asks for this too: write np.dot(X, W) or "
+                               "X @ W)")
+        data = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return data.copy() if copy else data
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """``np.exp(t)``, ``np.add(arr, t)``, ``arr + t``: the ufunc as our differentiable op."""
+        return _numpy_api.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        """``np.sum(t, axis=1)``, ``np.dot(X, W)``: the function as our op, or a TypeError."""
+        return _numpy_api.array_function(func, args, kwargs)
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -517,6 +576,171 @@ class Tensor:
 
     def __getitem__(self, index: Any) -> Tensor:
         return ops.GetItem.apply(self, index=index)
+
+    # ---- in-place changes (PyTorch's rules; each one bumps _version) ------------------
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """``t[index] = value``: see ``_change_in_place`` for when it is recorded."""
+        if not (_grad_state.enabled and (self._requires_grad or getattr(value, "_requires_grad", False))):
+            idx = ops._prepare_index(index)[0]  # nothing to record: write the array (NumPy's casting)
+            try:
+                self.data[idx] = _data(value)
+            except IndexError as e:
+                raise ops.TensorIndexError(f"cannot index a tensor of shape {self.shape} with {index!r}: "
+                                           f"{e}") from None
+            except ValueError as e:
+                fix = "; write into a copy (t = t.copy())" if "read-only" in str(e) else ""
+                raise ValueError(f"item assignment into a tensor of shape {self.shape} at {index!r}: "
+                                 f"{e}{fix}") from None
+            self._bump_version()
+            return
+
+        def write(t: Tensor) -> Tensor:
+            v = value if isinstance(value, Tensor) else Tensor(np.asarray(value, dtype=t.dtype))
+            return ops.IndexPut.apply(t, v, index=index)
+        self._change_in_place("item assignment", value, write)
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._change_in_place("+=", other, lambda t: t + other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._change_in_place("-=", other, lambda t: t - other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._change_in_place("*=", other, lambda t: t * other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._change_in_place("/=", other, lambda t: t / other)
+
+    def __ipow__(self, other: Any) -> Tensor:
+        return self._change_in_place("**=", other, lambda t: t**other)
+
+    def add_(self, other: Any) -> Tensor:
+        return self.__iadd__(other)
+
+    def sub_(self, other: Any) -> Tensor:
+        return self.__isub__(other)
+
+    def mul_(self, other: Any) -> Tensor:
+        return self.__imul__(other)
+
+    def div_(self, other: Any) -> Tensor:
+        return self.__itruediv__(other)
+
+    def copy_(self, src: Any) -> Tensor:
+        """Write ``src`` (broadcast to this shape, cast to this dtype) into this tensor; returns it."""
+        self[...] = src
+        return self
+
+    def fill_(self, value: Any) -> Tensor:
+        """Set every element to ``value``, in place; returns self."""
+        self[...] = value
+        return self
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0, in place; returns self."""
+        return self.fill_(0)
+
+    def _change_in_place(self, what: str, other: Any, compute: Any) -> Tensor:
+        """Make ``self`` hold ``compute(self)`` (an out-of-place Tensor op), as PyTorch's in-place
+        ops do. On a leaf that requires grad it is refused (unless grad mode is off, as in an
+        optimizer). When the result needs recording (self or ``other`` requires grad), self gets
+        the result's history and data (a new array) and its old history moves to a new tensor that
+        earlier uses keep (see ``_rebase``). Otherwise the data array is written in place."""
+        recording = _grad_state.enabled
+        if recording and self._requires_grad and self.grad_fn is None:
+            raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place operation "
+                               f"({what} on a tensor of shape {self.shape}): it would change the value the "
+                               "graph was built from. Write it out of place (t = t + u), or change the "
+                               "parameter under `with no_grad():` as an optimizer does")
+        if recording and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+            new = compute(self)
+            _check_fits(what, self, new)
+            if new.dtype != self.dtype:
+                new = new.astype(self.dtype)
+            view = self._view_of(what)
+            if view is not None:  # a view (t[idx]): the change goes to its base, and self stays its view
+                base, index = view
+                base[index] = new
+                new = base[index]
+            self._rebase(new)
+            return self
+        with _grad_mode.no_grad():
+            new = compute(self)
+        _check_fits(what, self, new)
+        try:
+            self.data[...] = new.data
+        except ValueError as e:  # a read-only view (broadcast_to)
+            raise ValueError(f"{what}: cannot write into this tensor of shape {self.shape} ({e}); "
+                             "write into a copy (t = t.copy())") from None
+        self._bump_version()
+        return self
+
+    def _view_of(self, what: str) -> tuple[Tensor, Any] | None:
+        """``(base, index)`` if this graph tensor is ``base[index]`` sharing base's memory (an
+        in-place change must then reach the base too, as in PyTorch); None if it is no view. Views
+        made by other ops (reshape, transpose ...) are refused."""
+        ctx = self.grad_fn
+        if ctx is None or not any(np.may_share_memory(self.data, p.data) for p in ctx.parents):
+            return None
+        if isinstance(ctx, ops.GetItem) and ctx.parents[0]._number < self._number:
+            return ctx.parents[0], ctx.index  # type: ignore[attr-defined]
+        raise RuntimeError(f"{what} on a view ({ctx.name} output sharing memory with its input) that is "
+                           "part of the autograd graph is not supported: PyTorch would change the base "
+                           "tensor as well. Change the base tensor (base[idx] += u), or write it out of "
+                           "place (v = v + u)")
+
+    def _rebase(self, new: Tensor) -> None:
+        """Give self ``new``'s data and history, as an in-place op on a graph tensor does in
+        PyTorch. A new tensor (the "shadow") takes self's old data, history and creation number,
+        and replaces self among ``new``'s inputs; ops that used self before keep the old value and
+        are routed to the shadow at backward (``_history_at``), so every gradient stays exact."""
+        ctx = new.grad_fn
+        assert ctx is not None
+        shadow = _new_tensor(Tensor)
+        shadow.data, shadow.grad, shadow.grad_fn, shadow._retains_grad = self.data, None, self.grad_fn, False
+        shadow._requires_grad, shadow._number = self._requires_grad, self._number
+        shadow._version = self._version
+        if getattr(self, "_write_log", None):  # earlier in-place writes belong to the old history
+            shadow._write_log = list(self._write_log)
+        ctx.parents = tuple(shadow if p is self else p for p in ctx.parents)
+        self.data, self.grad_fn, self._requires_grad = new.data, ctx, True
+        stamp = self._bump_version()  # tells older ops that self changed (they are routed to the shadow)
+        self._number = _next_number()  # newer than that change: it is this history's own
+        # Listed by the stamp of the change, for the ops that used self before it (_history_at).
+        # (So a tensor changed in place while in a graph keeps its earlier values while it lives.)
+        links = getattr(self, "_rebased_from", None)
+        if links is None:
+            self._rebased_from = links = []
+        links.append((stamp, shadow))
+
+    def _bump_version(self) -> int:
+        """Record that this tensor's data was changed in place (every in-place write made by
+        the library calls it): ``_version`` goes up and the change is stamped, so backward can
+        tell that a value an op saved was changed after the op ran."""
+        global _last_write
+        _last_write = stamp = _next_number()
+        self._version += 1
+        log = getattr(self, "_write_log", None)
+        if log is None:
+            self._write_log = [stamp]
+        else:
+            log.append(stamp)
+            if len(log) > _LOG_SIZE:
+                del log[0]
+        return stamp
+
+    # ---- NumPy's ndarray methods ------------------------------------------------------
+    def dot(self, other: Any) -> Tensor:
+        """NumPy's ``a.dot(b)``: a matrix or inner product (``@``), or ``*`` when one side is 0-d."""
+        return _numpy_api.dot(self, other)
+
+    def copy(self) -> Tensor:
+        """A copy with its own data (differentiable: the gradient passes through unchanged)."""
+        return ops.Copy.apply(self)
+
+    def ravel(self) -> Tensor:
+        """The elements as a 1-D tensor (NumPy's ``ravel``; differentiable)."""
+        return self.reshape(-1)
 
     def exp(self) -> Tensor:
         return ops.Exp.apply(self)
@@ -1105,6 +1329,35 @@ def _one_axis(name: str, dim: Any, axis: Any) -> int:
                         "(PyTorch's implicit choice of dim is deprecated there and not copied here)")
     return operator.index(chosen)
 
+
+_LOG_SIZE = 64  # how many recent in-place changes a tensor remembers (for the error's expected version)
+
+
+def _cut_from_graph(call: str, t: Tensor) -> str:
+    return (f"can't call {call} on a Tensor that requires grad (shape {t.shape}): the ndarray would be cut "
+            "from the autograd graph and gradients through it silently lost. Call .detach() first "
+            "(t.detach().numpy()), or read t.data")
+
+
+def _check_fits(what: str, t: Tensor, new: Tensor) -> None:
+    """An in-place result must keep the tensor's shape and be castable to its dtype (PyTorch's rules)."""
+    if new.shape != t.shape:
+        raise ValueError(f"{what}: the result has shape {new.shape} but the tensor changed in place has "
+                         f"shape {t.shape}; an in-place operation cannot change the shape")
+    if new.dtype != t.dtype and not np.can_cast(new.dtype, t.dtype, "same_kind"):
+        raise TypeError(f"{what}: result type {new.dtype} can't be cast to the tensor's dtype {t.dtype}; "
+                        f"convert first (t = t.astype({str(new.dtype)!r}))")
+
+
+def _history_at(t: Tensor, number: int) -> Tensor:
+    """The tensor that held ``t``'s history when the tensor numbered ``number`` was made:
+    ``t`` itself, or a shadow left by an in-place op on it since (see ``Tensor._rebase``)."""
+    for stamp, shadow in getattr(t, "_rebased_from", ()):
+        if stamp > number:  # the first change after that tensor was made: its shadow held t then
+            return shadow  # type: ignore[no-any-return]
+    return t
+
+
 def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
     """The gradient backward starts from: ones for a one-element output, else ``gradient``."""
     if gradient is None:
@@ -1136,4 +1389,4 @@ def _accumulate(t: Tensor, g: Any, create_graph: bool, owned: bool = False) -> N
         t.grad = Tensor._make(np.asarray(t.grad.data + g))
 
 
-from . import functional, ops  # noqa: E402  (they build on Tensor and Function, so they come last)
+from . import _numpy_api, functional, ops  # noqa: E402  (they build on Tensor and Function, so they come last)
