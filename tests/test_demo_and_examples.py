@@ -18,7 +18,8 @@ from unittest import mock
 import numpy as np
 import pytest
 
-from tinygrad_softmax import demo, reference
+from tinygrad_softmax import reference
+from tinygrad_softmax.commands import demo
 from tinygrad_softmax.datasets import load_blog
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from . import functional as F
-from . import nn
-from .gradient_check import LowPrecisionWarning, gradcheck, gradgradcheck
-from .joining import cat, stack, take_along_axis, where
-from .tensor import Tensor
+from .. import functional as F
+from .. import nn
+from ..gradient_check import LowPrecisionWarning, gradcheck, gradgradcheck
+from ..joining import cat, stack, take_along_axis, where
+from ..tensor import Tensor
 
 
 @dataclass
@@ -334,7 +334,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and not argv[0].startswith("-") and (":" in argv[0] or argv[0].endswith(".py")):
-        from .gradient_check.command import main as check_yours  # your own Function or (loss, grad)
+        from ..gradient_check.command import main as check_yours  # your own Function or (loss, grad)
 
         return check_yours(argv)
     parser = _parser()
