@@ -17,7 +17,8 @@ import pytest
 
 from tinygrad_softmax import Tensor
 from tinygrad_softmax import functional as F
-from tinygrad_softmax.explore import _walk, explore, explorer_html, graph_svg, layout, main
+from tinygrad_softmax.commands.explore import main
+from tinygrad_softmax.explore import _walk, explore, explorer_html, graph_svg, layout
 from tinygrad_softmax.trace import backward_trace
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,7 +14,7 @@ COMMANDS = {
     "gradcheck": ("tinygrad_softmax.commands.gradcheck",
                   "gradient-check every built-in op and both cross-entropy paths"),
     "bench": ("tinygrad_softmax.commands.bench", "time the engine against hand-written NumPy"),
-    "explore": ("tinygrad_softmax.explore", "write an HTML page that steps through backward()"),
+    "explore": ("tinygrad_softmax.commands.explore", "write an HTML page that steps through backward()"),
 }
 
 USAGE = "usage: tinygrad-softmax {" + ",".join(COMMANDS) + "} [options]\n\ncommands:\n" + "".join(
