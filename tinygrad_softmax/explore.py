@@ -9,7 +9,7 @@ what it has received so far. Clicking a node shows its value and its gradient (s
 full, large ones as shape, summary statistics and a heat-map).
 
 Where the numbers come from: ``explore`` runs ``loss.backward(retain_graph=True)`` under
-``trace.backward_trace`` (the same trace the text tables print) and embeds the engine's own
+``trace.traced_backward`` (the same trace the text tables print) and embeds the engine's own
 values; the ``.grad`` of every tensor is put back as it was afterwards, so exploring changes
 nothing. Layout: Graphviz's ``dot`` when it is installed, else a layered layout of our own
 (longest-path layers, barycentre ordering), top (inputs) to bottom (the loss).
@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from .tensor import Function, Tensor
-from .trace import BackwardTrace, backward_trace, derivative_formula, op_arguments
+from .trace import BackwardTrace, derivative_formula, op_arguments, traced_backward
 
 __all__ = ["explore", "explorer_html", "graph_svg", "trace_html", "layout", "composite_paths"]
 
@@ -361,7 +361,7 @@ def _build(loss: Tensor, names: Mapping[str, Tensor] | None, gradient: Any, titl
     # the engine's backward, traced; every .grad put back as it was
     saved = [(t, t.grad) for t in tensors]
     try:
-        trace = backward_trace(loss, gradient, retain_graph=True, names=names)
+        trace = traced_backward(loss, gradient, retain_graph=True, names=names)
     finally:
         for t, old in saved:
             t.grad = old
