@@ -30,8 +30,9 @@ PACKAGE = ROOT / "tinygrad_softmax"
 DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
 DOCS = [p for p in DOCS if p.name != "api.md"]  # generated from the code, checked by test_api_docs
 
-COUNT_OF_NAME = re.compile(r"`(?P<name>[A-Za-z_][\w.]*)` \((?P<file>[\w/]+\.py), (?P<n>\d+) code lines\)")
-COUNT_OF_FILE = re.compile(r"`(?P<file>[\w/]+\.py)` \((?P<n>\d+) code lines\)")
+COUNT_OF_NAME = re.compile(r"`(?P<name>[A-Za-z_][\w.]*)`\s+\((?P<file>[\w/]+\.py),\s+"
+                           r"(?P<n>\d+)\s+code\s+lines\)")
+COUNT_OF_FILE = re.compile(r"`(?P<file>[\w/]+\.py)`\s+\((?P<n>\d+)\s+code\s+lines\)")
 QUOTED = re.compile(r"`([^`\n]+)`")
 DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 
@@ -69,6 +70,10 @@ def _claims(pattern: re.Pattern[str]) -> list[tuple[str, re.Match[str]]]:
     return [(p.name, m) for p in DOCS for m in pattern.finditer(p.read_text(encoding="utf-8"))]
 
 
+def _id(claim: re.Match[str]) -> str:
+    return " ".join(claim.group(0).split())
+
+
 NAME_CLAIMS = _claims(COUNT_OF_NAME)
 FILE_CLAIMS = _claims(COUNT_OF_FILE)
 
@@ -81,17 +86,18 @@ def test_the_docs_quote_counts_in_the_checkable_form():
         assert not vague, f"{path.name}: {vague}; write `Name` (file.py, N code lines) instead"
 
 
-@pytest.mark.parametrize("doc, claim", NAME_CLAIMS, ids=[m.group(0) for _, m in NAME_CLAIMS])
+@pytest.mark.parametrize("doc, claim", NAME_CLAIMS, ids=[_id(m) for _, m in NAME_CLAIMS])
 def test_line_counts_of_functions_and_classes(doc, claim):
     obj = _module_of(claim["file"])
     for part in claim["name"].split("."):
         obj = getattr(obj, part)
     actual = code_lines(inspect.getsource(obj))
-    assert actual == int(claim["n"]), (f"{doc} says {claim.group(0)}; it is {actual} code lines now: write "
+    assert actual == int(claim["n"]), (f"{doc} says {_id(claim)}; it is {actual} code "
+                                       "lines now: write "
                                        f"`{claim['name']}` ({claim['file']}, {actual} code lines)")
 
 
-@pytest.mark.parametrize("doc, claim", FILE_CLAIMS, ids=[m.group(0) for _, m in FILE_CLAIMS])
+@pytest.mark.parametrize("doc, claim", FILE_CLAIMS, ids=[_id(m) for _, m in FILE_CLAIMS])
 def test_line_counts_of_files(doc, claim):
     actual = code_lines((PACKAGE / claim["file"]).read_text(encoding="utf-8"))
     assert actual == int(claim["n"]), f"{doc} says {claim.group(0)}; it is {actual} code lines now"
