@@ -181,7 +181,7 @@ class PowTensor(Function):
         xd, yd = ctx.parents[0].data, ctx.parents[1].data
         need_x, need_y = ctx.needs_input_grad
         gx = gy = None
-        with np.errstate(divide="ignore", invalid="ignore"):  # inf and nan are the right values here
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # inf, nan: the right values here
             if need_x:  # at x == 0 == y: y * x**0 = 0 instead of 0 * inf (elsewhere y == 0 gives 0 anyway)
                 gx = sum_to(g * (y * x ** (y - 1 + ((xd == 0) & (yd == 0)))), xd.shape)
             if need_y:  # where x == 0 <= y: out * log(1) = 0
