@@ -103,3 +103,17 @@ def test_the_checker_sees_imports_of_every_kind():
     assert ("reference", False) in imports(PACKAGE / "commands" / "demo.py")  # `from .. import reference`
     assert ("tensor", False) in imports(PACKAGE / "gradient_check" / "find_wrong.py")
     assert room("gradient_check.checks") == "tools" and room("commands.bench") == "commands"
+
+
+def test_the_console_script_and_python_dash_m_reach_the_dispatcher():
+    import importlib
+    import re
+
+    pyproject = (PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8")
+    target = re.search(r'^tinygrad-softmax = "([\w.]+):(\w+)"', pyproject, re.M)
+    assert target, "pyproject.toml declares no tinygrad-softmax script"
+    module, func = target.groups()
+    assert module == "tinygrad_softmax.commands.cli"
+    assert callable(getattr(importlib.import_module(module), func))
+    packages = re.search(r"^packages = \[(.*?)\]", pyproject, re.M | re.S).group(1)
+    assert '"tinygrad_softmax.commands"' in packages  # else an installed copy lacks the commands
