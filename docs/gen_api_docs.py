@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "docs" / "api.md"
 PACKAGE = "tinygrad_softmax"
 SUBMODULES = ["functional", "reference", "nn", "optim", "models", "datasets", "gradient_check",
-              "testing", "viz", "trace", "anomaly", "explore", "init", "lr_scheduler", "utils.data"]
+              "testing", "hooks", "viz", "trace", "anomaly", "explore", "init", "lr_scheduler", "utils.data"]
 REGENERATE = "python docs/gen_api_docs.py"
 
 

@@ -34,7 +34,7 @@ try:
         raise ImportError
     import matplotlib  # noqa: F401
 
-    from tinygrad_softmax.demo import decision_boundary_png
+    from tinygrad_softmax.commands.demo import decision_boundary_png
 except ImportError:
     decision_boundary_png = None
     if not args.no_plots:

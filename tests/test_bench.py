@@ -8,8 +8,8 @@ import sys
 
 import numpy as np
 
-from tinygrad_softmax import bench
 from tinygrad_softmax import functional as F
+from tinygrad_softmax.commands import bench
 
 WORKLOADS = ["W1", "W1c", "W2", "W3", "W4", "W5", "MEM fused", "MEM composed"]
 

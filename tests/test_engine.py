@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tinygrad_softmax import Function, Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from tinygrad_softmax.trace import trace_backward
+from tinygrad_softmax.trace import tracing
 
 
 class Tag(Function):
@@ -108,7 +108,7 @@ def test_random_graphs_get_finite_difference_gradients_and_a_topological_visit(p
     arrays = [rng.uniform(-1.0, 1.0, 3) for step in steps if step[0] == "leaf"]
     leaves: list[Tensor] = []
     out = _run_program(steps, outputs, arrays, made=leaves)
-    with trace_backward() as trace:
+    with tracing() as trace:
         out.backward()
     # every tensor is visited after all the tensors that consumed it
     position = {id(r.tensor): k for k, r in enumerate(trace)}

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tinygrad_softmax import Function, Tensor, TensorIndexError
-from tinygrad_softmax.trace import trace_backward
+from tinygrad_softmax.trace import tracing
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
@@ -269,7 +269,7 @@ def test_a_wrong_gradient_for_a_tensor_used_twice_names_the_slot_that_returned_i
     x = Tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(ValueError, match=r"SecondSlotWrong.*\(7,\) for input 1 of shape \(2,\)"):
         if observed:  # observers see conformed gradients: the same check, the same message
-            with trace_backward():
+            with tracing():
                 SecondSlotWrong.apply(x, x).sum().backward()
         else:
             SecondSlotWrong.apply(x, x).sum().backward()

@@ -7,7 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from tinygrad_softmax import gradcheck_report, ops
+from tinygrad_softmax import ops
+from tinygrad_softmax.commands import gradcheck as gradcheck_report
 
 REQUIRED_OPS = {"add", "sub", "mul", "div", "neg", "pow", "matmul", "exp", "log", "tanh", "sum", "max",
                 "getitem", "reshape", "transpose", "broadcast_to", "astype", "cross_entropy",

@@ -29,10 +29,11 @@ backward, and in backward checks it again, raising ``AnomalyError`` (``kind="mod
 the op whose saved value changed. This catches writes the version counters cannot see, made
 straight into the ndarray (``w.data[:] = 100``, ``w.numpy()[0] = 1``, a view's write).
 
-Off by default and free when off: the mode is an observer in the engine's ``_observers``
-list, appended on entering the block and removed on leaving it (even after an error), and
-the engine only tests whether that list is empty. When on, each op costs a scan of its
-output and a look at the call stack. The observer list is process-wide, not per thread.
+Off by default and free when off: the mode is an engine observer (see ``hooks``), registered
+on entering the block and removed on leaving it (even after an error), and the engine only
+tests whether any observer is registered. When on, each op costs a scan of its output and a
+look at the call stack for your line; whether an op runs inside a backward formula is asked
+of the engine (``hooks.running_backward``). Observers are process-wide, not per thread.
 
 >>> import numpy as np
 >>> from tinygrad_softmax import Tensor
@@ -52,13 +53,14 @@ import os
 import sys
 import zlib
 from collections.abc import Callable
+from contextlib import ExitStack
 from types import FrameType, TracebackType
 from typing import Any, TypeVar
 
 import numpy as np
 
-from . import tensor as _engine
-from .tensor import Function, Tensor
+from .hooks import Observer, observe, observers, running_backward
+from .tensor import Tensor
 
 __all__ = ["AnomalyError", "detect_anomaly", "is_anomaly_enabled"]
 
@@ -118,20 +120,6 @@ def _describe(location: str | None) -> str:
     return f"created at {location}" + (f": {source}" if source else "")
 
 
-def _backward_in_progress() -> Any:
-    """The op whose backward formula is running (found on the call stack), or None.
-
-    Under ``create_graph=True`` a backward formula runs ordinary recorded ops; this tells
-    their forward check which op's backward they belong to."""
-    frame: FrameType | None = sys._getframe(1)
-    code = Function._vjp.__code__
-    while frame is not None:
-        if frame.f_code is code:
-            return frame.f_locals.get("self")
-        frame = frame.f_back
-    return None
-
-
 def _fingerprint(value: Any) -> Any:
     """A cheap summary of a saved array that changes when its contents do (a CRC-32 of its bytes)."""
     a = value.data if isinstance(value, Tensor) else value
@@ -154,7 +142,7 @@ def _check_saved(ctx: Any, prints: tuple[Any, ...], location: str | None) -> Non
                 input_shapes=tuple(tuple(p.shape) for p in ctx.parents), output_shape=None, location=location)
 
 
-class _AnomalyObserver:
+class _AnomalyObserver(Observer):
     """The engine observer behind ``detect_anomaly``: checks values, records op locations."""
 
     def __init__(self, check_inf: bool) -> None:
@@ -170,7 +158,7 @@ class _AnomalyObserver:
         if kind is None:
             return
         shapes = tuple(tuple(p.shape) for p in inputs)
-        owner = _backward_in_progress()
+        owner = running_backward()
         phase = "forward" if owner is None else "backward (create_graph)"
         if owner is not None:  # point at the op whose backward formula this is, not at .backward()
             location = getattr(owner, "_anomaly_location", None)
@@ -231,18 +219,17 @@ class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801 - a context man
 
     def __init__(self, check_inf: bool = True) -> None:
         self.check_inf = check_inf
-        self._active: list[_AnomalyObserver] = []  # a stack: the decorator may be re-entered
+        self._active: list[ExitStack] = []  # a stack: the decorator may be re-entered
 
     def __enter__(self) -> detect_anomaly:
-        observer = _AnomalyObserver(self.check_inf)
-        self._active.append(observer)
-        _engine._observers.append(observer)
+        registration = ExitStack()
+        registration.enter_context(observe(_AnomalyObserver(self.check_inf)))
+        self._active.append(registration)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        observer = self._active.pop()
-        _engine._observers[:] = [o for o in _engine._observers if o is not observer]
+        self._active.pop().close()
 
     def __call__(self, func: _F) -> _F:  # typed so the decorated function keeps its signature
         return super().__call__(func)
@@ -250,4 +237,4 @@ class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801 - a context man
 
 def is_anomaly_enabled() -> bool:
     """True inside a ``detect_anomaly()`` block."""
-    return any(isinstance(o, _AnomalyObserver) for o in _engine._observers)
+    return any(isinstance(o, _AnomalyObserver) for o in observers())

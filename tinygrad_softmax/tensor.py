@@ -57,7 +57,15 @@ _new_tensor = object.__new__  # a Tensor without __init__: apply fills its slots
 # ``observer.backward(tensor, grad, input_grads)`` at every tensor backward visits (input_grads
 # is None for a leaf). The backward trace and anomaly detection are observers. The list is
 # almost always empty, so when unused they cost one truth test per op.
-_observers: list[Any] = []
+_observers: list[Any] = []  # registered through ``hooks.observe``, never edited elsewhere
+# The ops whose backward formula is running, innermost last: under create_graph a formula runs
+# ordinary recorded ops, and observers ask ``running_backward()`` which phase those belong to.
+_backward_stack: list[Function] = []
+
+
+def running_backward() -> Function | None:
+    """The op whose ``backward`` is running now (the innermost one), or None outside backward."""
+    return _backward_stack[-1] if _backward_stack else None
 
 # The creation number (see ``_next_number``) of the latest in-place change made anywhere (0: none
 # yet). A backward step whose output is newer than it skips the version check: one comparison.
@@ -247,14 +255,15 @@ class Function:
         """Call ``backward`` and return one gradient (or None) per input, or raise a TypeError
         naming this op if it returned another number of them. (The walk checks each gradient's
         type, shape and dtype with ``_conform`` as it hands it on.)"""
-        if create_graph:
-            self._output = output  # lets saved_tensors hand back the output tensor itself
-            try:
-                returned = type(self).backward(self, grad)
-            finally:
-                self._output = None
-        else:
+        _backward_stack.append(self)
+        try:
+            if create_graph:
+                self._output = output  # lets saved_tensors hand back the output tensor itself
             returned = type(self).backward(self, grad)
+        finally:
+            _backward_stack.pop()
+            if create_graph:
+                self._output = None
         grads: tuple[Any, ...] = returned if type(returned) is tuple else (returned,)
         if len(grads) != len(self.parents):
             raise TypeError(f"{self.name}.backward returned {len(grads)} gradients for "

@@ -10,11 +10,11 @@ import importlib
 import sys
 
 COMMANDS = {
-    "demo": ("tinygrad_softmax.demo", "reproduce the article: train, check gradients, plot"),
-    "gradcheck": ("tinygrad_softmax.gradcheck_report",
+    "demo": ("tinygrad_softmax.commands.demo", "reproduce the article: train, check gradients, plot"),
+    "gradcheck": ("tinygrad_softmax.commands.gradcheck",
                   "gradient-check every built-in op and both cross-entropy paths"),
-    "bench": ("tinygrad_softmax.bench", "time the engine against hand-written NumPy"),
-    "explore": ("tinygrad_softmax.explore", "write an HTML page that steps through backward()"),
+    "bench": ("tinygrad_softmax.commands.bench", "time the engine against hand-written NumPy"),
+    "explore": ("tinygrad_softmax.commands.explore", "write an HTML page that steps through backward()"),
 }
 
 USAGE = "usage: tinygrad-softmax {" + ",".join(COMMANDS) + "} [options]\n\ncommands:\n" + "".join(
