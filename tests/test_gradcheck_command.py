@@ -94,3 +94,20 @@ def test_module_entry_point_in_a_subprocess():
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["passed"] is True
+
+
+def test_list_into_a_pipe_closed_early_has_no_traceback():
+    # `tinygrad-softmax gradcheck --list | head -1`: the reader goes away before we write. Closing our
+    # end of the pipe before the child has even started makes the write fail every time.
+    import os
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.Popen([sys.executable, "-m", "tinygrad_softmax", "gradcheck", "--list"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=root)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 0
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
