@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
+from ._shapes import TensorIndexError, normalize_axis, resolve_axis
 from .tensor import Tensor
 
 __all__ = ["cat", "concatenate", "stack", "where", "take_along_axis", "split", "chunk", "pad"]
@@ -33,13 +34,13 @@ def cat(tensors: Sequence[Any], dim: int | None = None, *, axis: int | None = No
 
     Backward: each input receives the slice of the gradient it occupies.
     """
-    d = ops.one_of(dim, axis, "dim", "axis")
+    d, _ = resolve_axis(axis, dim, default=0)
     ts = _tensors(tensors, "cat")
     ndim = ts[0].ndim
     if ndim == 0 or any(t.ndim != ndim for t in ts):
         raise ValueError(f"cat needs tensors of at least one dimension and all of the same number of "
                          f"dimensions, got shapes {[t.shape for t in ts]}")
-    d = ops.normalize_dim(0 if d is None else d, ndim, "cat: dim")
+    d = normalize_axis(d, ndim, "cat: dim")
     first = ts[0].shape
     for t in ts[1:]:
         if t.shape[:d] + t.shape[d + 1:] != first[:d] + first[d + 1:]:
@@ -64,11 +65,11 @@ def stack(tensors: Sequence[Any], dim: int | None = None, *, axis: int | None = 
 
     Backward: input i receives the gradient indexed at position i of the new axis.
     """
-    d = ops.one_of(dim, axis, "dim", "axis")
+    d, _ = resolve_axis(axis, dim, default=0)
     ts = _tensors(tensors, "stack")
     if any(t.shape != ts[0].shape for t in ts):
         raise ValueError(f"stack needs tensors of one shape, got shapes {[t.shape for t in ts]}")
-    return ops.Stack.apply(*ts, dim=ops.normalize_dim(0 if d is None else d, ts[0].ndim + 1, "stack: dim"))
+    return ops.Stack.apply(*ts, dim=normalize_axis(d, ts[0].ndim + 1, "stack: dim"))
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
@@ -116,11 +117,13 @@ def take_along_axis(t: Any, indices: Any, axis: int | None) -> Tensor:
     if idx.ndim != t.ndim:
         raise ValueError(f"take_along_axis: indices must have as many dimensions as the tensor, got "
                          f"indices shape {idx.shape} for tensor shape {t.shape}")
-    a = ops.normalize_dim(axis, t.ndim, "take_along_axis: axis")
+    if t.ndim == 0:
+        raise ValueError("take_along_axis needs a tensor of at least one dimension (or axis=None)")
+    a = normalize_axis(axis, t.ndim, "take_along_axis: axis")
     n = t.shape[a]
     if idx.size and (idx.min() < -n or idx.max() >= n):
-        raise ops.TensorIndexError(f"take_along_axis: indices must lie in [{-n}, {n - 1}] for axis {axis} "
-                                   f"of shape {t.shape}, got values in [{idx.min()}, {idx.max()}]")
+        raise TensorIndexError(f"take_along_axis: indices must lie in [{-n}, {n - 1}] for axis {axis} "
+                               f"of shape {t.shape}, got values in [{idx.min()}, {idx.max()}]")
     others = tuple(m for i, m in enumerate(t.shape) if i != a)
     idx_others = tuple(m for i, m in enumerate(idx.shape) if i != a)
     try:

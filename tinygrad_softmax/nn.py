@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from . import functional as F
-from .ops import TensorIndexError
+from ._shapes import TensorIndexError, normalize_axis
 from .tensor import Tensor
 
 __all__ = [
@@ -467,11 +467,9 @@ class Flatten(Module):
 
     def forward(self, x: Any) -> Tensor:
         x = x if isinstance(x, Tensor) else Tensor(x)
-        n = max(x.ndim, 1)  # a 0-d tensor flattens as if it were 1-d, as in PyTorch
-        if not (-n <= self.start_dim < n and -n <= self.end_dim < n):
-            raise TensorIndexError(f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim}) is out "
-                                   f"of range for a tensor of shape {x.shape}")
-        start, end = self.start_dim % n, self.end_dim % n
+        # a 0-d tensor flattens as if it were 1-d, as in PyTorch
+        start = normalize_axis(self.start_dim, x.ndim, "Flatten: start_dim", x.shape)
+        end = normalize_axis(self.end_dim, x.ndim, "Flatten: end_dim", x.shape)
         if start > end:
             raise ValueError(f"Flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim} "
                              f"for a tensor of shape {x.shape}")

@@ -16,12 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ._shapes import AxisError, broadcast_reduction, keepdims_shape, normalize_axes
+from ._shapes import AxisError, TensorIndexError, broadcast_reduction, keepdims_shape, normalize_axes
 from .tensor import Function, Tensor
-
-
-class TensorIndexError(IndexError, ValueError):
-    """An index that does not fit the tensor's shape (both an IndexError and a ValueError)."""
 
 
 # ---- shape helpers that work on ndarrays and on Tensors ----------------------------------
@@ -1030,26 +1026,6 @@ class IndexAdd(Function):
 # unsqueeze, squeeze, view, flatten, expand_dims (reshapes), expand (broadcast_to), gather,
 # take_along_axis and split/chunk (indexing) are exact composites of the ops above; the
 # Functions below are the shape ops that need a backward of their own.
-def normalize_dim(dim: Any, ndim: int, what: str = "dim") -> int:
-    """``dim`` (negatives allowed) as a non-negative axis of an ``ndim``-dimensional tensor, or a
-    TensorIndexError (PyTorch raises IndexError there; ours is also a ValueError)."""
-    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
-        raise TypeError(f"{what} must be an int, got {dim!r}")
-    d = int(dim)
-    if not -ndim <= d < ndim:
-        if ndim == 0:
-            raise TensorIndexError(f"{what} {d} is out of range: a 0-d tensor has no dimension to pick")
-        raise TensorIndexError(f"{what} {d} is out of range (expected a value in [{-ndim}, {ndim - 1}])")
-    return d % ndim
-
-
-def one_of(a: Any, b: Any, name_a: str, name_b: str) -> Any:
-    """The argument given under either spelling (``dim`` or ``axis``); both given is a TypeError."""
-    if a is not None and b is not None:
-        raise TypeError(f"got both {name_a}= and {name_b}=; they mean the same, pass one of them")
-    return a if a is not None else b
-
-
 def index_array(index: Any, what: str) -> np.ndarray:
     """An integer index (Tensor, array or list) as an ndarray, or a TypeError naming ``what``."""
     arr = index.data if isinstance(index, Tensor) else np.asarray(index)

@@ -37,7 +37,7 @@ import numpy as np
 from . import _grad_mode
 from ._grad_mode import _set_enabled
 from ._grad_mode import _state as _grad_state
-from ._shapes import AxisError, normalize_axes, normalize_axis, resolve_axis
+from ._shapes import AxisError, TensorIndexError, normalize_axes, normalize_axis, resolve_axis
 
 Array = np.ndarray
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -614,14 +614,14 @@ class Tensor:
         (Jacobian-vector product) is s ⊙ (g − Σ g·s)."""
         from .functional import softmax
 
-        return softmax(self, _one_axis("softmax", dim, axis))
+        return softmax(self, operator.index(_required_axis("softmax", axis, dim)))
 
     def log_softmax(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
         """``functional.log_softmax`` along ``dim`` (or ``axis``), which must be given; the
         gradient is g − softmax(x)·Σ g."""
         from .functional import log_softmax
 
-        return log_softmax(self, _one_axis("log_softmax", dim, axis))
+        return log_softmax(self, operator.index(_required_axis("log_softmax", axis, dim)))
 
     # ---- reductions: NumPy's axis/keepdims or PyTorch's dim/keepdim (both → TypeError) ----
     def sum(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
@@ -765,9 +765,7 @@ class Tensor:
     def logsumexp(self, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,
                   keepdims: bool | None = None) -> Tensor:
         """log Σ exp over ``dim``/``axis`` (required, an int or a tuple): ``functional.logsumexp``."""
-        if dim is None and axis is None:
-            raise TypeError("logsumexp() needs the axis to reduce: t.logsumexp(dim) or t.logsumexp(axis=...)")
-        return functional.logsumexp(self, dim, keepdim, axis=axis, keepdims=keepdims)
+        return functional.logsumexp(self, _required_axis("logsumexp", axis, dim), keepdim, keepdims=keepdims)
 
     def reshape(self, *shape: Any) -> Tensor:
         return ops.Reshape.apply(self, shape=shape[0] if len(shape) == 1 else shape)
@@ -806,18 +804,18 @@ class Tensor:
     def unsqueeze(self, dim: int) -> Tensor:
         """A new axis of size 1 at position ``dim`` (in [-ndim-1, ndim], as in PyTorch).
         Backward: the gradient reshaped back (a composite of ``reshape``)."""
-        d = ops.normalize_dim(dim, self.ndim + 1, "unsqueeze: dim")
+        d = normalize_axis(dim, self.ndim + 1, "unsqueeze: dim")
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def expand_dims(self, axis: Any = None, *, dim: Any = None) -> Tensor:
         """NumPy's ``expand_dims``: new size-1 axes at the positions ``axis`` (an int or a tuple;
         ``dim`` is PyTorch's spelling) of the result. Backward: the gradient reshaped back."""
-        axis = ops.one_of(axis, dim, "axis", "dim")
+        axis, _ = resolve_axis(axis, dim)
         if axis is None:
             raise TypeError("expand_dims() needs axis= (the position of the new axis)")
         axes = (axis,) if not isinstance(axis, (tuple, list)) else tuple(axis)
         ndim = self.ndim + len(axes)
-        new = {ops.normalize_dim(a, ndim, "expand_dims: axis") for a in axes}
+        new = {normalize_axis(a, ndim, "expand_dims: axis") for a in axes}
         if len(new) != len(axes):
             raise ValueError(f"repeated axis in expand_dims({axis!r})")
         rest = iter(self.shape)
@@ -827,11 +825,11 @@ class Tensor:
         """Drop size-1 axes: all of them, or those among ``dim`` (an int or a tuple; ``axis`` is
         NumPy's spelling). As in PyTorch, a named axis whose size is not 1 is left alone (NumPy
         raises there). Backward: the gradient reshaped back."""
-        dim = ops.one_of(dim, axis, "dim", "axis")
+        dim, _ = resolve_axis(axis, dim)
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
         dims = (dim,) if not isinstance(dim, (tuple, list)) else tuple(dim)
-        picked = {ops.normalize_dim(d, max(self.ndim, 1), "squeeze: dim") for d in dims}
+        picked = {normalize_axis(d, max(self.ndim, 1), "squeeze: dim") for d in dims}
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in picked and n == 1)))
 
     def view(self, *shape: Any) -> Tensor:
@@ -869,11 +867,11 @@ class Tensor:
         """Merge the axes ``start_dim`` .. ``end_dim`` (inclusive) into one; a 0-d tensor becomes
         shape (1,) as in PyTorch. Backward: the gradient reshaped back."""
         if self.ndim == 0:
-            ops.normalize_dim(start_dim, 1, "flatten: start_dim")
-            ops.normalize_dim(end_dim, 1, "flatten: end_dim")
+            normalize_axis(start_dim, 1, "flatten: start_dim")
+            normalize_axis(end_dim, 1, "flatten: end_dim")
             return self.reshape(1)
-        s = ops.normalize_dim(start_dim, self.ndim, "flatten: start_dim")
-        e = ops.normalize_dim(end_dim, self.ndim, "flatten: end_dim")
+        s = normalize_axis(start_dim, self.ndim, "flatten: start_dim")
+        e = normalize_axis(end_dim, self.ndim, "flatten: end_dim")
         if s > e:
             raise ValueError(f"flatten: start_dim ({start_dim}) comes after end_dim ({end_dim}) for a "
                              f"tensor of shape {self.shape}")
@@ -892,7 +890,7 @@ class Tensor:
         dims = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
         if not dims:
             dims = tuple(range(self.ndim))
-        axes = tuple(ops.normalize_dim(d, self.ndim, "flip: dim") for d in dims)
+        axes = tuple(normalize_axis(d, self.ndim, "flip: dim") for d in dims)
         if len(set(axes)) != len(axes):
             raise ValueError(f"flip: dims {dims!r} has a repeated axis")
         return ops.Flip.apply(self, dims=axes)
@@ -918,7 +916,9 @@ class Tensor:
         one smaller if needed), or pieces of the sizes in a list (which must add up to the axis's
         size). Not NumPy's ``np.split``, whose int means a number of pieces. Each piece is a slice
         (``GetItem``): its gradient lands in its part of the input, zeros elsewhere."""
-        d = ops.normalize_dim(dim, self.ndim, "split: dim")
+        if self.ndim == 0:
+            raise ValueError("split needs a tensor of at least one dimension, got a 0-d tensor")
+        d = normalize_axis(dim, self.ndim, "split: dim")
         n = self.shape[d]
         arg = split_size_or_sections
         if isinstance(arg, (int, np.integer)) and not isinstance(arg, bool):
@@ -944,7 +944,9 @@ class Tensor:
         (so possibly fewer than ``chunks`` pieces, the last one smaller)."""
         if not isinstance(chunks, (int, np.integer)) or isinstance(chunks, bool) or chunks <= 0:
             raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
-        n = self.shape[ops.normalize_dim(dim, self.ndim, "chunk: dim")]
+        if self.ndim == 0:
+            raise ValueError("chunk needs a tensor of at least one dimension, got a 0-d tensor")
+        n = self.shape[normalize_axis(dim, self.ndim, "chunk: dim")]
         return self.split(max(-(-n // int(chunks)), 1), dim)
 
     def gather(self, dim: int, index: Any) -> Tensor:
@@ -953,7 +955,7 @@ class Tensor:
         axes; out has index's shape. Backward: g added at the gathered positions (a scatter-add;
         a position gathered twice receives both gradients)."""
         idx = ops.index_array(index, "gather")
-        d = ops.normalize_dim(dim, max(self.ndim, 1), "gather: dim")
+        d = normalize_axis(dim, max(self.ndim, 1), "gather: dim")
         if idx.ndim != self.ndim:
             raise ValueError(f"gather: index must have as many dimensions as the input, got index shape "
                              f"{idx.shape} for input shape {self.shape}")
@@ -964,9 +966,9 @@ class Tensor:
             raise ValueError(f"gather: index shape {idx.shape} is larger than input shape {self.shape} "
                              f"at dimension {bad[0]} (only dimension {d} may differ freely)")
         if idx.size and (idx.min() < 0 or idx.max() >= self.shape[d]):
-            raise ops.TensorIndexError(f"gather: index values must lie in [0, {self.shape[d] - 1}] for "
-                                       f"dim {dim} of shape {self.shape}, got values in "
-                                       f"[{idx.min()}, {idx.max()}]")
+            raise TensorIndexError(f"gather: index values must lie in [0, {self.shape[d] - 1}] for "
+                                   f"dim {dim} of shape {self.shape}, got values in "
+                                   f"[{idx.min()}, {idx.max()}]")
         grid = np.ogrid[tuple(slice(n) for n in idx.shape)]
         return self[tuple(idx if i == d else g for i, g in enumerate(grid))]
 
@@ -1006,11 +1008,11 @@ class Tensor:
     def swapaxes(self, axis0: int, axis1: int) -> Tensor:
         """Swap two axes (PyTorch's ``transpose(dim0, dim1)``)."""
         perm = list(range(self.ndim))
-        try:
-            perm[axis0], perm[axis1] = perm[axis1], perm[axis0]
-        except IndexError:
-            raise AxisError(f"swapaxes({axis0}, {axis1}) is out of bounds for a tensor of shape "
-                            f"{self.shape}") from None
+        a = normalize_axis(axis0, self.ndim, "swapaxes: axis0", self.shape)
+        b = normalize_axis(axis1, self.ndim, "swapaxes: axis1", self.shape)
+        if self.ndim == 0:  # PyTorch's transpose(0, 0) of a 0-d tensor: the tensor itself
+            return self
+        perm[a], perm[b] = perm[b], perm[a]
         return ops.Transpose.apply(self, axes=tuple(perm))
 
     def relu(self) -> Tensor:
@@ -1053,7 +1055,7 @@ class Size(int):
             return self.shape
         if not self.shape:  # as PyTorch: a 0-d tensor has no dimension to ask about
             raise AxisError(f"size({dim!r}) of a 0-d tensor: it has no dimensions")
-        return self.shape[normalize_axis(dim, len(self.shape))]
+        return self.shape[normalize_axis(dim, len(self.shape), "size: dim", self.shape)]
 
 
 class ValuesIndices(NamedTuple):
@@ -1095,15 +1097,15 @@ def _bound(value: Any, name: str) -> Any:
     return _as_array(value)
 
 
-def _one_axis(name: str, dim: Any, axis: Any) -> int:
-    """The axis given as ``dim`` (PyTorch) or ``axis`` (NumPy): exactly one of them."""
-    if dim is not None and axis is not None:
-        raise TypeError(f"{name}() got both dim={dim!r} and axis={axis!r}; give one")
-    chosen = dim if axis is None else axis
+def _required_axis(name: str, axis: Any, dim: Any) -> Any:
+    """The axis of a method that has no default axis (softmax, log_softmax, logsumexp), from
+    either spelling (:func:`resolve_axis`); a TypeError saying what to write if neither is given."""
+    chosen, _ = resolve_axis(axis, dim)
     if chosen is None:
-        raise TypeError(f"{name}() needs the axis to normalise over, e.g. t.{name}(dim=-1) "
-                        "(PyTorch's implicit choice of dim is deprecated there and not copied here)")
-    return operator.index(chosen)
+        raise TypeError(f"{name}() needs the axis, e.g. t.{name}(dim=-1) or t.{name}(axis=-1) (PyTorch's "
+                        "implicit choice of dim is deprecated there and not copied here)")
+    return chosen
+
 
 def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
     """The gradient backward starts from: ones for a one-element output, else ``gradient``."""
