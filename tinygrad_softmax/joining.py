@@ -101,13 +101,23 @@ def _operand(v: Any, other: Any) -> Tensor:
     return Tensor(v)
 
 
-def take_along_axis(t: Any, indices: Any, axis: int | None) -> Tensor:
+_REQUIRED: Any = object()  # take_along_axis's axis has no default (None means "flattened")
+
+
+def take_along_axis(t: Any, indices: Any, axis: Any = _REQUIRED, *, dim: Any = None) -> Tensor:
     """NumPy's ``take_along_axis``: pick ``t``'s entries along ``axis`` at ``indices`` (an integer
     tensor with t's number of dimensions, broadcast against t on the other axes; negative
     indices count from the end). ``axis=None`` works on the flattened t with 1-D indices.
 
-    Backward: the gradient added at the picked positions (repeats add up).
+    Backward: the gradient added at the picked positions (repeats add up). ``dim=`` is accepted
+    for ``axis`` (one of them must be given).
     """
+    if axis is _REQUIRED and dim is None:
+        raise TypeError("take_along_axis() needs axis= (an int, or None for the flattened tensor)")
+    if axis is not _REQUIRED and dim is not None:
+        raise TypeError(f"give the axis once: axis={axis!r} (NumPy's name) or dim={dim!r} (PyTorch's), "
+                        "not both")
+    axis = dim if axis is _REQUIRED else axis
     t = t if isinstance(t, Tensor) else Tensor(t)
     idx = ops.index_array(indices, "take_along_axis")
     if axis is None:
@@ -136,15 +146,16 @@ def take_along_axis(t: Any, indices: Any, axis: int | None) -> Tensor:
     return out
 
 
-def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+def split(tensor: Tensor, split_size_or_sections: Any, dim: Any = None, *, axis: Any = None
+          ) -> tuple[Tensor, ...]:
     """PyTorch's ``torch.split``: see :meth:`Tensor.split` (not ``np.split``: an int here is the
     size of each piece, not the number of pieces)."""
-    return tensor.split(split_size_or_sections, dim)
+    return tensor.split(split_size_or_sections, dim, axis=axis)
 
 
-def chunk(tensor: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+def chunk(tensor: Tensor, chunks: int, dim: Any = None, *, axis: Any = None) -> tuple[Tensor, ...]:
     """PyTorch's ``torch.chunk``: see :meth:`Tensor.chunk`."""
-    return tensor.chunk(chunks, dim)
+    return tensor.chunk(chunks, dim, axis=axis)
 
 
 def pad(x: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:

@@ -801,10 +801,10 @@ class Tensor:
         return ops.BroadcastTo.apply(self, shape=shape)
 
     # ---- more shape ops (PyTorch names; most are reshapes, broadcasts or indexing) ---------
-    def unsqueeze(self, dim: int) -> Tensor:
-        """A new axis of size 1 at position ``dim`` (in [-ndim-1, ndim], as in PyTorch).
+    def unsqueeze(self, dim: Any = None, *, axis: Any = None) -> Tensor:
+        """A new axis of size 1 at position ``dim`` (or ``axis``; in [-ndim-1, ndim], as in PyTorch).
         Backward: the gradient reshaped back (a composite of ``reshape``)."""
-        d = normalize_axis(dim, self.ndim + 1, "unsqueeze: dim")
+        d = normalize_axis(_required_axis("unsqueeze", axis, dim), self.ndim + 1, "unsqueeze: dim")
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def expand_dims(self, axis: Any = None, *, dim: Any = None) -> Tensor:
@@ -911,11 +911,12 @@ class Tensor:
                              f"number of dimensions of the tensor of shape {self.shape}")
         return ops.Repeat.apply(self, sizes=tuple(int(n) for n in want))
 
-    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    def split(self, split_size_or_sections: Any, dim: Any = None, *, axis: Any = None) -> tuple[Tensor, ...]:
         """PyTorch's ``split``: pieces of ``split_size_or_sections`` entries along ``dim`` (the last
         one smaller if needed), or pieces of the sizes in a list (which must add up to the axis's
         size). Not NumPy's ``np.split``, whose int means a number of pieces. Each piece is a slice
         (``GetItem``): its gradient lands in its part of the input, zeros elsewhere."""
+        dim, _ = resolve_axis(axis, dim, default=0)
         if self.ndim == 0:
             raise ValueError("split needs a tensor of at least one dimension, got a 0-d tensor")
         d = normalize_axis(dim, self.ndim, "split: dim")
@@ -939,21 +940,25 @@ class Tensor:
         starts = np.cumsum([0] + sizes[:-1])
         return tuple(self[lead + (slice(int(a), int(a) + s),)] for a, s in zip(starts, sizes))
 
-    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    def chunk(self, chunks: int, dim: Any = None, *, axis: Any = None) -> tuple[Tensor, ...]:
         """PyTorch's ``chunk``: split along ``dim`` into pieces of ``ceil(size / chunks)`` entries
         (so possibly fewer than ``chunks`` pieces, the last one smaller)."""
         if not isinstance(chunks, (int, np.integer)) or isinstance(chunks, bool) or chunks <= 0:
             raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+        dim, _ = resolve_axis(axis, dim, default=0)
         if self.ndim == 0:
             raise ValueError("chunk needs a tensor of at least one dimension, got a 0-d tensor")
         n = self.shape[normalize_axis(dim, self.ndim, "chunk: dim")]
         return self.split(max(-(-n // int(chunks)), 1), dim)
 
-    def gather(self, dim: int, index: Any) -> Tensor:
+    def gather(self, dim: Any = None, index: Any = None, *, axis: Any = None) -> Tensor:
         """PyTorch's ``gather``: ``out[i][j][k] = self[index[i][j][k]][j][k]`` for dim 0 (and so on).
         ``index`` is an integer tensor with as many axes as self, no larger than self on the other
         axes; out has index's shape. Backward: g added at the gathered positions (a scatter-add;
         a position gathered twice receives both gradients)."""
+        dim = _required_axis("gather", axis, dim)
+        if index is None:
+            raise TypeError("gather() needs index=, an integer tensor: t.gather(dim, index)")
         idx = ops.index_array(index, "gather")
         d = normalize_axis(dim, max(self.ndim, 1), "gather: dim")
         if idx.ndim != self.ndim:
