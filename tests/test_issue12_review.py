@@ -143,3 +143,21 @@ def test_repeat_means_pytorchs_tile_and_refuses_numpys_axis():
         t.repeat(2, axis=0)
     with pytest.raises(ValueError, match="at least"):  # NumPy's a.repeat(2) on 2-D flattens; PyTorch refuses
         Tensor(np.ones((2, 2))).repeat(2)
+
+
+def test_logsumexp_axis_none_reduces_every_axis_as_numpy_and_as_before():
+    # Before issue 12, F.logsumexp(x, axis=None) reduced every axis (NumPy's and SciPy's meaning);
+    # the dim/axis merge had quietly turned an explicit None into the default −1.
+    a = np.arange(6.0).reshape(2, 3)
+    everything = np.log(np.exp(a).sum())
+    assert np.isclose(F.logsumexp(Tensor(a), axis=None).item(), everything)
+    assert F.logsumexp(Tensor(a), dim=None, keepdim=True).shape == (1, 1)
+    np.testing.assert_allclose(F.logsumexp(Tensor(a)).data, np.log(np.exp(a).sum(axis=-1)))  # default: −1
+    with pytest.raises(TypeError):
+        F.logsumexp(Tensor(a), axis=0, dim=0)
+
+
+def test_arange_takes_end_as_a_keyword_as_pytorch():
+    np.testing.assert_array_equal(tg.arange(end=4).data, np.arange(4))
+    np.testing.assert_array_equal(tg.arange(1, end=7, step=2).data, np.arange(1, 7, 2))
+    assert tg.arange(end=4).dtype == np.int64 and tg.arange(end=4.0).dtype == np.float64

@@ -78,9 +78,10 @@ def full(size: Any, fill_value: Any, *, dtype: Any = None, requires_grad: bool =
     return _finish(np.full(shape, value, dtype=_fill_dtype(fill_value, dtype)), requires_grad)
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
+def arange(start: Any = 0, end: Any = None, step: Any = 1, *, dtype: Any = None,
            requires_grad: bool = False) -> Tensor:
-    """Evenly spaced values in [start, end) with spacing ``step``; ``arange(n)`` is 0 .. n-1.
+    """Evenly spaced values in [start, end) with spacing ``step``; ``arange(n)`` and
+    ``arange(end=n)`` are 0 .. n-1.
     The dtype is int64 if all of start, end and step are ints, else float64 (as in PyTorch).
     A ``step`` pointing away from ``end`` gives an empty tensor (NumPy's answer; PyTorch
     raises)."""

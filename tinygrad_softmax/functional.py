@@ -70,15 +70,30 @@ def _detached_shift(x: Tensor, axis: Any) -> Tensor:
     return Tensor(np.where(np.isfinite(m), m, np.zeros_like(m)))
 
 
+class _LastAxis:
+    """The default axis of ``logsumexp``: −1 when no axis is given (an explicit None means all axes)."""
+
+    def __repr__(self) -> str:
+        return "-1"
+
+
+_LAST = _LastAxis()
+
+
 @composite("logsumexp")
-def logsumexp(x: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,
+def logsumexp(x: Any, dim: Any = _LAST, keepdim: bool | None = None, *, axis: Any = _LAST,
               keepdims: bool | None = None) -> Tensor:
-    """log Σ exp(x) over ``dim`` (or ``axis``; default −1, an int or a tuple), computed as
+    """log Σ exp(x) over ``dim`` (or ``axis``; an int or a tuple; −1 if neither is given, every
+    axis for an explicit ``None``, as NumPy's and SciPy's ``axis=None``), computed as
     m + log Σ exp(x − m) with m = max(x) detached (see above). An empty axis gives −inf, as in PyTorch.
 
     d logsumexp / dx = softmax(x). Composed from primitives, so it is differentiable to any order.
     """
-    axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim, default=-1)
+    if dim is _LAST and axis is _LAST:
+        axis, keepdims = resolve_axis(-1, None, keepdims, keepdim)
+    else:
+        axis, keepdims = resolve_axis(None if axis is _LAST else axis, None if dim is _LAST else dim,
+                                      keepdims, keepdim)
     x = _tensor(x)
     if _empty_axis(x, axis):  # log 0 = −inf; the sum keeps x in the graph (its gradient is empty)
         return x.sum(axis=axis, keepdims=keepdims) - np.inf
