@@ -161,3 +161,49 @@ def test_arange_takes_end_as_a_keyword_as_pytorch():
     np.testing.assert_array_equal(tg.arange(end=4).data, np.arange(4))
     np.testing.assert_array_equal(tg.arange(1, end=7, step=2).data, np.arange(1, 7, 2))
     assert tg.arange(end=4).dtype == np.int64 and tg.arange(end=4.0).dtype == np.float64
+
+
+DERIVATIVE_WORDS = ("backward", "gradient", "derivative")
+NOT_OPS = {"requires_grad", "requires_grad_", "is_leaf", "retain_grad", "detach", "backward", "shape", "ndim",
+           "dtype", "size", "item", "numpy", "tolist", "grad_fn", "grad", "data"}
+
+
+def _public_functions() -> list[tuple[str, Any]]:
+    import inspect
+
+    from tinygrad_softmax import creation, joining
+
+    found = []
+    for name, value in vars(Tensor).items():
+        value = value.fget if isinstance(value, property) else value
+        if not name.startswith("_") and name not in NOT_OPS and inspect.isfunction(value):
+            found.append((f"Tensor.{name}", value))
+    for module in (F, joining, creation):
+        found += [(f"{module.__name__}.{n}", getattr(module, n)) for n in module.__all__
+                  if inspect.isfunction(getattr(module, n))]
+    for name in ("Linear", "LayerNorm", "Embedding", "Flatten", "Identity", "Sigmoid", "GELU", "SiLU",
+                 "Dropout", "ReLU", "Tanh"):
+        found.append((f"nn.{name}", getattr(tg.nn, name)))
+    return found
+
+
+@pytest.mark.parametrize("name, obj", _public_functions(), ids=[n for n, _ in _public_functions()])
+def test_every_op_states_its_derivative_in_its_docstring(name, obj):
+    # docs/api.md is generated from these docstrings: the reference lists every op with its derivative
+    doc = (obj.__doc__ or "").lower()
+    assert any(w in doc for w in DERIVATIVE_WORDS), f"{name}: the docstring does not state the derivative"
+
+
+def test_the_api_reference_has_a_row_per_primitive_op_with_its_derivative():
+    import inspect
+    from pathlib import Path
+
+    from tinygrad_softmax import ops
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "api.md").read_text(encoding="utf-8")
+    rows = {line.split("`")[1]: line for line in page.splitlines() if line.startswith("| `")}
+    functions = [n for n, o in vars(ops).items()
+                 if inspect.isclass(o) and issubclass(o, tg.Function) and o.__module__ == ops.__name__]
+    assert len(functions) > 40
+    for name in functions:
+        assert name in rows and any(w in rows[name].lower() for w in DERIVATIVE_WORDS), name

@@ -50,7 +50,8 @@ def cat(tensors: Sequence[Any], dim: int | None = None, *, axis: int | None = No
 
 
 def concatenate(arrays: Sequence[Any], axis: int | None = 0, *, dim: int | None = None) -> Tensor:
-    """NumPy's name for :func:`cat`. As in NumPy, ``axis=None`` flattens every input first."""
+    """NumPy's name for :func:`cat`. As in NumPy, ``axis=None`` flattens every input first.
+    Backward: each input receives its slice of the gradient (reshaped back if flattened)."""
     if dim is not None:
         if axis not in (0, None):
             raise TypeError("concatenate() got both axis= and dim=; they mean the same, pass one of them")
@@ -149,12 +150,14 @@ def take_along_axis(t: Any, indices: Any, axis: Any = _REQUIRED, *, dim: Any = N
 def split(tensor: Tensor, split_size_or_sections: Any, dim: Any = None, *, axis: Any = None
           ) -> tuple[Tensor, ...]:
     """PyTorch's ``torch.split``: see :meth:`Tensor.split` (not ``np.split``: an int here is the
-    size of each piece, not the number of pieces)."""
+    size of each piece, not the number of pieces). Backward: each piece's gradient lands in its
+    part of the input."""
     return tensor.split(split_size_or_sections, dim, axis=axis)
 
 
 def chunk(tensor: Tensor, chunks: int, dim: Any = None, *, axis: Any = None) -> tuple[Tensor, ...]:
-    """PyTorch's ``torch.chunk``: see :meth:`Tensor.chunk`."""
+    """PyTorch's ``torch.chunk``: see :meth:`Tensor.chunk`. Backward: each piece's gradient lands
+    in its part of the input."""
     return tensor.chunk(chunks, dim, axis=axis)
 
 

@@ -204,6 +204,9 @@ class Linear(Module):
       from U(-k, k) with k = 1/sqrt(in_features);
     * ``weight_std=s``: ``weight`` ~ N(0, s²) and ``bias`` = 0 -- the article's scheme with
       s = 1e-3.
+
+    Backward (from the graph of ``x @ weight + bias``): dx = g·weightᵀ, dweight = xᵀ·g, dbias = Σ g
+    over the batch axes.
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
@@ -482,7 +485,7 @@ class Flatten(Module):
 
 class Identity(Module):
     """Returns its input unchanged (arguments to the constructor are ignored, as in PyTorch):
-    a placeholder, e.g. to switch a layer off."""
+    a placeholder, e.g. to switch a layer off. Backward: g passes through unchanged."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
@@ -509,7 +512,8 @@ class Sigmoid(Module):
 
 
 class GELU(Module):
-    """x·Φ(x) elementwise (``functional.gelu``); ``approximate`` is "none" (erf) or "tanh"."""
+    """x·Φ(x) elementwise (``functional.gelu``); ``approximate`` is "none" (erf) or "tanh".
+    Backward: Φ(x) + x·φ(x) times g (the derivative of the chosen form, from the graph)."""
 
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
@@ -537,6 +541,8 @@ class Dropout(Module):
 
     ``generator``: a ``numpy.random.Generator`` or a seed, drawn from on every call (None: fresh
     entropy), so a seeded Dropout gives the same sequence of masks on every run.
+
+    Backward: g times the same mask and scale 1/(1 − p) in training; g unchanged after ``eval()``.
     """
 
     def __init__(self, p: float = 0.5, inplace: bool = False, *,

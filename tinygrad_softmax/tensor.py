@@ -519,12 +519,15 @@ class Tensor:
         return ops.GetItem.apply(self, index=index)
 
     def exp(self) -> Tensor:
+        """eˣ elementwise. Backward: g·eˣ (the saved output)."""
         return ops.Exp.apply(self)
 
     def log(self) -> Tensor:
+        """Natural logarithm elementwise. Backward: g / x."""
         return ops.Log.apply(self)
 
     def tanh(self) -> Tensor:
+        """tanh(x) elementwise. Backward: g·(1 − tanh²(x))."""
         return ops.Tanh.apply(self)
 
     # ---- more elementwise functions (each one Function in ops.py; derivatives there) ----
@@ -558,7 +561,7 @@ class Tensor:
     def clip(self, a_min: Any = None, a_max: Any = None, *, min: Any = None,
              max: Any = None) -> Tensor:
         """NumPy's spelling of :meth:`clamp` (``a_min``/``a_max``, or ``min``/``max`` as PyTorch's
-        ``clip``); the same op."""
+        ``clip``); the same op, with the same gradient (1 inside the bounds, 0 outside)."""
         if a_min is not None and min is not None or a_max is not None and max is not None:
             raise TypeError("clip: give each bound once, as a_min/a_max (NumPy) or min/max (PyTorch)")
         return self.clamp(a_min if min is None else min, a_max if max is None else max)
@@ -626,7 +629,8 @@ class Tensor:
     # ---- reductions: NumPy's axis/keepdims or PyTorch's dim/keepdim (both → TypeError) ----
     def sum(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
             keepdim: bool | None = None) -> Tensor:
-        """Sum over ``axis``/``dim`` (None: all; an int or a tuple)."""
+        """Sum over ``axis``/``dim`` (None: all; an int or a tuple). Backward: g broadcast back over
+        the summed axes."""
         if dim is not None or keepdim is not None:  # (the hot NumPy spelling skips a call)
             axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
         return ops.Sum.apply(self, axis=axis, keepdims=bool(keepdims))
@@ -641,7 +645,8 @@ class Tensor:
 
     def min(self, *args: Any, axis: Any = None, keepdims: bool | None = None, dim: Any = None,
             keepdim: bool | None = None) -> Any:
-        """Minimum, as :meth:`max` (values with ``axis=``, ``(values, indices)`` with ``dim=``)."""
+        """Minimum, as :meth:`max` (values with ``axis=``, ``(values, indices)`` with ``dim=``).
+        Backward: g to the minima, split evenly among ties."""
         return self._extremum(ops.Min, "min", args, axis, dim, keepdims, keepdim)
 
     def _extremum(self, op: Any, name: str, args: tuple[Any, ...], axis: Any, dim: Any,
@@ -667,13 +672,15 @@ class Tensor:
 
     def amax(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
              keepdim: bool | None = None) -> Tensor:
-        """Maximum values over ``axis``/``dim`` (an int or a tuple), as PyTorch's ``amax``."""
+        """Maximum values over ``axis``/``dim`` (an int or a tuple), as PyTorch's ``amax``.
+        Backward: g to the maxima, split evenly among ties."""
         axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
         return ops.Max.apply(self, axis=axis, keepdims=keepdims)
 
     def amin(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
              keepdim: bool | None = None) -> Tensor:
-        """Minimum values over ``axis``/``dim`` (an int or a tuple), as PyTorch's ``amin``."""
+        """Minimum values over ``axis``/``dim`` (an int or a tuple), as PyTorch's ``amin``.
+        Backward: g to the minima, split evenly among ties."""
         axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
         return ops.Min.apply(self, axis=axis, keepdims=keepdims)
 
@@ -685,7 +692,7 @@ class Tensor:
 
     def argmin(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
                keepdim: bool | None = None) -> Tensor:
-        """Index (int64) of the first minimum, as :meth:`argmax`."""
+        """Index (int64) of the first minimum, as :meth:`argmax`. No gradient (an integer result)."""
         return self._arg(np.argmin, axis, dim, keepdims, keepdim)
 
     def _arg(self, pick: Any, axis: Any, dim: Any, keepdims: bool | None, keepdim: bool | None) -> Tensor:
@@ -705,6 +712,8 @@ class Tensor:
     @composite("mean")
     def mean(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
              keepdim: bool | None = None) -> Tensor:
+        """Mean over ``axis``/``dim`` (None: all; an int or a tuple); nan for an empty reduction.
+        A composite (sum times 1/N). Backward: g / N broadcast back over the reduced axes."""
         axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
         s = self.sum(axis=axis, keepdims=keepdims)
         return s * (s.data.size / self.data.size if self.data.size else np.nan)
@@ -764,10 +773,13 @@ class Tensor:
 
     def logsumexp(self, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,
                   keepdims: bool | None = None) -> Tensor:
-        """log Σ exp over ``dim``/``axis`` (required, an int or a tuple): ``functional.logsumexp``."""
+        """log Σ exp over ``dim``/``axis`` (required, an int or a tuple): ``functional.logsumexp``.
+        Backward: g·softmax(x) along the reduced axes."""
         return functional.logsumexp(self, _required_axis("logsumexp", axis, dim), keepdim, keepdims=keepdims)
 
     def reshape(self, *shape: Any) -> Tensor:
+        """The same entries in a new shape (ints or one tuple; one −1 is inferred).
+        Backward: g reshaped back."""
         return ops.Reshape.apply(self, shape=shape[0] if len(shape) == 1 else shape)
 
     def transpose(self, *dims: Any) -> Tensor:
@@ -775,7 +787,7 @@ class Tensor:
 
         NumPy's meanings are kept only where PyTorch would fail: ``transpose()`` reverses all axes,
         ``transpose((2, 0, 1))`` (one tuple or list) permutes them, and so do ndim ints for ndim ≥ 3
-        (``transpose(2, 0, 1)``). See :meth:`permute`.
+        (``transpose(2, 0, 1)``). See :meth:`permute`. Backward: g with the inverse permutation.
         """
         if not dims or (len(dims) == 1 and dims[0] is None):
             return ops.Transpose.apply(self, axes=None)
@@ -790,7 +802,7 @@ class Tensor:
 
     def permute(self, *dims: Any) -> Tensor:
         """The axes reordered, ``out.shape[i] = shape[dims[i]]``: ``permute(2, 0, 1)`` or
-        ``permute((2, 0, 1))``."""
+        ``permute((2, 0, 1))``. Backward: g permuted back (the inverse permutation)."""
         perm = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
         if len(perm) != self.ndim:
             raise ValueError(f"permute{perm} needs {self.ndim} dims for a tensor of shape {self.shape}, "
@@ -798,6 +810,8 @@ class Tensor:
         return ops.Transpose.apply(self, axes=perm)
 
     def broadcast_to(self, shape: Any) -> Tensor:
+        """NumPy's ``broadcast_to``: the tensor repeated along new or size-1 axes.
+        Backward: g summed over the broadcast axes."""
         return ops.BroadcastTo.apply(self, shape=shape)
 
     # ---- more shape ops (PyTorch names; most are reshapes, broadcasts or indexing) ---------
@@ -942,7 +956,8 @@ class Tensor:
 
     def chunk(self, chunks: int, dim: Any = None, *, axis: Any = None) -> tuple[Tensor, ...]:
         """PyTorch's ``chunk``: split along ``dim`` into pieces of ``ceil(size / chunks)`` entries
-        (so possibly fewer than ``chunks`` pieces, the last one smaller)."""
+        (so possibly fewer than ``chunks`` pieces, the last one smaller). Each piece is a slice:
+        its gradient lands in its part of the input, zeros elsewhere."""
         if not isinstance(chunks, (int, np.integer)) or isinstance(chunks, bool) or chunks <= 0:
             raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
         dim, _ = resolve_axis(axis, dim, default=0)
@@ -999,19 +1014,24 @@ class Tensor:
         return ops.Where.apply(value, self, condition=m)
 
     def astype(self, dtype: Any) -> Tensor:
+        """The values converted to ``dtype`` (NumPy's ``astype``). Backward: g converted back to
+        this tensor's dtype."""
         return ops.Cast.apply(self, dtype=np.dtype(dtype))
 
     # ---- composites: written with the primitives above -------------------------------
     @property
     def T(self) -> Tensor:  # noqa: N802 - NumPy's name
+        """The axes reversed (NumPy's ``.T``). Backward: g with the axes reversed."""
         return self.transpose()
 
     @property
     def mT(self) -> Tensor:  # noqa: N802 - NumPy's name
+        """The last two axes swapped (a batch of matrices transposed). Backward: g with them swapped."""
         return self.swapaxes(-1, -2)
 
     def swapaxes(self, axis0: int, axis1: int) -> Tensor:
-        """Swap two axes (PyTorch's ``transpose(dim0, dim1)``)."""
+        """Swap two axes (PyTorch's ``transpose(dim0, dim1)``). Backward: g with the same two axes
+        swapped."""
         perm = list(range(self.ndim))
         a = normalize_axis(axis0, self.ndim, "swapaxes: axis0", self.shape)
         b = normalize_axis(axis1, self.ndim, "swapaxes: axis1", self.shape)
