@@ -68,10 +68,17 @@ def test_pow_of_two_tensors_matches_numpy_and_pytorch_conventions(data, shape_pa
     with np.errstate(all="ignore"):
         np.testing.assert_array_equal(out.data, np.power(xa, ya))
     dx, dy = torch_pow_grads(*np.broadcast_arrays(xa, ya))
-    np.testing.assert_allclose(x.grad.data, dx.reshape(-1, *xa.shape).sum(0) if dx.shape != xa.shape else dx,
-                               rtol=1e-12)
-    np.testing.assert_allclose(y.grad.data, dy.reshape(-1, *ya.shape).sum(0) if dy.shape != ya.shape else dy,
-                               rtol=1e-12)
+    np.testing.assert_allclose(x.grad.data, _summed_to(dx, xa.shape), rtol=1e-12)
+    np.testing.assert_allclose(y.grad.data, _summed_to(dy, ya.shape), rtol=1e-12)
+
+
+def _summed_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The gradient of a broadcast input: g summed over the leading axes broadcasting added and over
+    the axes where the input has size 1. (Reshaping g to (-1, *shape) and summing is wrong as soon as
+    a size-1 axis is stretched, e.g. (2, 1) against (2,).)"""
+    g = g.sum(axis=tuple(range(g.ndim - len(shape)))) if g.ndim > len(shape) else g
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    return g.sum(axis=stretched, keepdims=True) if stretched else g
 
 
 @given(st.data(), broadcastable_shapes(2, max_dims=2))

@@ -470,7 +470,7 @@ def _erf_taylor_table(step: float, top: float, terms: int) -> Any:
     """Row n holds the n-th Taylor coefficient of erf at the centers 0, step, 2·step, ..., top.
 
     erf⁽ⁿ⁾(c) = (2/√π)·(−1)ⁿ⁻¹·Hₙ₋₁(c)·e^(−c²) (Hₖ the physicists' Hermite polynomials,
-    H₀ = 1, H₁ = 2c, Hₖ₊₁ = 2c·Hₖ − 2k·Hₖ₋₁); row 0 is math.erf(c), correctly rounded.
+    H₀ = 1, H₁ = 2c, Hₖ₊₁ = 2c·Hₖ − 2k·Hₖ₋₁); row 0 is math.erf(c) (the C library's, within an ulp).
     """
     centers = np.arange(0.0, top + step / 2, step)
     table = np.empty((terms, centers.size))
@@ -493,7 +493,7 @@ _ERF_TABLE = _erf_taylor_table(_ERF_STEP, _ERF_TOP, 11)
 
 def _erf(x: Any) -> Any:
     """erf elementwise in float64, vectorised: a Taylor polynomial about the nearest center,
-    within 2 ulp of ``math.erf`` (tests/test_elementwise.py compares them, tails, subnormals,
+    within 2 ulp of ``math.erf`` (tests/test_activations_losses.py compares them, tails, subnormals,
     ±0, ±inf and nan included); odd, so it works on |x| and copies the sign back."""
     x = np.asarray(x, dtype=np.float64)
     a = np.abs(x)
