@@ -207,3 +207,14 @@ def test_the_api_reference_has_a_row_per_primitive_op_with_its_derivative():
     assert len(functions) > 40
     for name in functions:
         assert name in rows and any(w in rows[name].lower() for w in DERIVATIVE_WORDS), name
+
+
+def test_zero_d_tensors_take_dim_0_as_pytorch_and_split_says_it_needs_an_axis():
+    t = Tensor(2.0, requires_grad=True)
+    for out in (t.flip(0), t.swapaxes(0, -1), t.unsqueeze(0)[0], t.squeeze(0), t.cumsum(dim=0)):
+        assert out.shape == () and out.item() == 2.0 and out.grad_fn is not None
+    t.flip(0).swapaxes(0, 0).backward()
+    assert t.grad.item() == 1.0
+    for call in (lambda: t.split(1), lambda: t.chunk(1), lambda: tg.take_along_axis(t, np.array(0), 0)):
+        with pytest.raises(ValueError, match="at least one dimension"):
+            call()

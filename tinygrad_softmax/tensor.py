@@ -1035,9 +1035,8 @@ class Tensor:
         perm = list(range(self.ndim))
         a = normalize_axis(axis0, self.ndim, "swapaxes: axis0", self.shape)
         b = normalize_axis(axis1, self.ndim, "swapaxes: axis1", self.shape)
-        if self.ndim == 0:  # PyTorch's transpose(0, 0) of a 0-d tensor: the tensor itself
-            return self
-        perm[a], perm[b] = perm[b], perm[a]
+        if self.ndim:  # (a 0-d tensor, where PyTorch allows transpose(0, 0), has nothing to swap)
+            perm[a], perm[b] = perm[b], perm[a]
         return ops.Transpose.apply(self, axes=tuple(perm))
 
     def relu(self) -> Tensor:
