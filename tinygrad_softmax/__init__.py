@@ -17,7 +17,7 @@ is imported only on request, since Hypothesis is an optional dependency.
 
 from . import datasets, functional, models, nn, optim, reference, utils
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from ._shapes import AxisError
+from ._shapes import AxisError, TensorIndexError
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .creation import arange, eye, full, full_like, linspace, ones, ones_like, rand, randn, zeros, zeros_like
 from .functional import einsum, maximum, minimum
@@ -30,7 +30,6 @@ from .gradient_check import (
     numerical_gradient,
 )
 from .joining import cat, chunk, concatenate, split, stack, take_along_axis, where
-from .ops import TensorIndexError
 from .tensor import Function, GradientShapeError, Tensor
 from .trace import BackwardTrace, TraceRecord, backward_trace, trace_backward, traced_backward, tracing  # noqa: F401 - deprecated names, not in __all__
 from .viz import draw, to_dot

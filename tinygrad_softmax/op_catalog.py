@@ -38,6 +38,7 @@ class Case:
     inputs: list[Any]
     eps: float | None = None   # a case that needs another step (see astype)
     note: str = ""
+    second_order: bool = True  # False where the first derivative jumps at these very inputs
 
 
 def _tie_free(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -259,7 +260,72 @@ def build_cases(seed: int = 0) -> list[Case]:
         Case("round", "(3, 4), decimals=1, off the jumps (zero gradient)", lambda a: a.round(decimals=1),
              [steps / 10]),
     ]
+    # ---- issue 12, review: the rest of its list (methods and functional spellings, modules) ----
+    tied = np.array([[1.5, 1.5, -0.5, 0.25], [-2.0, 0.75, 0.75, -1.0], [0.5, -0.5, 2.0, 2.0]])
+    cases += [
+        Case("view", "(3, 4).view(2, 6) [composite]", lambda a: a.view(2, 6) ** 2, [r(3, 4)]),
+        Case("expand_dims", "(3, 4).expand_dims((0, 2)) [composite]", lambda a: a.expand_dims((0, 2)) ** 2,
+             [r(3, 4)]),
+        Case("squeeze", "(1, 3, 1, 4).squeeze() [composite]", lambda a: a.squeeze() ** 2, [r(1, 3, 1, 4)]),
+        Case("masked_fill", "(3, 4), mask from the data, number value",
+             lambda a: a.masked_fill(a.detach() > 0, 1.5) ** 2, [r(3, 4)]),
+        Case("clip", "(3, 4).clip(-0.25, 0.25), off the bounds", lambda a: a.clip(-0.25, 0.25),
+             [np.array([[-1.0, -0.1, 0.0, 0.2], [0.5, -0.3, 0.1, 2.0], [0.05, -0.2, 0.24, -0.24]])]),
+        Case("max", "(3, 4), two-way ties, dim=1 -> values (split evenly)", lambda a: a.max(dim=1).values,
+             [tied], note="central differences see half the step at a two-way tie, as the even split; "
+                          "the gradient jumps there, so there is no second derivative to check",
+             second_order=False),
+        Case("min", "(3, 4), two-way ties, axis=1 (split evenly)", lambda a: a.min(axis=1), [-tied],
+             second_order=False),
+        Case("mean", "(2, 3, 4), dim=(0, 2), keepdim [composite]",
+             lambda a: a.mean(dim=(0, 2), keepdim=True) ** 2, [r(2, 3, 4)]),
+        Case("std", "(3, 4), dim=1, keepdim, correction=0",
+             lambda a: a.std(dim=1, keepdim=True, correction=0), [r(3, 4)]),
+        Case("logsumexp", "(2, 3, 4), functional, dim=(0, 2)", lambda a: F.logsumexp(a, dim=(0, 2)),
+             [r(2, 3, 4) * 3]),
+        Case("softmax", "(2, 3, 4).softmax(dim=1) (method)", lambda a: a.softmax(dim=1), [r(2, 3, 4) * 3]),
+        Case("log_softmax", "(2, 3, 4).log_softmax(1) (method)", lambda a: a.log_softmax(1),
+             [r(2, 3, 4) * 3]),
+        Case("relu", "functional, (3, 4), |x| >= 0.5", lambda a: F.relu(a), [_away_from_zero(rng, (3, 4))]),
+        Case("sigmoid", "functional, (3, 4)", lambda a: F.sigmoid(a), [r(3, 4) * 3]),
+        Case("tanh", "functional, (3, 4)", lambda a: F.tanh(a), [r(3, 4)]),
+        Case("dropout", "(3, 4), p=0.4, a seeded mask", lambda a: F.dropout(a, 0.4, generator=5), [r(3, 4)],
+             note="the same seed on every call, so every evaluation uses the same mask"),
+        Case("mse_loss", "(3, 4), reduction='none'", lambda a, b: F.mse_loss(a, b, reduction="none"),
+             [r(3, 4), r(3, 4)]),
+        Case("binary_cross_entropy", "(3, 4), weight (4,), sum",
+             lambda a, b: F.binary_cross_entropy(a, b, weight=np.array([0.5, 1.0, 2.0, 1.5]),
+                                                 reduction="sum"),
+             [rng.uniform(0.05, 0.95, (3, 4)), rng.uniform(0, 1, (3, 4))]),
+        Case("nn.Linear", "(3, 4) @ W (4, 2) + b (2,)", _linear, [r(3, 4), r(4, 2), r(2)]),
+        Case("nn.Dropout", "(3, 4), p=0.3, train() with a seeded mask",
+             lambda a: nn.Dropout(0.3, generator=11).train()(a), [r(3, 4)]),
+        Case("nn.Dropout", "(3, 4), eval(): the identity", lambda a: nn.Dropout(0.3).eval()(a) ** 2,
+             [r(3, 4)]),
+        Case("nn.Sigmoid", "(3, 4)", lambda a: nn.Sigmoid()(a), [r(3, 4) * 3]),
+        Case("nn.GELU", "(3, 4), exact and tanh", lambda a: nn.GELU()(a) + nn.GELU("tanh")(a), [r(3, 4) * 2]),
+        Case("nn.SiLU", "(3, 4)", lambda a: nn.SiLU()(a), [r(3, 4) * 2]),
+        Case("nn.Identity", "(3, 4)", lambda a: nn.Identity()(a) ** 2, [r(3, 4)]),
+    ]
     return cases
+
+
+# Ops of issue 12 that have no gradient to check, and why (listed by --list and under the table).
+NO_GRADIENT = {
+    **{name: "creates a new leaf tensor; nothing flows back into its arguments"
+       for name in ("zeros", "ones", "full", "arange", "linspace", "eye", "rand", "randn")},
+    **{name: "its values do not depend on the input's values, only on its shape and dtype"
+       for name in ("zeros_like", "ones_like", "full_like")},
+    "argmax": "an integer index: piecewise constant", "argmin": "an integer index: piecewise constant",
+    "any": "a bool result", "all": "a bool result", "one_hot": "an integer result",
+}
+
+
+def _linear(x: Tensor, w: Tensor, b: Tensor) -> Tensor:
+    layer = nn.Linear(*w.shape)
+    object.__setattr__(layer, "weight", w)  # the checked tensors, not fresh parameters
+    object.__setattr__(layer, "bias", b)
+    return layer(x)
 
 
 def _layer_norm(x: Tensor, w: Tensor, b: Tensor) -> Tensor:

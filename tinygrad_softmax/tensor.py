@@ -44,7 +44,7 @@ import numpy as np
 from . import _grad_mode
 from ._grad_mode import _set_enabled
 from ._grad_mode import _state as _grad_state
-from ._shapes import AxisError, normalize_axes, normalize_axis, resolve_axis
+from ._shapes import AxisError, TensorIndexError, normalize_axes, normalize_axis, resolve_axis
 
 Array = np.ndarray
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -594,7 +594,7 @@ class Tensor:
             try:
                 self.data[idx] = _data(value)
             except IndexError as e:
-                raise ops.TensorIndexError(f"cannot index a tensor of shape {self.shape} with {index!r}: "
+                raise TensorIndexError(f"cannot index a tensor of shape {self.shape} with {index!r}: "
                                            f"{e}") from None
             except ValueError as e:
                 fix = "; write into a copy (t = t.copy())" if "read-only" in str(e) else ""
@@ -624,29 +624,34 @@ class Tensor:
         return self._change_in_place("**=", other, lambda t: t**other)
 
     def add_(self, other: Any) -> Tensor:
+        """``self += other`` (PyTorch's spelling); the gradient is that of ``+``, recorded in place."""
         return self.__iadd__(other)
 
     def sub_(self, other: Any) -> Tensor:
+        """``self -= other`` (PyTorch's spelling); the gradient is that of ``-``, recorded in place."""
         return self.__isub__(other)
 
     def mul_(self, other: Any) -> Tensor:
+        """``self *= other`` (PyTorch's spelling); the gradient is that of ``*``, recorded in place."""
         return self.__imul__(other)
 
     def div_(self, other: Any) -> Tensor:
+        """``self /= other`` (PyTorch's spelling); the gradient is that of ``/``, recorded in place."""
         return self.__itruediv__(other)
 
     def copy_(self, src: Any) -> Tensor:
-        """Write ``src`` (broadcast to this shape, cast to this dtype) into this tensor; returns it."""
+        """Write ``src`` (broadcast to this shape, cast to this dtype) into this tensor; returns it.
+        Backward: ``src`` receives the gradient (summed over broadcast axes); the old values none."""
         self[...] = src
         return self
 
     def fill_(self, value: Any) -> Tensor:
-        """Set every element to ``value``, in place; returns self."""
+        """Set every element to ``value``, in place; returns self. The old values get zero gradient."""
         self[...] = value
         return self
 
     def zero_(self) -> Tensor:
-        """Set every element to 0, in place; returns self."""
+        """Set every element to 0, in place; returns self. The old values get zero gradient."""
         return self.fill_(0)
 
     def _change_in_place(self, what: str, other: Any, compute: Any) -> Tensor:
@@ -740,7 +745,8 @@ class Tensor:
 
     # ---- NumPy's ndarray methods ------------------------------------------------------
     def dot(self, other: Any) -> Tensor:
-        """NumPy's ``a.dot(b)``: a matrix or inner product (``@``), or ``*`` when one side is 0-d."""
+        """NumPy's ``a.dot(b)``: a matrix or inner product (``@``), or ``*`` when one side is 0-d; the
+        gradient is that of ``@`` (or ``*``)."""
         return _numpy_api.dot(self, other)
 
     def copy(self) -> Tensor:
@@ -748,16 +754,19 @@ class Tensor:
         return ops.Copy.apply(self)
 
     def ravel(self) -> Tensor:
-        """The elements as a 1-D tensor (NumPy's ``ravel``; differentiable)."""
+        """The elements as a 1-D tensor (NumPy's ``ravel``); the gradient is reshaped back."""
         return self.reshape(-1)
 
     def exp(self) -> Tensor:
+        """eˣ elementwise. Backward: g·eˣ (the saved output)."""
         return ops.Exp.apply(self)
 
     def log(self) -> Tensor:
+        """Natural logarithm elementwise. Backward: g / x."""
         return ops.Log.apply(self)
 
     def tanh(self) -> Tensor:
+        """tanh(x) elementwise. Backward: g·(1 − tanh²(x))."""
         return ops.Tanh.apply(self)
 
     # ---- more elementwise functions (each one Function in ops.py; derivatives there) ----
@@ -791,7 +800,7 @@ class Tensor:
     def clip(self, a_min: Any = None, a_max: Any = None, *, min: Any = None,
              max: Any = None) -> Tensor:
         """NumPy's spelling of :meth:`clamp` (``a_min``/``a_max``, or ``min``/``max`` as PyTorch's
-        ``clip``); the same op."""
+        ``clip``); the same op, with the same gradient (1 inside the bounds, 0 outside)."""
         if a_min is not None and min is not None or a_max is not None and max is not None:
             raise TypeError("clip: give each bound once, as a_min/a_max (NumPy) or min/max (PyTorch)")
         return self.clamp(a_min if min is None else min, a_max if max is None else max)
@@ -847,19 +856,20 @@ class Tensor:
         (Jacobian-vector product) is s ⊙ (g − Σ g·s)."""
         from .functional import softmax
 
-        return softmax(self, _one_axis("softmax", dim, axis))
+        return softmax(self, operator.index(_required_axis("softmax", axis, dim)))
 
     def log_softmax(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
         """``functional.log_softmax`` along ``dim`` (or ``axis``), which must be given; the
         gradient is g − softmax(x)·Σ g."""
         from .functional import log_softmax
 
-        return log_softmax(self, _one_axis("log_softmax", dim, axis))
+        return log_softmax(self, operator.index(_required_axis("log_softmax", axis, dim)))
 
     # ---- reductions: NumPy's axis/keepdims or PyTorch's dim/keepdim (both → TypeError) ----
     def sum(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
             keepdim: bool | None = None) -> Tensor:
-        """Sum over ``axis``/``dim`` (None: all; an int or a tuple)."""
+        """Sum over ``axis``/``dim`` (None: all; an int or a tuple). Backward: g broadcast back over
+        the summed axes."""
         if dim is not None or keepdim is not None:  # (the hot NumPy spelling skips a call)
             axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
         return ops.Sum.apply(self, axis=axis, keepdims=bool(keepdims))
@@ -874,7 +884,8 @@ class Tensor:
 
     def min(self, *args: Any, axis: Any = None, keepdims: bool | None = None, dim: Any = None,
             keepdim: bool | None = None) -> Any:
-        """Minimum, as :meth:`max` (values with ``axis=``, ``(values, indices)`` with ``dim=``)."""
+        """Minimum, as :meth:`max` (values with ``axis=``, ``(values, indices)`` with ``dim=``).
+        Backward: g to the minima, split evenly among ties."""
         return self._extremum(ops.Min, "min", args, axis, dim, keepdims, keepdim)
 
     def _extremum(self, op: Any, name: str, args: tuple[Any, ...], axis: Any, dim: Any,
@@ -900,13 +911,15 @@ class Tensor:
 
     def amax(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
              keepdim: bool | None = None) -> Tensor:
-        """Maximum values over ``axis``/``dim`` (an int or a tuple), as PyTorch's ``amax``."""
+        """Maximum values over ``axis``/``dim`` (an int or a tuple), as PyTorch's ``amax``.
+        Backward: g to the maxima, split evenly among ties."""
         axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
         return ops.Max.apply(self, axis=axis, keepdims=keepdims)
 
     def amin(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
              keepdim: bool | None = None) -> Tensor:
-        """Minimum values over ``axis``/``dim`` (an int or a tuple), as PyTorch's ``amin``."""
+        """Minimum values over ``axis``/``dim`` (an int or a tuple), as PyTorch's ``amin``.
+        Backward: g to the minima, split evenly among ties."""
         axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
         return ops.Min.apply(self, axis=axis, keepdims=keepdims)
 
@@ -918,7 +931,7 @@ class Tensor:
 
     def argmin(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
                keepdim: bool | None = None) -> Tensor:
-        """Index (int64) of the first minimum, as :meth:`argmax`."""
+        """Index (int64) of the first minimum, as :meth:`argmax`. No gradient (an integer result)."""
         return self._arg(np.argmin, axis, dim, keepdims, keepdim)
 
     def _arg(self, pick: Any, axis: Any, dim: Any, keepdims: bool | None, keepdim: bool | None) -> Tensor:
@@ -938,6 +951,8 @@ class Tensor:
     @composite("mean")
     def mean(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
              keepdim: bool | None = None) -> Tensor:
+        """Mean over ``axis``/``dim`` (None: all; an int or a tuple); nan for an empty reduction.
+        A composite (sum times 1/N). Backward: g / N broadcast back over the reduced axes."""
         axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
         s = self.sum(axis=axis, keepdims=keepdims)
         return s * (s.data.size / self.data.size if self.data.size else np.nan)
@@ -997,12 +1012,13 @@ class Tensor:
 
     def logsumexp(self, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,
                   keepdims: bool | None = None) -> Tensor:
-        """log Σ exp over ``dim``/``axis`` (required, an int or a tuple): ``functional.logsumexp``."""
-        if dim is None and axis is None:
-            raise TypeError("logsumexp() needs the axis to reduce: t.logsumexp(dim) or t.logsumexp(axis=...)")
-        return functional.logsumexp(self, dim, keepdim, axis=axis, keepdims=keepdims)
+        """log Σ exp over ``dim``/``axis`` (required, an int or a tuple): ``functional.logsumexp``.
+        Backward: g·softmax(x) along the reduced axes."""
+        return functional.logsumexp(self, _required_axis("logsumexp", axis, dim), keepdim, keepdims=keepdims)
 
     def reshape(self, *shape: Any) -> Tensor:
+        """The same entries in a new shape (ints or one tuple; one −1 is inferred).
+        Backward: g reshaped back."""
         return ops.Reshape.apply(self, shape=shape[0] if len(shape) == 1 else shape)
 
     def transpose(self, *dims: Any) -> Tensor:
@@ -1010,7 +1026,7 @@ class Tensor:
 
         NumPy's meanings are kept only where PyTorch would fail: ``transpose()`` reverses all axes,
         ``transpose((2, 0, 1))`` (one tuple or list) permutes them, and so do ndim ints for ndim ≥ 3
-        (``transpose(2, 0, 1)``). See :meth:`permute`.
+        (``transpose(2, 0, 1)``). See :meth:`permute`. Backward: g with the inverse permutation.
         """
         if not dims or (len(dims) == 1 and dims[0] is None):
             return ops.Transpose.apply(self, axes=None)
@@ -1025,7 +1041,7 @@ class Tensor:
 
     def permute(self, *dims: Any) -> Tensor:
         """The axes reordered, ``out.shape[i] = shape[dims[i]]``: ``permute(2, 0, 1)`` or
-        ``permute((2, 0, 1))``."""
+        ``permute((2, 0, 1))``. Backward: g permuted back (the inverse permutation)."""
         perm = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
         if len(perm) != self.ndim:
             raise ValueError(f"permute{perm} needs {self.ndim} dims for a tensor of shape {self.shape}, "
@@ -1033,24 +1049,26 @@ class Tensor:
         return ops.Transpose.apply(self, axes=perm)
 
     def broadcast_to(self, shape: Any) -> Tensor:
+        """NumPy's ``broadcast_to``: the tensor repeated along new or size-1 axes.
+        Backward: g summed over the broadcast axes."""
         return ops.BroadcastTo.apply(self, shape=shape)
 
     # ---- more shape ops (PyTorch names; most are reshapes, broadcasts or indexing) ---------
-    def unsqueeze(self, dim: int) -> Tensor:
-        """A new axis of size 1 at position ``dim`` (in [-ndim-1, ndim], as in PyTorch).
+    def unsqueeze(self, dim: Any = None, *, axis: Any = None) -> Tensor:
+        """A new axis of size 1 at position ``dim`` (or ``axis``; in [-ndim-1, ndim], as in PyTorch).
         Backward: the gradient reshaped back (a composite of ``reshape``)."""
-        d = ops.normalize_dim(dim, self.ndim + 1, "unsqueeze: dim")
+        d = normalize_axis(_required_axis("unsqueeze", axis, dim), self.ndim + 1, "unsqueeze: dim")
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def expand_dims(self, axis: Any = None, *, dim: Any = None) -> Tensor:
         """NumPy's ``expand_dims``: new size-1 axes at the positions ``axis`` (an int or a tuple;
         ``dim`` is PyTorch's spelling) of the result. Backward: the gradient reshaped back."""
-        axis = ops.one_of(axis, dim, "axis", "dim")
+        axis, _ = resolve_axis(axis, dim)
         if axis is None:
             raise TypeError("expand_dims() needs axis= (the position of the new axis)")
         axes = (axis,) if not isinstance(axis, (tuple, list)) else tuple(axis)
         ndim = self.ndim + len(axes)
-        new = {ops.normalize_dim(a, ndim, "expand_dims: axis") for a in axes}
+        new = {normalize_axis(a, ndim, "expand_dims: axis") for a in axes}
         if len(new) != len(axes):
             raise ValueError(f"repeated axis in expand_dims({axis!r})")
         rest = iter(self.shape)
@@ -1060,11 +1078,11 @@ class Tensor:
         """Drop size-1 axes: all of them, or those among ``dim`` (an int or a tuple; ``axis`` is
         NumPy's spelling). As in PyTorch, a named axis whose size is not 1 is left alone (NumPy
         raises there). Backward: the gradient reshaped back."""
-        dim = ops.one_of(dim, axis, "dim", "axis")
+        dim, _ = resolve_axis(axis, dim)
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
         dims = (dim,) if not isinstance(dim, (tuple, list)) else tuple(dim)
-        picked = {ops.normalize_dim(d, max(self.ndim, 1), "squeeze: dim") for d in dims}
+        picked = {normalize_axis(d, max(self.ndim, 1), "squeeze: dim") for d in dims}
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in picked and n == 1)))
 
     def view(self, *shape: Any) -> Tensor:
@@ -1102,11 +1120,11 @@ class Tensor:
         """Merge the axes ``start_dim`` .. ``end_dim`` (inclusive) into one; a 0-d tensor becomes
         shape (1,) as in PyTorch. Backward: the gradient reshaped back."""
         if self.ndim == 0:
-            ops.normalize_dim(start_dim, 1, "flatten: start_dim")
-            ops.normalize_dim(end_dim, 1, "flatten: end_dim")
+            normalize_axis(start_dim, 1, "flatten: start_dim")
+            normalize_axis(end_dim, 1, "flatten: end_dim")
             return self.reshape(1)
-        s = ops.normalize_dim(start_dim, self.ndim, "flatten: start_dim")
-        e = ops.normalize_dim(end_dim, self.ndim, "flatten: end_dim")
+        s = normalize_axis(start_dim, self.ndim, "flatten: start_dim")
+        e = normalize_axis(end_dim, self.ndim, "flatten: end_dim")
         if s > e:
             raise ValueError(f"flatten: start_dim ({start_dim}) comes after end_dim ({end_dim}) for a "
                              f"tensor of shape {self.shape}")
@@ -1125,7 +1143,7 @@ class Tensor:
         dims = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
         if not dims:
             dims = tuple(range(self.ndim))
-        axes = tuple(ops.normalize_dim(d, self.ndim, "flip: dim") for d in dims)
+        axes = tuple(normalize_axis(d, self.ndim, "flip: dim") for d in dims)
         if len(set(axes)) != len(axes):
             raise ValueError(f"flip: dims {dims!r} has a repeated axis")
         return ops.Flip.apply(self, dims=axes)
@@ -1146,12 +1164,15 @@ class Tensor:
                              f"number of dimensions of the tensor of shape {self.shape}")
         return ops.Repeat.apply(self, sizes=tuple(int(n) for n in want))
 
-    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    def split(self, split_size_or_sections: Any, dim: Any = None, *, axis: Any = None) -> tuple[Tensor, ...]:
         """PyTorch's ``split``: pieces of ``split_size_or_sections`` entries along ``dim`` (the last
         one smaller if needed), or pieces of the sizes in a list (which must add up to the axis's
         size). Not NumPy's ``np.split``, whose int means a number of pieces. Each piece is a slice
         (``GetItem``): its gradient lands in its part of the input, zeros elsewhere."""
-        d = ops.normalize_dim(dim, self.ndim, "split: dim")
+        dim, _ = resolve_axis(axis, dim, default=0)
+        if self.ndim == 0:
+            raise ValueError("split needs a tensor of at least one dimension, got a 0-d tensor")
+        d = normalize_axis(dim, self.ndim, "split: dim")
         n = self.shape[d]
         arg = split_size_or_sections
         if isinstance(arg, (int, np.integer)) and not isinstance(arg, bool):
@@ -1172,21 +1193,28 @@ class Tensor:
         starts = np.cumsum([0] + sizes[:-1])
         return tuple(self[lead + (slice(int(a), int(a) + s),)] for a, s in zip(starts, sizes))
 
-    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    def chunk(self, chunks: int, dim: Any = None, *, axis: Any = None) -> tuple[Tensor, ...]:
         """PyTorch's ``chunk``: split along ``dim`` into pieces of ``ceil(size / chunks)`` entries
-        (so possibly fewer than ``chunks`` pieces, the last one smaller)."""
+        (so possibly fewer than ``chunks`` pieces, the last one smaller). Each piece is a slice:
+        its gradient lands in its part of the input, zeros elsewhere."""
         if not isinstance(chunks, (int, np.integer)) or isinstance(chunks, bool) or chunks <= 0:
             raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
-        n = self.shape[ops.normalize_dim(dim, self.ndim, "chunk: dim")]
+        dim, _ = resolve_axis(axis, dim, default=0)
+        if self.ndim == 0:
+            raise ValueError("chunk needs a tensor of at least one dimension, got a 0-d tensor")
+        n = self.shape[normalize_axis(dim, self.ndim, "chunk: dim")]
         return self.split(max(-(-n // int(chunks)), 1), dim)
 
-    def gather(self, dim: int, index: Any) -> Tensor:
+    def gather(self, dim: Any = None, index: Any = None, *, axis: Any = None) -> Tensor:
         """PyTorch's ``gather``: ``out[i][j][k] = self[index[i][j][k]][j][k]`` for dim 0 (and so on).
         ``index`` is an integer tensor with as many axes as self, no larger than self on the other
         axes; out has index's shape. Backward: g added at the gathered positions (a scatter-add;
         a position gathered twice receives both gradients)."""
+        dim = _required_axis("gather", axis, dim)
+        if index is None:
+            raise TypeError("gather() needs index=, an integer tensor: t.gather(dim, index)")
         idx = ops.index_array(index, "gather")
-        d = ops.normalize_dim(dim, max(self.ndim, 1), "gather: dim")
+        d = normalize_axis(dim, max(self.ndim, 1), "gather: dim")
         if idx.ndim != self.ndim:
             raise ValueError(f"gather: index must have as many dimensions as the input, got index shape "
                              f"{idx.shape} for input shape {self.shape}")
@@ -1197,9 +1225,9 @@ class Tensor:
             raise ValueError(f"gather: index shape {idx.shape} is larger than input shape {self.shape} "
                              f"at dimension {bad[0]} (only dimension {d} may differ freely)")
         if idx.size and (idx.min() < 0 or idx.max() >= self.shape[d]):
-            raise ops.TensorIndexError(f"gather: index values must lie in [0, {self.shape[d] - 1}] for "
-                                       f"dim {dim} of shape {self.shape}, got values in "
-                                       f"[{idx.min()}, {idx.max()}]")
+            raise TensorIndexError(f"gather: index values must lie in [0, {self.shape[d] - 1}] for "
+                                   f"dim {dim} of shape {self.shape}, got values in "
+                                   f"[{idx.min()}, {idx.max()}]")
         grid = np.ogrid[tuple(slice(n) for n in idx.shape)]
         return self[tuple(idx if i == d else g for i, g in enumerate(grid))]
 
@@ -1225,25 +1253,29 @@ class Tensor:
         return ops.Where.apply(value, self, condition=m)
 
     def astype(self, dtype: Any) -> Tensor:
+        """The values converted to ``dtype`` (NumPy's ``astype``). Backward: g converted back to
+        this tensor's dtype."""
         return ops.Cast.apply(self, dtype=np.dtype(dtype))
 
     # ---- composites: written with the primitives above -------------------------------
     @property
     def T(self) -> Tensor:  # noqa: N802 - NumPy's name
+        """The axes reversed (NumPy's ``.T``). Backward: g with the axes reversed."""
         return self.transpose()
 
     @property
     def mT(self) -> Tensor:  # noqa: N802 - NumPy's name
+        """The last two axes swapped (a batch of matrices transposed). Backward: g with them swapped."""
         return self.swapaxes(-1, -2)
 
     def swapaxes(self, axis0: int, axis1: int) -> Tensor:
-        """Swap two axes (PyTorch's ``transpose(dim0, dim1)``)."""
+        """Swap two axes (PyTorch's ``transpose(dim0, dim1)``). Backward: g with the same two axes
+        swapped."""
         perm = list(range(self.ndim))
-        try:
-            perm[axis0], perm[axis1] = perm[axis1], perm[axis0]
-        except IndexError:
-            raise AxisError(f"swapaxes({axis0}, {axis1}) is out of bounds for a tensor of shape "
-                            f"{self.shape}") from None
+        a = normalize_axis(axis0, self.ndim, "swapaxes: axis0", self.shape)
+        b = normalize_axis(axis1, self.ndim, "swapaxes: axis1", self.shape)
+        if self.ndim:  # (a 0-d tensor, where PyTorch allows transpose(0, 0), has nothing to swap)
+            perm[a], perm[b] = perm[b], perm[a]
         return ops.Transpose.apply(self, axes=tuple(perm))
 
     def relu(self) -> Tensor:
@@ -1286,7 +1318,7 @@ class Size(int):
             return self.shape
         if not self.shape:  # as PyTorch: a 0-d tensor has no dimension to ask about
             raise AxisError(f"size({dim!r}) of a 0-d tensor: it has no dimensions")
-        return self.shape[normalize_axis(dim, len(self.shape))]
+        return self.shape[normalize_axis(dim, len(self.shape), "size: dim", self.shape)]
 
 
 class ValuesIndices(NamedTuple):
@@ -1328,15 +1360,15 @@ def _bound(value: Any, name: str) -> Any:
     return _as_array(value)
 
 
-def _one_axis(name: str, dim: Any, axis: Any) -> int:
-    """The axis given as ``dim`` (PyTorch) or ``axis`` (NumPy): exactly one of them."""
-    if dim is not None and axis is not None:
-        raise TypeError(f"{name}() got both dim={dim!r} and axis={axis!r}; give one")
-    chosen = dim if axis is None else axis
+def _required_axis(name: str, axis: Any, dim: Any) -> Any:
+    """The axis of a method that has no default axis (softmax, log_softmax, logsumexp), from
+    either spelling (:func:`resolve_axis`); a TypeError saying what to write if neither is given."""
+    chosen, _ = resolve_axis(axis, dim)
     if chosen is None:
-        raise TypeError(f"{name}() needs the axis to normalise over, e.g. t.{name}(dim=-1) "
-                        "(PyTorch's implicit choice of dim is deprecated there and not copied here)")
-    return operator.index(chosen)
+        raise TypeError(f"{name}() needs the axis, e.g. t.{name}(dim=-1) or t.{name}(axis=-1) (PyTorch's "
+                        "implicit choice of dim is deprecated there and not copied here)")
+    return chosen
+
 
 
 _LOG_SIZE = 64  # how many recent in-place changes a tensor remembers (for the error's expected version)

@@ -7,6 +7,7 @@ exposes ``main(argv) -> int``.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 COMMANDS = {
@@ -32,7 +33,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tinygrad-softmax: unknown command {name!r}\n\n{USAGE}", end="", file=sys.stderr)
         return 2
     module = importlib.import_module(COMMANDS[name][0])
-    return int(module.main(rest) or 0)
+    try:
+        code = int(module.main(rest) or 0)
+        sys.stdout.flush()  # a closed pipe shows up here if the output was buffered
+    except BrokenPipeError:
+        # `tinygrad-softmax gradcheck --list | head`: the reader has gone, which is not an error of
+        # ours. Point stdout at devnull so the interpreter's final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    return code
 
 
 if __name__ == "__main__":

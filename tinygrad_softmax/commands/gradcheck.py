@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..gradient_check import LowPrecisionWarning, gradcheck, gradgradcheck
-from ..op_catalog import Case, build_cases
+from ..op_catalog import NO_GRADIENT, Case, build_cases
 
 __all__ = ["Case", "build_cases", "run", "format_table", "main"]  # the table lives in op_catalog
 
@@ -30,7 +30,7 @@ def run(cases: list[Case], *, second_order: bool = False, eps: float = 1e-6, ato
     results = []
     for case in cases:
         checks: list[tuple[int, Callable[..., Any]]] = [(1, gradcheck)]
-        if second_order:
+        if second_order and case.second_order:
             checks.append((2, gradgradcheck))
         for order, check in checks:
             start = time.perf_counter()
@@ -68,15 +68,23 @@ def format_table(results: list[dict[str, Any]]) -> str:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tinygrad-softmax gradcheck",
-        description="Gradient-check every built-in op (add, sub, mul, div, neg, pow, matmul, exp, log, tanh, "
-                    "sum, max, min, prod, var, std, cumsum, logsumexp, getitem, reshape, transpose, permute, "
-                    "broadcast_to, astype, a few composites) and both "
-                    "cross-entropy paths (functional.cross_entropy, composed from primitives, and "
-                    "functional.softmax_cross_entropy, the fused closed form) against float64 central "
-                    "differences, on a few shapes each. Prints one row per check; exits with 1 if any fails.",
+        description="Gradient-check every differentiable built-in op against float64 central differences, on "
+                    "a few shapes each: arithmetic (add ... pow, matmul), elementwise functions (exp, log, "
+                    "tanh, sqrt, abs, sigmoid, clamp/clip, maximum/minimum, sin, cos, log1p, expm1, square, "
+                    "and sign/floor/ceil/round, whose gradient is zero), reductions (sum, mean, max/min "
+                    "incl. ties, prod, var, std, cumsum, logsumexp), shape ops (getitem, reshape/view, "
+                    "transpose/permute, broadcast_to/expand, unsqueeze/squeeze, flatten, flip, repeat, "
+                    "cat, stack, split, chunk, gather, take_along_axis, masked_fill, where, pad, astype), "
+                    "activations and losses of functional (relu, leaky_relu, elu, gelu, silu, softplus, "
+                    "softmax, log_softmax, dropout, mse/l1/nll losses, binary cross-entropy with and "
+                    "without logits, both cross-entropy paths), einsum, and the layers nn.Linear, "
+                    "LayerNorm, Embedding, Flatten, Dropout, Sigmoid, GELU, SiLU, Identity. The creation "
+                    "functions (zeros ... randn, *_like), argmax/argmin, any/all and one_hot have no "
+                    "gradient and are listed, not checked. --list names them all. Prints one row per "
+                    "check; exits with 1 if any fails.",
         epilog="Errors: |analytic - numerical| over all Jacobian entries; the relative error is taken where "
-               "|numerical| > atol. Inputs are drawn in each op's domain (log: x > 0, max: tie-free, "
-               "relu: |x| >= 0.5). To check your own code: tinygrad-softmax gradcheck "
+               "|numerical| > atol. Inputs are drawn in each op's domain (log: x > 0, max: tie-free or "
+               "two-way ties, relu: |x| >= 0.5). To check your own code: tinygrad-softmax gradcheck "
                "path/to/module.py:Name --shape 3,4 --shape 4 (see gradient_check.command).")
     p.add_argument("--seed", type=int, default=0, help="seed of the input generator (default 0)")
     p.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
@@ -91,6 +99,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rtol", type=float, default=1e-3, help="relative tolerance (default 1e-3)")
     p.add_argument("--list", action="store_true", help="list the op names and exit")
     return p
+
+
+def _no_gradient_note() -> str:
+    return "# no gradient, not checked: " + ", ".join(NO_GRADIENT)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,11 +122,13 @@ def main(argv: list[str] | None = None) -> int:
     names = list(dict.fromkeys(c.op for c in cases))
     if args.list:
         print("\n".join(names))
+        print(_no_gradient_note())
         return 0
     if args.only:
         unknown = [o for o in args.only if o not in names]
         if unknown:
-            print(f"tinygrad-softmax gradcheck: unknown op(s) {unknown}; choose from {names}",
+            why = "".join(f"; {o} has no gradient ({NO_GRADIENT[o]})" for o in unknown if o in NO_GRADIENT)
+            print(f"tinygrad-softmax gradcheck: unknown op(s) {unknown}{why}; choose from {names}",
                   file=sys.stderr)
             return 2
         cases = [c for c in cases if c.op in args.only]
@@ -129,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         print(format_table(results))
         print(f"\n{len(results) - len(failed)} of {len(results)} checks passed (seed {args.seed}, "
               f"eps {args.eps:g}, atol {args.atol:g}, rtol {args.rtol:g})")
+        if not args.only:
+            print(_no_gradient_note())
         for r in failed:
             print(f"\n--- {r['op']} {r['shapes']} (order {r['order']}) ---\n{r['report']}")
     return 1 if failed else 0
