@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "docs" / "api.md"
 PACKAGE = "tinygrad_softmax"
 SUBMODULES = ["functional", "reference", "nn", "optim", "models", "datasets", "gradient_check",
-              "testing", "viz", "trace", "anomaly", "explore", "init", "lr_scheduler", "utils.data"]
+              "testing", "hooks", "viz", "trace", "anomaly", "explore", "init", "lr_scheduler", "utils.data"]
 REGENERATE = "python docs/gen_api_docs.py"
 
 
@@ -180,6 +180,29 @@ def anchor(module_name: str) -> str:
     return re.sub(r"[^a-z0-9_\- ]", "", module_name.lower()).replace(" ", "-")
 
 
+def render_ops() -> list[str]:
+    """``tinygrad_softmax.ops``: one row per op (a ``Function`` subclass), its forward and derivative
+    as its docstring states them."""
+    ops = importlib.import_module(f"{PACKAGE}.ops")
+    function = importlib.import_module(f"{PACKAGE}.tensor").Function
+    out = [f"## `{ops.__name__}`", "",
+           "The primitive ops, each a `Function` with its forward and backward side by side; the Tensor",
+           "methods and functions above call them. The derivative is the docstring's.", "",
+           "| op | forward and derivative |", "|---|---|"]
+    for name, obj in vars(ops).items():
+        if inspect.isclass(obj) and issubclass(obj, function) and obj is not function \
+                and obj.__module__ == ops.__name__:
+            doc = own_doc(obj) or "*(no docstring)*"
+            paragraphs = [" ".join(p.split()) for p in doc.split("\n\n")]  # each on one line
+            shown = paragraphs[:1]
+            derivative = re.compile(r"backward|gradient|derivative", re.I)
+            if not derivative.search(shown[0]):  # add the paragraph that states the derivative
+                shown += [p for p in paragraphs[1:] if derivative.search(p)][:1]
+            cell = " ".join(shown).replace("|", "\\|")  # a literal bar inside a table cell
+            out.append(f"| `{name}` | {cell} |")
+    return out + [""]
+
+
 def render() -> str:
     package = importlib.import_module(PACKAGE)
     modules = [package] + [importlib.import_module(f"{PACKAGE}.{name}") for name in SUBMODULES]
@@ -188,7 +211,7 @@ def render() -> str:
            "Every public name of the package, with its signature and docstring. Examples written as",
            "`>>>` sessions run as doctests in the test suite.", "", "Modules:", ""]
     out += [f"- [`{m.__name__}`](#{anchor(m.__name__)})" for m in modules]
-    out.append("")
+    out += [f"- [`{PACKAGE}.ops`](#{anchor(PACKAGE + '.ops')}): the primitive ops and their derivatives", ""]
     for module in modules:
         out += [f"## `{module.__name__}`", ""]
         doc = own_doc(module)
@@ -196,6 +219,7 @@ def render() -> str:
             out += [docstring_to_markdown(doc), ""]
         for name in public_names(module):
             out += render_object(f"{module.__name__}.{name}", getattr(module, name), 3)
+    out += render_ops()
     text = "\n".join(out)
     return re.sub(r"\n{3,}", "\n\n", text).rstrip() + "\n"
 

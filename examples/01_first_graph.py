@@ -21,7 +21,7 @@ print("dL/dW  =\n", W.grad.numpy())
 print("dL/db  =", b.grad.numpy())
 
 # The same derivatives by hand: dL/dh = 1 where h > 0, so dL/dW = xᵀ·mask + W, dL/db = Σ mask.
-mask = (h.numpy() > 0).astype(float)
-assert np.allclose(W.grad.numpy(), x.numpy().T @ mask + W.numpy())
+mask = (h.detach().numpy() > 0).astype(float)
+assert np.allclose(W.grad.numpy(), x.numpy().T @ mask + W.detach().numpy())
 assert np.allclose(b.grad.numpy(), mask.sum(axis=0))
 print("matches the hand-derived gradients: True")

@@ -72,7 +72,7 @@ def main() -> dict[str, float]:
     (softplus(x) * r).sum().backward(create_graph=True)
     grad = x.grad
     numeric = central_difference(lambda v: np.sum(r * (np.maximum(v, 0) + np.log1p(np.exp(-np.abs(v))))), x0)
-    first_error = float(np.max(np.abs(grad.numpy() - numeric)))
+    first_error = float(np.max(np.abs(grad.detach().numpy() - numeric)))
 
     # second derivative: d/dx Σ dL/dx = r·σ(x)(1 − σ(x)); compare with differences of the gradient
     x.grad = None

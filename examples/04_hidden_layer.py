@@ -34,7 +34,7 @@ try:
         raise ImportError
     import matplotlib  # noqa: F401
 
-    from tinygrad_softmax.demo import decision_boundary_png
+    from tinygrad_softmax.commands.demo import decision_boundary_png
 except ImportError:
     decision_boundary_png = None
     if not args.no_plots:
@@ -57,7 +57,7 @@ for _ in range(args.iters):
     loss = loss_fn(net(X_train), y_train)
     loss.backward()
     opt.step()
-pred = lambda X_: np.argmax(net(X_).numpy(), axis=1)  # noqa: E731
+pred = lambda X_: np.argmax(net(X_).detach().numpy(), axis=1)  # noqa: E731
 print(f"hand-built network, {args.iters} Adam steps: final loss {loss.item():.4f}, "
       f"training accuracy {np.mean(pred(X_train) == y_train):.3f}, "
       f"validation accuracy {np.mean(pred(X_val) == y_val):.3f}")

@@ -102,7 +102,7 @@ for _ in range(args.iters):
     loss.backward()
     opt.step()
     first = loss.item() if first is None else first
-accuracy = np.mean(np.argmax(net(X).numpy(), axis=1) == y)
+accuracy = np.mean(np.argmax(net(X).detach().numpy(), axis=1) == y)
 print(f"network with Squareplus on the spirals: loss {first:.3f} -> {loss.item():.3f}, "
       f"training accuracy {accuracy:.3f}, learned b = {np.exp(act.log_b.item()):.3f}")
 assert loss.item() < first

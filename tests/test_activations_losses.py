@@ -56,9 +56,32 @@ def test_erf_matches_an_independent_series_and_math_erf() -> None:
     xs = np.concatenate([np.linspace(-4, 4, 81), [1e-8, -3e-5, 0.0]])
     out = Erf.apply(Tensor(xs)).data
     np.testing.assert_allclose(out, [erf_series(float(v)) for v in xs], rtol=1e-14, atol=1e-16)
-    np.testing.assert_array_equal(out, [math.erf(v) for v in xs])
+    np.testing.assert_allclose(out, [math.erf(v) for v in xs], rtol=1e-15, atol=0)
     assert Erf.apply(Tensor(np.array([np.inf, -np.inf]))).tolist() == [1.0, -1.0]
     assert Erf.apply(Tensor(np.float32(0.5))).dtype == np.float32
+
+
+def test_vectorised_erf_agrees_with_math_erf_everywhere() -> None:
+    # The forward is a vectorised Taylor table, not math.erf per element: compare the two over
+    # the whole line, the tails where erf rounds to ±1, tiny and subnormal inputs, and specials.
+    rng = np.random.default_rng(12)
+    xs = np.concatenate([
+        rng.uniform(-7, 7, 20_000), np.linspace(-6.5, 6.5, 20_001),  # every center and midpoint
+        np.arange(-6.0, 6.01, 1 / 32), rng.standard_normal(2_000) * 1e-3,
+        np.logspace(-323, 1, 2_000), -np.logspace(-323, 1, 2_000),
+        [5e-324, -5e-324, 2.2250738585072014e-308, 5.9, 5.95, 6.0, np.nextafter(6.0, 7.0), 26.0, 1e300],
+    ])
+    got = Erf.apply(Tensor(xs)).data
+    want = np.array([math.erf(v) for v in xs])
+    normal = np.abs(want) >= np.finfo(np.float64).tiny
+    np.testing.assert_allclose(got[normal], want[normal], rtol=1e-15, atol=0)
+    # subnormal results: within one step of the subnormal grid (their relative precision is lower)
+    assert np.all(np.abs(got[~normal] - want[~normal]) <= 5e-324)
+    specials = Erf.apply(Tensor(np.array([np.nan, np.inf, -np.inf, 0.0, -0.0]))).data
+    assert np.isnan(specials[0]) and specials[1:3].tolist() == [1.0, -1.0]
+    assert specials[3] == 0 and not np.signbit(specials[3]) and np.signbit(specials[4])  # erf(−0) = −0
+    zero_d = Erf.apply(Tensor(-0.5))
+    assert zero_d.shape == () and abs(zero_d.item() - math.erf(-0.5)) <= 2 * np.spacing(math.erf(0.5))
 
 
 def test_erf_derivatives() -> None:

@@ -8,8 +8,8 @@ import sys
 
 import numpy as np
 
-from tinygrad_softmax import bench
 from tinygrad_softmax import functional as F
+from tinygrad_softmax.commands import bench
 
 WORKLOADS = ["W1", "W1 compiled", "W1 plain", "W1c", "W2", "W2 compiled", "W2 plain", "W3", "W3 compiled",
              "W4", "W4 compiled", "W5", "W5 compiled", "MEM fused", "MEM composed"]

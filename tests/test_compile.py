@@ -355,6 +355,20 @@ def test_random_ops_are_refused():
     assert float(kept.data) == 4.0
 
 
+def test_in_place_writes_are_refused():
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+
+    def f(x: Tensor) -> Tensor:
+        h = x * w
+        h += 1.0  # in place, on a traced value
+        return h.sum()
+    with pytest.raises(CompileError, match="in-place"):
+        tg.compile(f, backward=True)(Tensor(np.ones(2)))
+    h = Tensor(np.ones(2))
+    h += 1.0  # and allowed again after the trace
+    assert h.data.tolist() == [2.0, 2.0]
+
+
 def test_backward_needs_a_loss_that_requires_grad():
     with pytest.raises(CompileError, match="requires grad"):
         tg.compile(lambda x: x.sum(), backward=True)(Tensor(np.ones(3)))

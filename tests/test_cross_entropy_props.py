@@ -19,14 +19,11 @@ from hypothesis.extra import numpy as hnp
 from tinygrad_softmax import Tensor
 from tinygrad_softmax import functional as F
 from tinygrad_softmax import reference as R
+from tinygrad_softmax.testing import arrays
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # NumPy overflow, divide, invalid
 
 LOSSES = [F.cross_entropy, F.softmax_cross_entropy]
-
-
-def floats(bound: float) -> st.SearchStrategy[float]:
-    return st.floats(-bound, bound, allow_nan=False, allow_infinity=False, allow_subnormal=False)
 
 
 @st.composite
@@ -38,11 +35,11 @@ def problems(draw, scale=20.0, min_n=1, max_n=5, max_c=5, spatial=True, dtypes=(
     dtype = draw(st.sampled_from(dtypes))
     shape = (n, c, *extra)
     batch = (n, *extra)
-    x = draw(hnp.arrays(np.float64, shape, elements=floats(scale))).astype(dtype)
+    x = draw(arrays(shape, min_value=-scale, max_value=scale)).astype(dtype)
     kw: dict = {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
     kw["label_smoothing"] = draw(st.sampled_from([0.0, 0.0, 0.1, 1.0]) | st.floats(0.0, 1.0))
     if draw(st.booleans()):
-        kw["weight"] = draw(hnp.arrays(np.float64, (c,), elements=st.floats(0.1, 3.0)))
+        kw["weight"] = draw(arrays((c,), min_value=0.1, max_value=3.0))
     if draw(st.booleans()):  # class indices, some maybe ignored
         t = draw(hnp.arrays(np.int64, batch, elements=st.integers(0, c - 1)))
         if draw(st.booleans()):
@@ -51,11 +48,11 @@ def problems(draw, scale=20.0, min_n=1, max_n=5, max_c=5, spatial=True, dtypes=(
                 kw["ignore_index"] = ignore
             t = np.where(draw(hnp.arrays(np.bool_, batch)), ignore, t)
     else:  # probabilities: normalised non-negative draws (a zero row becomes uniform)
-        raw = draw(hnp.arrays(np.float64, shape, elements=st.floats(0.0, 1.0)))
+        raw = draw(arrays(shape, min_value=0.0, max_value=1.0))
         sums = raw.sum(axis=1, keepdims=True)
         t = np.where(sums > 0, raw / np.where(sums > 0, sums, 1.0), 1.0 / c)
     out_shape = batch if kw["reduction"] == "none" else ()
-    upstream = draw(hnp.arrays(np.float64, out_shape, elements=st.floats(-3.0, 3.0)))
+    upstream = draw(arrays(out_shape, min_value=-3.0, max_value=3.0))
     note(f"logits={x!r}\ntarget={t!r}\nkwargs={kw!r}\nupstream={upstream!r}")
     return x, t, kw, upstream
 
@@ -94,7 +91,7 @@ def test_gradient_with_respect_to_probability_targets(f, problem, data):
     tt = Tensor(t, requires_grad=True)
     f(Tensor(x), tt, **kw).backward(upstream)
     # The loss is linear in t; probe it along directions that keep every row summing to 1.
-    d = data.draw(hnp.arrays(np.float64, x.shape, elements=floats(1.0)))
+    d = data.draw(arrays(x.shape, min_value=-1.0, max_value=1.0))
     d = d - d.mean(axis=1, keepdims=True)
     h = 1e-3
     up = np.sum(torch_cross_entropy(x, t + h * d, **kw) * upstream)
@@ -142,9 +139,9 @@ def test_blog_model_autodiff_equals_closed_form(f, data):
     n = data.draw(st.integers(1, 8), label="N")
     d = data.draw(st.integers(1, 4), label="D")
     c = data.draw(st.integers(1, 5), label="C")
-    X = data.draw(hnp.arrays(np.float64, (n, d), elements=floats(5.0)), label="X")
-    W0 = data.draw(hnp.arrays(np.float64, (d, c), elements=floats(3.0)), label="W")
-    b0 = data.draw(hnp.arrays(np.float64, (c,), elements=floats(3.0)), label="b")
+    X = data.draw(arrays((n, d), min_value=-5.0, max_value=5.0), label="X")
+    W0 = data.draw(arrays((d, c), min_value=-3.0, max_value=3.0), label="W")
+    b0 = data.draw(arrays((c,), min_value=-3.0, max_value=3.0), label="b")
     y = data.draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, c - 1)), label="y")
     reg = data.draw(st.floats(0.0, 2.0), label="reg")
     W, b = Tensor(W0, requires_grad=True), Tensor(b0, requires_grad=True)
@@ -209,12 +206,12 @@ def test_invariants(f, problem, data):
     np.testing.assert_allclose(grad.sum(axis=1), 0.0, atol=1e-12)
     # 2. shifting every class score of a sample by the same constant changes nothing
     shift_shape = (x.shape[0], 1) + x.shape[2:]
-    shift = data.draw(hnp.arrays(np.float64, shift_shape, elements=floats(1e3)), label="shift")
+    shift = data.draw(arrays(shift_shape, min_value=-1e3, max_value=1e3), label="shift")
     out2, xt2 = run(f, x + shift, t, kw, upstream)
     np.testing.assert_allclose(out2.data, out.data, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(xt2.grad.data, grad, rtol=1e-9, atol=1e-9)
     # 3. the gradient is linear in the upstream gradient
-    k = data.draw(floats(10.0), label="k")
+    k = data.draw(st.floats(-10.0, 10.0), label="k")
     _, xt3 = run(f, x, t, kw, upstream * k)
     np.testing.assert_allclose(xt3.grad.data, k * grad, rtol=1e-12, atol=1e-12)
     # 4. the loss is non-negative per sample (non-negative weights, probability targets)

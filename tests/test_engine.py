@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tinygrad_softmax import Function, Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from tinygrad_softmax.trace import trace_backward
+from tinygrad_softmax.trace import tracing
 
 
 class Tag(Function):
@@ -108,7 +108,7 @@ def test_random_graphs_get_finite_difference_gradients_and_a_topological_visit(p
     arrays = [rng.uniform(-1.0, 1.0, 3) for step in steps if step[0] == "leaf"]
     leaves: list[Tensor] = []
     out = _run_program(steps, outputs, arrays, made=leaves)
-    with trace_backward() as trace:
+    with tracing() as trace:
         out.backward()
     # every tensor is visited after all the tensors that consumed it
     position = {id(r.tensor): k for k, r in enumerate(trace)}
@@ -537,8 +537,10 @@ def test_detach_shares_data_and_stops_gradients():
 def test_numpy_interop_returns_tensors_and_differentiates():
     arr = np.array([[1.0, 2.0], [3.0, 4.0]])
     t = Tensor([[0.5, -1.0], [2.0, 0.0]], requires_grad=True)
-    assert np.asarray(t) is t.data
-    assert np.asarray(t, dtype=np.float32).dtype == np.float32
+    assert np.asarray(t.detach()) is t.data  # without grad: converts freely, sharing memory
+    assert np.asarray(t.detach(), dtype=np.float32).dtype == np.float32
+    with pytest.raises(RuntimeError, match=r"detach\(\)"):  # with grad: refused, as PyTorch's numpy()
+        np.asarray(t)
     for out, want in [(arr + t, arr + t.data), (arr - t, arr - t.data), (arr * t, arr * t.data),
                       (arr @ t, arr @ t.data), (t @ arr, t.data @ arr), (2 * t, 2 * t.data),
                       (t / 4, t.data / 4), (1 / (t + 3), 1 / (t.data + 3)),

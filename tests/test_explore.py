@@ -17,8 +17,9 @@ import pytest
 
 from tinygrad_softmax import Tensor
 from tinygrad_softmax import functional as F
-from tinygrad_softmax.explore import _walk, explore, explorer_html, graph_svg, layout, main
-from tinygrad_softmax.trace import backward_trace
+from tinygrad_softmax.commands.explore import main
+from tinygrad_softmax.explore import _walk, explore, explorer_html, graph_svg, layout
+from tinygrad_softmax.trace import traced_backward
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -209,7 +210,7 @@ def test_tensor_shows_its_graph_in_a_notebook_and_a_trace_shows_a_table():
     svg = y._repr_html_()
     assert svg is not None and "<svg" in svg and "Mul" in svg and "Sum(axis=1)" in svg
     assert graph_svg(chain_graph(40), max_nodes=80) is None  # too big for a quick look
-    trace = backward_trace(y, names={"x": x})
+    trace = traced_backward(y, names={"x": x})
     table = trace._repr_html_()
     assert table.count("<tr>") == 1 + len(trace) and "accumulates into .grad" in table
     assert y._repr_html_() is None  # backward freed the graph
@@ -355,7 +356,7 @@ def test_trace_records_keep_op_arguments_and_the_docstring_formula():
 
     x = Tensor(np.ones((2, 3)), requires_grad=True)
     y = Scale.apply(x.sum(axis=0) ** 3).sum()
-    trace = backward_trace(y)  # a plain backward: the ops are cleared right after each visit
+    trace = traced_backward(y)  # a plain backward: the ops are cleared right after each visit
     by_op = {r.op: r for r in trace}
     assert by_op["Pow"].args == {"exponent": "3"}
     assert by_op["Scale"].args == {"alpha": "0.5"}

@@ -1,10 +1,9 @@
 """check_derivation's homework form with autodiff running the user's plain NumPy code on Tensors.
 
-These need NumPy's protocols on Tensors (``np.exp(t)``, ``np.sum(t, axis=1, keepdims=True)``,
-``np.dot(X, t)``, ``t[np.arange(N), y]`` returning Tensors; issue 13). Until those are in the
-engine, the whole file is skipped (the check falls back to finite differences, which
-tests/test_check_derivation_homework.py covers). The article's loss is written exactly as the
-article writes it; the mistakes are the ones the issue lists.
+These rely on NumPy's protocols on Tensors (``np.exp(t)``, ``np.sum(t, axis=1, keepdims=True)``,
+``np.dot(X, t)``, ``t[np.arange(N), y]`` returning Tensors; issue 13); the fallback to finite
+differences is covered by tests/test_check_derivation_homework.py. The article's loss is
+written exactly as the article writes it; the mistakes are the ones the issue lists.
 """
 
 import time
@@ -12,20 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from tinygrad_softmax import Tensor, check_derivation
-
-
-def _numpy_protocols() -> bool:
-    try:
-        t = Tensor(np.ones((2, 3)), requires_grad=True)
-        out = np.sum(np.exp(np.dot(np.ones((1, 2)), t)), axis=1, keepdims=True)
-        return isinstance(out, Tensor) and out.requires_grad
-    except Exception:  # noqa: BLE001 - any failure means the protocols are not there yet
-        return False
-
-
-pytestmark = pytest.mark.skipif(not _numpy_protocols(),
-                                reason="needs NumPy's protocols on Tensors (issue 13)")
+from tinygrad_softmax import check_derivation
 
 RNG = np.random.default_rng(1413)
 

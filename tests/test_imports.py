@@ -7,7 +7,7 @@ import sys
 CODE = """
 import sys
 import tinygrad_softmax
-import tinygrad_softmax.cli, tinygrad_softmax.demo, tinygrad_softmax.gradcheck_report
+import tinygrad_softmax.commands.cli, tinygrad_softmax.commands.demo, tinygrad_softmax.commands.gradcheck
 import tinygrad_softmax.models, tinygrad_softmax.nn, tinygrad_softmax.optim, tinygrad_softmax.datasets
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("matplotlib", "hypothesis", "scipy", "torch"))
 print(heavy)

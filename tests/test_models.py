@@ -247,3 +247,16 @@ def test_verbose_training_prints_progress(capsys):
     Softmax(seed=0).train(X_BLOG, Y_BLOG, learning_rate=1e-2, num_iters=5, verbose=True, print_every=2)
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(":")[0] for line in lines] == [f"iteration {i:>5}/5" for i in (1, 3, 5)]
+
+
+def test_softmax_holds_a_module_and_keeps_the_articles_train_signature():
+    import inspect
+
+    from tinygrad_softmax import nn
+
+    model = Softmax(seed=0)
+    assert not isinstance(model, nn.Module)  # no inherited train(mode)/eval() to confuse with train()
+    params = list(inspect.signature(Softmax.train).parameters)
+    assert params[:6] == ["self", "X", "y", "learning_rate", "reg", "num_iters"]
+    model.train(np.zeros((4, 2)), np.array([0, 1, 2, 0]), learning_rate=1e-2, reg=0.1, num_iters=2)
+    assert isinstance(model.net, nn.Module)

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinygrad_softmax import Tensor
+from tinygrad_softmax import Tensor, testing
 
 EPS = 1e-6
 
@@ -69,29 +69,25 @@ def check_op(tensor_fn: Callable[..., Tensor], numpy_fn: Callable[..., Any], arr
     return tensors
 
 
-# ---- strategies --------------------------------------------------------------------------
+# ---- strategies: the public ones from tinygrad_softmax.testing, bound to these tests' domains ----
 seeds = st.integers(0, 2**32 - 1)
-finite = {"allow_nan": False, "allow_infinity": False, "allow_subnormal": False}
+shapes = testing.shapes()  # up to 3 dimensions of up to 4
+broadcast_pairs = testing.broadcastable_shapes(2)
+matmul_pairs = testing.matmul_shapes(max_dims=3)
 
 
 def float_arrays(shape: Any, lo: float = -3.0, hi: float = 3.0) -> st.SearchStrategy[np.ndarray]:
-    return hnp.arrays(np.float64, shape, elements=st.floats(lo, hi, **finite))
+    return testing.arrays(shape, min_value=lo, max_value=hi)
 
 
 def away_from_zero(shape: Any, lo: float = 0.5, hi: float = 3.0) -> st.SearchStrategy[np.ndarray]:
     """Floats with lo <= |x| <= hi, either sign (divisors, relu inputs)."""
-    return hnp.arrays(np.float64, shape, elements=st.one_of(st.floats(lo, hi, **finite),
-                                                            st.floats(-hi, -lo, **finite)))
+    return testing.arrays_away_from(0.0, shape, margin=lo, min_value=-hi, max_value=hi)
 
 
 def tie_free_arrays(shape: Any) -> st.SearchStrategy[np.ndarray]:
     """Distinct values on a 1/8 grid: the top two of any set differ by >= 0.125 >> EPS."""
-    return hnp.arrays(np.float64, shape, elements=st.integers(-200, 200).map(lambda v: v / 8), unique=True)
-
-
-shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
-broadcast_pairs = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=4)
-matmul_pairs = hnp.mutually_broadcastable_shapes(signature=np.matmul.signature, max_dims=3, max_side=4)
+    return testing.tie_free_arrays(shape, spacing=0.125, max_abs=25.0)
 
 
 @st.composite
@@ -120,7 +116,7 @@ BINARY = {
 @pytest.mark.parametrize("name", sorted(BINARY))
 @given(data=st.data(), shapes_=broadcast_pairs, seed=seeds)
 def test_binary_broadcasting(name, data, shapes_, seed):
-    (sa, sb), _ = shapes_
+    sa, sb = shapes_
     a, b = data.draw(float_arrays(sa)), data.draw(float_arrays(sb))
     tensor_fn, numpy_fn = BINARY[name]
     check_op(tensor_fn, numpy_fn, [a, b], seed)
@@ -128,7 +124,7 @@ def test_binary_broadcasting(name, data, shapes_, seed):
 
 @given(data=st.data(), shapes_=broadcast_pairs, seed=seeds)
 def test_div_broadcasting(data, shapes_, seed):
-    (sa, sb), _ = shapes_
+    sa, sb = shapes_
     a, b = data.draw(float_arrays(sa)), data.draw(away_from_zero(sb))
     check_op(lambda x, y: x / y, np.divide, [a, b], seed, rtol=1e-4)
 
@@ -171,7 +167,7 @@ def test_pow_integer_exponent_negative_base(data, shape, seed):
 @given(data=st.data(), shapes_=broadcast_pairs, seed=seeds)
 @settings(max_examples=30)
 def test_pow_constant_array_exponent_broadcasts(data, shapes_, seed):
-    (sx, sp), _ = shapes_
+    sx, sp = shapes_
     x = data.draw(float_arrays(sx, 0.5, 2.0))
     p = data.draw(float_arrays(sp, -2.0, 2.0))
     check_op(lambda t: t**p, lambda a: a**p, [x], seed, rtol=1e-4)
@@ -180,7 +176,7 @@ def test_pow_constant_array_exponent_broadcasts(data, shapes_, seed):
 @given(data=st.data(), shapes_=broadcast_pairs, seed=seeds)
 @settings(max_examples=30)
 def test_pow_tensor_exponent_differentiates_both(data, shapes_, seed):
-    (sx, sp), _ = shapes_
+    sx, sp = shapes_
     x = data.draw(float_arrays(sx, 0.5, 2.0))
     p = data.draw(float_arrays(sp, -2.0, 2.0))
     check_op(lambda t, q: t**q, np.power, [x, p], seed, rtol=1e-4)
@@ -196,7 +192,7 @@ def test_rpow_number_base(data, shape, seed):
 # ---- matmul ----------------------------------------------------------------------------------
 @given(data=st.data(), shapes_=matmul_pairs, seed=seeds)
 def test_matmul_shapes_incl_vectors_and_batches(data, shapes_, seed):
-    (sa, sb), _ = shapes_
+    sa, sb = shapes_
     a, b = data.draw(float_arrays(sa)), data.draw(float_arrays(sb))
     check_op(lambda x, y: x @ y, np.matmul, [a, b], seed)
 
@@ -282,7 +278,7 @@ def _take(index: Any) -> tuple[Callable[[Tensor], Tensor], Callable[[np.ndarray]
     return (lambda t: t[index]), (lambda a: a[index])
 
 
-@given(data=st.data(), shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=4), seed=seeds)
+@given(data=st.data(), shape=shapes, seed=seeds)
 @settings(max_examples=100)
 def test_getitem_basic_indices(data, shape, seed):
     """Ints (negative too), slices with steps, Ellipsis and None."""
@@ -291,7 +287,7 @@ def test_getitem_basic_indices(data, shape, seed):
     check_op(*_take(index), [x], seed)
 
 
-@given(data=st.data(), shape=hnp.array_shapes(min_dims=1, max_dims=3, max_side=5), seed=seeds)
+@given(data=st.data(), shape=testing.shapes(min_dims=1, max_dims=3, max_side=5), seed=seeds)
 @settings(max_examples=100)
 def test_getitem_integer_arrays_with_repeats_and_negatives(data, shape, seed):
     x = data.draw(float_arrays(shape))
@@ -299,14 +295,14 @@ def test_getitem_integer_arrays_with_repeats_and_negatives(data, shape, seed):
     check_op(*_take(index), [x], seed)
 
 
-@given(data=st.data(), shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=4), seed=seeds)
+@given(data=st.data(), shape=shapes, seed=seeds)
 def test_getitem_boolean_mask_full_shape(data, shape, seed):
     x = data.draw(float_arrays(shape))
     mask = data.draw(hnp.arrays(np.bool_, shape))
     check_op(*_take(mask), [x], seed)
 
 
-@given(data=st.data(), shape=hnp.array_shapes(min_dims=2, max_dims=3, max_side=4), seed=seeds)
+@given(data=st.data(), shape=testing.shapes(min_dims=2, max_dims=3, max_side=4), seed=seeds)
 def test_getitem_boolean_mask_leading_axis(data, shape, seed):
     x = data.draw(float_arrays(shape))
     mask = data.draw(hnp.arrays(np.bool_, shape[:1]))
@@ -384,7 +380,7 @@ def test_transpose_permutations(data, shape, seed):
     check_op(lambda t: t.T, lambda a: a.T, [x], seed)
 
 
-@given(data=st.data(), shape=hnp.array_shapes(min_dims=2, max_dims=4, max_side=3), seed=seeds)
+@given(data=st.data(), shape=testing.shapes(min_dims=2, max_dims=4, max_side=3), seed=seeds)
 def test_swapaxes_and_mT(data, shape, seed):
     x = data.draw(float_arrays(shape))
     nd = len(shape)

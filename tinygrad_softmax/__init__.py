@@ -9,13 +9,15 @@ Tensor([2., 4., 6.])
 The engine is ``Tensor`` and ``Function`` (tensor.py) with the primitive ops (ops.py); the
 losses live in ``functional``, the layers and optimizers in ``nn`` and ``optim``, the
 article's classifier in ``models``, and the tools for checking and seeing gradients in
-``gradient_check``, ``viz``, ``trace`` and ``anomaly``. ``testing`` (Hypothesis strategies)
+``gradient_check``, ``viz``, ``trace`` and ``anomaly``, which watch the engine through
+``hooks``. The commands (``tinygrad-softmax demo|bench|gradcheck|explore``) live apart, in
+``commands``. ``testing`` (Hypothesis strategies)
 is imported only on request, since Hypothesis is an optional dependency.
 """
 
 from . import datasets, functional, models, nn, optim, reference, utils
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from ._shapes import AxisError
+from ._shapes import AxisError, TensorIndexError
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from .compile import (
     CompileError,
@@ -33,9 +35,8 @@ from .gradient_check import (
     numerical_gradient,
 )
 from .joining import cat, chunk, concatenate, split, stack, take_along_axis, where
-from .ops import TensorIndexError
 from .tensor import Function, GradientShapeError, Tensor
-from .trace import BackwardTrace, TraceRecord, backward_trace, trace_backward
+from .trace import BackwardTrace, TraceRecord, backward_trace, trace_backward, traced_backward, tracing  # noqa: F401 - deprecated names, not in __all__
 from .viz import draw, to_dot
 
 __version__ = "0.1.0"
@@ -74,8 +75,8 @@ __all__ = [
     # seeing backprop
     "to_dot",
     "draw",
-    "trace_backward",
-    "backward_trace",
+    "tracing",
+    "traced_backward",
     "BackwardTrace",
     "TraceRecord",
     "detect_anomaly",

@@ -1,5 +1,5 @@
 """``python -m tinygrad_softmax COMMAND``: the same as the ``tinygrad-softmax`` script."""
 
-from .cli import main
+from .commands.cli import main
 
 raise SystemExit(main())

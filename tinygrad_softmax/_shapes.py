@@ -14,8 +14,16 @@ Shape = tuple[int, ...]
 Axis = int | Sequence[int] | None
 
 
-class AxisError(IndexError, ValueError):
-    """An axis (dim) out of range for the tensor: an IndexError, as in PyTorch, and a ValueError."""
+class TensorIndexError(IndexError, ValueError):
+    """An index that does not fit the tensor's shape (both an IndexError and a ValueError)."""
+
+
+class AxisError(TensorIndexError):
+    """An axis (dim) out of range for the tensor: an IndexError, as in PyTorch, and a ValueError.
+
+    Every op that takes an axis raises this one class for an axis out of range (through
+    :func:`normalize_axes` / :func:`normalize_axis`); it is a kind of :class:`TensorIndexError`.
+    """
 
 
 def resolve_axis(axis: Any = None, dim: Any = None, keepdims: bool | None = None,
@@ -54,7 +62,8 @@ def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
         except TypeError:
             raise TypeError(f"axis must be None, an int or a tuple of ints, got {axis!r}") from None
         if not -max(ndim, 1) <= a < max(ndim, 1):
-            raise AxisError(f"axis {a} is out of bounds for an array of dimension {ndim}")
+            raise AxisError(f"axis {a} is out of range for a tensor of dimension {ndim} (expected a value in "
+                            f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}])")
         if ndim:  # a 0-d array accepts axis 0 or -1 (as NumPy's sum does) and reduces nothing
             out.append(a % ndim)
     if len(set(out)) != len(out):
@@ -62,17 +71,27 @@ def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(out))
 
 
-def normalize_axis(axis: Any, ndim: int) -> int:
-    """One axis (an int, negatives allowed) as a non-negative int; AxisError if out of range, TypeError
-    for None or a tuple. A 0-d array is treated as 1-d here (axis 0 or −1 gives 0).
+def normalize_axis(axis: Any, ndim: int, what: str = "axis", shape: Shape | None = None) -> int:
+    """One axis (an int, negatives allowed) as a non-negative int: AxisError if out of range,
+    TypeError for None, a bool, a float or a tuple. ``what`` names the argument in the messages
+    (e.g. ``"flip: dim"``), and ``shape``, if given, the tensor's shape. A 0-d tensor is
+    treated as 1-d (axis 0 or −1 gives 0), as PyTorch wraps dims.
 
     >>> normalize_axis(-1, 3), normalize_axis(0, 0)
     (2, 0)
     """
-    if axis is None or isinstance(axis, Sequence):
-        raise TypeError(f"this takes one int axis (dim), got {axis!r}")
-    (a,) = normalize_axes(axis, max(ndim, 1))
-    return a
+    if axis is None or isinstance(axis, (bool, Sequence)):
+        raise TypeError(f"{what} must be one int, got {axis!r}")
+    try:
+        a = operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{what} must be one int, got {axis!r}") from None
+    n = max(ndim, 1)
+    if not -n <= a < n:
+        of = f"shape {shape}" if shape is not None else f"dimension {ndim}"
+        raise AxisError(f"{what} {a} is out of range for a tensor of {of} (expected a value in "
+                        f"[{-n}, {n - 1}])")
+    return a % n
 
 
 def keepdims_shape(shape: Shape, axes: tuple[int, ...]) -> Shape:

@@ -24,10 +24,16 @@ Which values are reported:
 
 ``check_inf=False`` reports NaN only (infinities are then allowed, e.g. ``-inf`` masks).
 
-Off by default and free when off: the mode is an observer in the engine's ``_observers``
-list, appended on entering the block and removed on leaving it (even after an error), and
-the engine only tests whether that list is empty. When on, each op costs a scan of its
-output and a look at the call stack. The observer list is process-wide, not per thread.
+Saved values: in forward, the mode also fingerprints (CRC-32) every array an op saves for
+backward, and in backward checks it again, raising ``AnomalyError`` (``kind="modified"``) naming
+the op whose saved value changed. This catches writes the version counters cannot see, made
+straight into the ndarray (``w.data[:] = 100``, ``w.numpy()[0] = 1``, a view's write).
+
+Off by default and free when off: the mode is an engine observer (see ``hooks``), registered
+on entering the block and removed on leaving it (even after an error), and the engine only
+tests whether any observer is registered. When on, each op costs a scan of its output and a
+look at the call stack for your line; whether an op runs inside a backward formula is asked
+of the engine (``hooks.running_backward``). Observers are process-wide, not per thread.
 
 >>> import numpy as np
 >>> from tinygrad_softmax import Tensor
@@ -45,14 +51,16 @@ import contextlib
 import linecache
 import os
 import sys
+import zlib
 from collections.abc import Callable
+from contextlib import ExitStack
 from types import FrameType, TracebackType
 from typing import Any, TypeVar
 
 import numpy as np
 
-from . import tensor as _engine
-from .tensor import Function, Tensor
+from .hooks import Observer, observe, observers, running_backward
+from .tensor import Tensor
 
 __all__ = ["AnomalyError", "detect_anomaly", "is_anomaly_enabled"]
 
@@ -61,10 +69,11 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class AnomalyError(RuntimeError):
-    """A NaN or infinity found by ``detect_anomaly``.
+    """A NaN or infinity found by ``detect_anomaly``, or a saved value changed in place.
 
     Attributes: ``op`` (the op's name), ``phase`` (``"forward"``, ``"backward"`` or
-    ``"backward (create_graph)"``), ``kind`` (``"nan"``, ``"inf"`` or ``"-inf"``),
+    ``"backward (create_graph)"``), ``kind`` (``"nan"``, ``"inf"``, ``"-inf"``, or
+    ``"modified"`` for a saved value written into after forward),
     ``input_shapes``, ``output_shape`` and ``location`` (``"file:line"`` of the user code that
     created the op, or None if unknown).
     """
@@ -111,21 +120,29 @@ def _describe(location: str | None) -> str:
     return f"created at {location}" + (f": {source}" if source else "")
 
 
-def _backward_in_progress() -> Any:
-    """The op whose backward formula is running (found on the call stack), or None.
-
-    Under ``create_graph=True`` a backward formula runs ordinary recorded ops; this tells
-    their forward check which op's backward they belong to."""
-    frame: FrameType | None = sys._getframe(1)
-    code = Function._vjp.__code__
-    while frame is not None:
-        if frame.f_code is code:
-            return frame.f_locals.get("self")
-        frame = frame.f_back
-    return None
+def _fingerprint(value: Any) -> Any:
+    """A cheap summary of a saved array that changes when its contents do (a CRC-32 of its bytes)."""
+    a = value.data if isinstance(value, Tensor) else value
+    if not isinstance(a, np.ndarray):
+        return None
+    return a.shape, a.dtype, zlib.crc32(np.ascontiguousarray(a))
 
 
-class _AnomalyObserver:
+def _check_saved(ctx: Any, prints: tuple[Any, ...], location: str | None) -> None:
+    """Raise if a value ``ctx`` saved at forward has changed since (a write into its array that
+    no version counter saw, e.g. ``w.data[:] = 100``): its gradient would silently be wrong."""
+    for i, (value, before) in enumerate(zip(ctx._saved, prints)):
+        if before is not None and _fingerprint(value) != before:
+            raise AnomalyError(
+                f"{ctx.name} (backward): saved value {i} (shape {before[0]}, dtype {before[1]}) was changed "
+                "in place after the forward pass (e.g. by writing into t.data or t.numpy()), so the "
+                f"gradient computed from it would be wrong; {_describe(location)}. Do not write into "
+                "arrays a graph still needs: call backward() first, or compute with t = t + u",
+                op=ctx.name, phase="backward", kind="modified",
+                input_shapes=tuple(tuple(p.shape) for p in ctx.parents), output_shape=None, location=location)
+
+
+class _AnomalyObserver(Observer):
     """The engine observer behind ``detect_anomaly``: checks values, records op locations."""
 
     def __init__(self, check_inf: bool) -> None:
@@ -135,11 +152,13 @@ class _AnomalyObserver:
         location = _where(_user_frame())
         if result.grad_fn is ctx:
             setattr(ctx, "_anomaly_location", location)  # noqa: B010 - read back if this op's backward misbehaves
+            if ctx._saved:  # fingerprint what it saved: a write into the array shows at backward
+                setattr(ctx, "_anomaly_prints", tuple(map(_fingerprint, ctx._saved)))  # noqa: B010
         kind = _bad_kind(result.data, self.check_inf)
         if kind is None:
             return
         shapes = tuple(tuple(p.shape) for p in inputs)
-        owner = _backward_in_progress()
+        owner = running_backward()
         phase = "forward" if owner is None else "backward (create_graph)"
         if owner is not None:  # point at the op whose backward formula this is, not at .backward()
             location = getattr(owner, "_anomaly_location", None)
@@ -176,6 +195,9 @@ class _AnomalyObserver:
                 op=op, phase="backward", kind=kind, input_shapes=shapes, output_shape=out_shape,
                 location=location)
 
+        prints = None if op == "leaf" else getattr(ctx, "_anomaly_prints", None)
+        if prints is not None:
+            _check_saved(ctx, prints, location)
         kind = _bad_kind(grad, self.check_inf)
         if kind is not None:
             target = "the gradient accumulated into a leaf" if op == "leaf" else "the incoming gradient"
@@ -197,18 +219,17 @@ class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801 - a context man
 
     def __init__(self, check_inf: bool = True) -> None:
         self.check_inf = check_inf
-        self._active: list[_AnomalyObserver] = []  # a stack: the decorator may be re-entered
+        self._active: list[ExitStack] = []  # a stack: the decorator may be re-entered
 
     def __enter__(self) -> detect_anomaly:
-        observer = _AnomalyObserver(self.check_inf)
-        self._active.append(observer)
-        _engine._observers.append(observer)
+        registration = ExitStack()
+        registration.enter_context(observe(_AnomalyObserver(self.check_inf)))
+        self._active.append(registration)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        observer = self._active.pop()
-        _engine._observers[:] = [o for o in _engine._observers if o is not observer]
+        self._active.pop().close()
 
     def __call__(self, func: _F) -> _F:  # typed so the decorated function keeps its signature
         return super().__call__(func)
@@ -216,4 +237,4 @@ class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801 - a context man
 
 def is_anomaly_enabled() -> bool:
     """True inside a ``detect_anomaly()`` block."""
-    return any(isinstance(o, _AnomalyObserver) for o in _engine._observers)
+    return any(isinstance(o, _AnomalyObserver) for o in observers())

@@ -1,7 +1,7 @@
 """``compile(fn, backward=False)``: trace a step once, replay it as generated NumPy.
 
 The first call with given argument shapes, dtypes and non-array arguments runs ``fn`` eagerly
-with an observer registered on the engine (``tensor._observers``): every op it runs is recorded
+with an observer registered on the engine (``hooks.observe``): every op it runs is recorded
 with its inputs and output. With ``backward=True`` the returned scalar's ``backward`` is then run
 with ``create_graph=True`` under the same recording, so the backward formulas (written with
 Tensor ops) are recorded as ops too. That recording is turned into straight-line NumPy source,
@@ -63,6 +63,7 @@ from . import functional as F
 from . import tensor as _engine
 from ._shapes import normalize_axes
 from .functional import SoftmaxCrossEntropy
+from .hooks import observe, running_backward
 from .tensor import Function, Tensor
 
 __all__ = ["compile", "Compiled", "CompileError", "TracingError"]
@@ -205,6 +206,10 @@ class _Recorder:
         if self.phase == "forward":
             self.forward_ctx.add(id(ctx))
             node.label = f"forward: {type(ctx).__name__}"
+            return
+        owner = running_backward()  # the op whose backward formula made this one, if any
+        if owner is not None:
+            node.label = f"backward of {owner.name}"
         elif type(ctx).__name__ == "Add" and id(parents[1]) in self.handed_on:
             node.label = "backward: the gradients of a value used twice, summed"
         else:
@@ -280,6 +285,16 @@ class _Patches:
         def shift(x: Tensor, axis: Any) -> Tensor:
             return _Shift.apply(x.detach(), axes=normalize_axes(axis, x.ndim))
         self.set(F, "_detached_shift", shift)
+        if hasattr(Tensor, "_bump_version"):  # every in-place write to a tensor goes through it
+            bump = Tensor._bump_version
+
+            def refuse_in_place(t: Tensor) -> int:
+                raise CompileError(
+                    f"an in-place write to a tensor of shape {t.shape} inside a compiled function: the "
+                    "replay would not repeat it faithfully. Write it out of place (x = x + y), and keep "
+                    "optimizer steps outside the compiled function")
+            self.set(Tensor, "_bump_version", refuse_in_place)
+            del bump
         self.set(F, "dropout", _refuse("dropout with training=True", F.dropout, _dropout_active))
         import tinygrad_softmax as package
         for mod in (creation, package):
@@ -483,9 +498,8 @@ class Compiled:
                     rec.traced.add(id(value))
             versions = {}
             _ACTIVE = rec
-            _engine._observers.append(rec)
             try:
-                with patches:
+                with patches, observe(rec):
                     start = _engine._next_number()
                     out = _call_naming_locals(self.fn, args, kwargs, names)
                     leaves_grad: list[Tensor] = []
@@ -507,7 +521,6 @@ class Compiled:
                         rec.backward(loss, None, None)  # label what is still pending
                     grads = {id(t): t.grad for t in leaves_grad}
             finally:
-                _engine._observers.remove(rec)
                 _ACTIVE = None
             for t in leaves_grad:  # the first call's effect, as eager: accumulate into .grad
                 g = grads[id(t)]

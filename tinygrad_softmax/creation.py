@@ -49,12 +49,14 @@ def _dtype(dtype: Any, default: Any = np.float64) -> np.dtype[Any]:
 
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros of shape ``size`` (float64 unless ``dtype`` says otherwise)."""
+    """A tensor of zeros of shape ``size`` (float64 unless ``dtype`` says otherwise).
+    No gradient: the result is a new leaf (it collects ``.grad`` if ``requires_grad=True``)."""
     return _finish(np.zeros(_shape(size, "zeros"), dtype=_dtype(dtype)), requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ones of shape ``size`` (float64 unless ``dtype`` says otherwise)."""
+    """A tensor of ones of shape ``size`` (float64 unless ``dtype`` says otherwise).
+    No gradient: the result is a new leaf (it collects ``.grad`` if ``requires_grad=True``)."""
     return _finish(np.ones(_shape(size, "ones"), dtype=_dtype(dtype)), requires_grad)
 
 
@@ -72,18 +74,21 @@ def _fill_dtype(fill_value: Any, dtype: Any) -> np.dtype[Any]:
 def full(size: Any, fill_value: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of shape ``size`` (a tuple) filled with ``fill_value``. Without ``dtype`` the
     dtype follows the value, as in PyTorch and NumPy: a float gives float64, an int int64, a
-    bool bool."""
+    bool bool.
+    No gradient: the result is a new leaf (it collects ``.grad`` if ``requires_grad=True``)."""
     shape = _shape((size,) if isinstance(size, (tuple, list)) else (size,), "full")
     value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
     return _finish(np.full(shape, value, dtype=_fill_dtype(fill_value, dtype)), requires_grad)
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
+def arange(start: Any = 0, end: Any = None, step: Any = 1, *, dtype: Any = None,
            requires_grad: bool = False) -> Tensor:
-    """Evenly spaced values in [start, end) with spacing ``step``; ``arange(n)`` is 0 .. n-1.
+    """Evenly spaced values in [start, end) with spacing ``step``; ``arange(n)`` and
+    ``arange(end=n)`` are 0 .. n-1.
     The dtype is int64 if all of start, end and step are ints, else float64 (as in PyTorch).
     A ``step`` pointing away from ``end`` gives an empty tensor (NumPy's answer; PyTorch
-    raises)."""
+    raises).
+    No gradient: the result is a new leaf (it collects ``.grad`` if ``requires_grad=True``)."""
     if end is None:
         start, end = 0, start
     for name, v in (("start", start), ("end", end), ("step", step)):
@@ -101,14 +106,16 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
 def linspace(start: float, end: float, steps: int, *, dtype: Any = None,
              requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end``, both included (float64 by
-    default). ``steps`` is required, as in PyTorch (NumPy's default of 50 does not apply)."""
+    default). ``steps`` is required, as in PyTorch (NumPy's default of 50 does not apply).
+    No gradient: the result is a new leaf (it collects ``.grad`` if ``requires_grad=True``)."""
     if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 0:
         raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
     return _finish(np.linspace(start, end, int(steps), dtype=_dtype(dtype)), requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """The identity matrix of shape (n, m) (m defaults to n): ones on the diagonal."""
+    """The identity matrix of shape (n, m) (m defaults to n): ones on the diagonal.
+    No gradient: the result is a new leaf (it collects ``.grad`` if ``requires_grad=True``)."""
     rows, cols = _shape((n, n if m is None else m), "eye")
     return _finish(np.eye(rows, cols, dtype=_dtype(dtype)), requires_grad)
 
@@ -139,12 +146,14 @@ def rand(*size: Any, generator: Any = None, dtype: Any = None, requires_grad: bo
     ``numpy.random.Generator`` (drawn from, so two calls differ), an int seed (the same seed
     gives the same numbers), or None: a fresh generator seeded by the operating system, so not
     reproducible. There is no global random state (no ``manual_seed``): pass a generator or a
-    seed for reproducible numbers."""
+    seed for reproducible numbers.
+    No gradient: the result is a new leaf (it collects ``.grad`` if ``requires_grad=True``)."""
     return _random("rand", size, generator, dtype, requires_grad)
 
 
 def randn(*size: Any, generator: Any = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Standard normal random numbers of shape ``size``; ``generator`` as in :func:`rand`."""
+    """Standard normal random numbers of shape ``size``; ``generator`` as in :func:`rand`.
+    No gradient: the result is a new leaf (it collects ``.grad`` if ``requires_grad=True``)."""
     return _random("randn", size, generator, dtype, requires_grad)
 
 
@@ -153,19 +162,25 @@ def _like(t: Any) -> np.ndarray:
 
 
 def zeros_like(t: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Zeros of ``t``'s shape and (unless ``dtype`` is given) dtype."""
+    """Zeros of ``t``'s shape and (unless ``dtype`` is given) dtype.
+    No gradient flows to ``t`` (only its shape and dtype are read); with ``requires_grad=True``
+    the result is a new leaf."""
     a = _like(t)
     return _finish(np.zeros(a.shape, dtype=_dtype(dtype, a.dtype)), requires_grad)
 
 
 def ones_like(t: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Ones of ``t``'s shape and (unless ``dtype`` is given) dtype."""
+    """Ones of ``t``'s shape and (unless ``dtype`` is given) dtype.
+    No gradient flows to ``t`` (only its shape and dtype are read); with ``requires_grad=True``
+    the result is a new leaf."""
     a = _like(t)
     return _finish(np.ones(a.shape, dtype=_dtype(dtype, a.dtype)), requires_grad)
 
 
 def full_like(t: Any, fill_value: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """``fill_value`` in ``t``'s shape and (unless ``dtype`` is given) dtype, as in PyTorch."""
+    """``fill_value`` in ``t``'s shape and (unless ``dtype`` is given) dtype, as in PyTorch.
+    No gradient flows to ``t`` (only its shape and dtype are read); with ``requires_grad=True``
+    the result is a new leaf."""
     a = _like(t)
     value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
     return _finish(np.full(a.shape, value, dtype=_dtype(dtype, a.dtype)), requires_grad)

@@ -70,15 +70,31 @@ def _detached_shift(x: Tensor, axis: Any) -> Tensor:
     return Tensor(np.where(np.isfinite(m), m, np.zeros_like(m)))
 
 
+class _LastAxis:
+    """The default axis of ``logsumexp``: −1 when no axis is given (an explicit None means all axes)."""
+
+    def __repr__(self) -> str:
+        return "-1"
+
+
+_LAST = _LastAxis()
+
+
 @composite("logsumexp")
-def logsumexp(x: Any, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,
+def logsumexp(x: Any, dim: Any = _LAST, keepdim: bool | None = None, *, axis: Any = _LAST,
               keepdims: bool | None = None) -> Tensor:
-    """log Σ exp(x) over ``dim`` (or ``axis``; default −1, an int or a tuple), computed as
+    """log Σ exp(x) over ``dim`` (or ``axis``; an int or a tuple; −1 if neither is given, every
+    axis for an explicit ``None``, as NumPy's and SciPy's ``axis=None``), computed as
     m + log Σ exp(x − m) with m = max(x) detached (see above). An empty axis gives −inf, as in PyTorch.
 
-    d logsumexp / dx = softmax(x). Composed from primitives, so it is differentiable to any order.
+    Backward: d logsumexp / dx = softmax(x). Composed from primitives, so it is differentiable to
+    any order.
     """
-    axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim, default=-1)
+    if dim is _LAST and axis is _LAST:
+        axis, keepdims = resolve_axis(-1, None, keepdims, keepdim)
+    else:
+        axis, keepdims = resolve_axis(None if axis is _LAST else axis, None if dim is _LAST else dim,
+                                      keepdims, keepdim)
     x = _tensor(x)
     if _empty_axis(x, axis):  # log 0 = −inf; the sum keeps x in the graph (its gradient is empty)
         return x.sum(axis=axis, keepdims=keepdims) - np.inf
@@ -97,6 +113,7 @@ def log_softmax(x: Any, dim: Any = None, *, axis: Any = None) -> Tensor:
 
     Computed as (x − m) − log Σ exp(x − m) with the same detached m as ``logsumexp``: subtracting m
     first keeps the small log-probabilities of confident rows accurate (x − (m + log Σ) would round).
+    Backward (from the graph): g − softmax(x)·Σ g along the axis.
     """
     x = _tensor(x)
     axis = _softmax_axis("log_softmax", x, axis, dim)
@@ -110,7 +127,8 @@ def log_softmax(x: Any, dim: Any = None, *, axis: Any = None) -> Tensor:
 @composite("softmax")
 def softmax(x: Any, dim: Any = None, *, axis: Any = None) -> Tensor:
     """softmax(x)_i = exp(x_i) / Σ_j exp(x_j) = exp(log_softmax(x)_i) along ``dim`` (or ``axis``;
-    default as :func:`log_softmax`); entries in [0, 1], rows sum to 1."""
+    default as :func:`log_softmax`); entries in [0, 1], rows sum to 1. Backward (from the graph):
+    s ⊙ (g − Σ g·s) along the axis, s = softmax(x)."""
     x = _tensor(x)
     return log_softmax(x, axis=_softmax_axis("softmax", x, axis, dim)).exp()
 
@@ -127,7 +145,7 @@ def _softmax_axis(name: str, x: Tensor, axis: Any, dim: Any) -> Any:
 
 
 def relu(x: Any) -> Tensor:
-    """max(x, 0) elementwise (the engine's ``Tensor.relu``)."""
+    """max(x, 0) elementwise (the engine's ``Tensor.relu``). Backward: g where x > 0, else 0."""
     return _tensor(x).relu()
 
 

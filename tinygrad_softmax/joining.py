@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
+from ._shapes import TensorIndexError, normalize_axis, resolve_axis
 from .tensor import Tensor
 
 __all__ = ["cat", "concatenate", "stack", "where", "take_along_axis", "split", "chunk", "pad"]
@@ -33,13 +34,13 @@ def cat(tensors: Sequence[Any], dim: int | None = None, *, axis: int | None = No
 
     Backward: each input receives the slice of the gradient it occupies.
     """
-    d = ops.one_of(dim, axis, "dim", "axis")
+    d, _ = resolve_axis(axis, dim, default=0)
     ts = _tensors(tensors, "cat")
     ndim = ts[0].ndim
     if ndim == 0 or any(t.ndim != ndim for t in ts):
         raise ValueError(f"cat needs tensors of at least one dimension and all of the same number of "
                          f"dimensions, got shapes {[t.shape for t in ts]}")
-    d = ops.normalize_dim(0 if d is None else d, ndim, "cat: dim")
+    d = normalize_axis(d, ndim, "cat: dim")
     first = ts[0].shape
     for t in ts[1:]:
         if t.shape[:d] + t.shape[d + 1:] != first[:d] + first[d + 1:]:
@@ -49,7 +50,8 @@ def cat(tensors: Sequence[Any], dim: int | None = None, *, axis: int | None = No
 
 
 def concatenate(arrays: Sequence[Any], axis: int | None = 0, *, dim: int | None = None) -> Tensor:
-    """NumPy's name for :func:`cat`. As in NumPy, ``axis=None`` flattens every input first."""
+    """NumPy's name for :func:`cat`. As in NumPy, ``axis=None`` flattens every input first.
+    Backward: each input receives its slice of the gradient (reshaped back if flattened)."""
     if dim is not None:
         if axis not in (0, None):
             raise TypeError("concatenate() got both axis= and dim=; they mean the same, pass one of them")
@@ -64,11 +66,11 @@ def stack(tensors: Sequence[Any], dim: int | None = None, *, axis: int | None = 
 
     Backward: input i receives the gradient indexed at position i of the new axis.
     """
-    d = ops.one_of(dim, axis, "dim", "axis")
+    d, _ = resolve_axis(axis, dim, default=0)
     ts = _tensors(tensors, "stack")
     if any(t.shape != ts[0].shape for t in ts):
         raise ValueError(f"stack needs tensors of one shape, got shapes {[t.shape for t in ts]}")
-    return ops.Stack.apply(*ts, dim=ops.normalize_dim(0 if d is None else d, ts[0].ndim + 1, "stack: dim"))
+    return ops.Stack.apply(*ts, dim=normalize_axis(d, ts[0].ndim + 1, "stack: dim"))
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
@@ -100,13 +102,23 @@ def _operand(v: Any, other: Any) -> Tensor:
     return Tensor(v)
 
 
-def take_along_axis(t: Any, indices: Any, axis: int | None) -> Tensor:
+_REQUIRED: Any = object()  # take_along_axis's axis has no default (None means "flattened")
+
+
+def take_along_axis(t: Any, indices: Any, axis: Any = _REQUIRED, *, dim: Any = None) -> Tensor:
     """NumPy's ``take_along_axis``: pick ``t``'s entries along ``axis`` at ``indices`` (an integer
     tensor with t's number of dimensions, broadcast against t on the other axes; negative
     indices count from the end). ``axis=None`` works on the flattened t with 1-D indices.
 
-    Backward: the gradient added at the picked positions (repeats add up).
+    Backward: the gradient added at the picked positions (repeats add up). ``dim=`` is accepted
+    for ``axis`` (one of them must be given).
     """
+    if axis is _REQUIRED and dim is None:
+        raise TypeError("take_along_axis() needs axis= (an int, or None for the flattened tensor)")
+    if axis is not _REQUIRED and dim is not None:
+        raise TypeError(f"give the axis once: axis={axis!r} (NumPy's name) or dim={dim!r} (PyTorch's), "
+                        "not both")
+    axis = dim if axis is _REQUIRED else axis
     t = t if isinstance(t, Tensor) else Tensor(t)
     idx = ops.index_array(indices, "take_along_axis")
     if axis is None:
@@ -116,11 +128,13 @@ def take_along_axis(t: Any, indices: Any, axis: int | None) -> Tensor:
     if idx.ndim != t.ndim:
         raise ValueError(f"take_along_axis: indices must have as many dimensions as the tensor, got "
                          f"indices shape {idx.shape} for tensor shape {t.shape}")
-    a = ops.normalize_dim(axis, t.ndim, "take_along_axis: axis")
+    if t.ndim == 0:
+        raise ValueError("take_along_axis needs a tensor of at least one dimension (or axis=None)")
+    a = normalize_axis(axis, t.ndim, "take_along_axis: axis")
     n = t.shape[a]
     if idx.size and (idx.min() < -n or idx.max() >= n):
-        raise ops.TensorIndexError(f"take_along_axis: indices must lie in [{-n}, {n - 1}] for axis {axis} "
-                                   f"of shape {t.shape}, got values in [{idx.min()}, {idx.max()}]")
+        raise TensorIndexError(f"take_along_axis: indices must lie in [{-n}, {n - 1}] for axis {axis} "
+                               f"of shape {t.shape}, got values in [{idx.min()}, {idx.max()}]")
     others = tuple(m for i, m in enumerate(t.shape) if i != a)
     idx_others = tuple(m for i, m in enumerate(idx.shape) if i != a)
     try:
@@ -133,15 +147,18 @@ def take_along_axis(t: Any, indices: Any, axis: int | None) -> Tensor:
     return out
 
 
-def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+def split(tensor: Tensor, split_size_or_sections: Any, dim: Any = None, *, axis: Any = None
+          ) -> tuple[Tensor, ...]:
     """PyTorch's ``torch.split``: see :meth:`Tensor.split` (not ``np.split``: an int here is the
-    size of each piece, not the number of pieces)."""
-    return tensor.split(split_size_or_sections, dim)
+    size of each piece, not the number of pieces). Backward: each piece's gradient lands in its
+    part of the input."""
+    return tensor.split(split_size_or_sections, dim, axis=axis)
 
 
-def chunk(tensor: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-    """PyTorch's ``torch.chunk``: see :meth:`Tensor.chunk`."""
-    return tensor.chunk(chunks, dim)
+def chunk(tensor: Tensor, chunks: int, dim: Any = None, *, axis: Any = None) -> tuple[Tensor, ...]:
+    """PyTorch's ``torch.chunk``: see :meth:`Tensor.chunk`. Backward: each piece's gradient lands
+    in its part of the input."""
+    return tensor.chunk(chunks, dim, axis=axis)
 
 
 def pad(x: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:

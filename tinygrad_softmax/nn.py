@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from . import functional as F
-from .ops import TensorIndexError
+from ._shapes import TensorIndexError, normalize_axis
 from .tensor import Tensor
 
 __all__ = [
@@ -172,6 +172,7 @@ class Module:
                                  + "\n  ".join(problems))
         for name, arr in arrays.items():
             params[name].data[...] = arr
+            params[name]._bump_version()
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write ``state_dict()`` to an ``.npz`` file (see ``save``)."""
@@ -204,6 +205,9 @@ class Linear(Module):
       from U(-k, k) with k = 1/sqrt(in_features);
     * ``weight_std=s``: ``weight`` ~ N(0, s²) and ``bias`` = 0 -- the article's scheme with
       s = 1e-3.
+
+    Backward (from the graph of ``x @ weight + bias``): dx = g·weightᵀ, dweight = xᵀ·g, dbias = Σ g
+    over the batch axes.
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
@@ -235,6 +239,11 @@ class Linear(Module):
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear({self.in_features}, {self.out_features}) expects inputs whose "
                              f"last axis has {self.in_features} features, got shape {x.shape}")
+        if x.dtype != self.weight.dtype and x.dtype.kind == "f":  # PyTorch refuses too: no silent upcast
+            raise TypeError(f"Linear({self.in_features}, {self.out_features}): input dtype {x.dtype} "
+                            f"differs from the weight's dtype {self.weight.dtype}; convert the input "
+                            f"(x.astype({str(self.weight.dtype)!r})) or build the layer with "
+                            f"dtype={str(x.dtype)!r}")
         out = x @ self.weight
         return out + self.bias if self.bias is not None else out
 
@@ -467,11 +476,9 @@ class Flatten(Module):
 
     def forward(self, x: Any) -> Tensor:
         x = x if isinstance(x, Tensor) else Tensor(x)
-        n = max(x.ndim, 1)  # a 0-d tensor flattens as if it were 1-d, as in PyTorch
-        if not (-n <= self.start_dim < n and -n <= self.end_dim < n):
-            raise TensorIndexError(f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim}) is out "
-                                   f"of range for a tensor of shape {x.shape}")
-        start, end = self.start_dim % n, self.end_dim % n
+        # a 0-d tensor flattens as if it were 1-d, as in PyTorch
+        start = normalize_axis(self.start_dim, x.ndim, "Flatten: start_dim", x.shape)
+        end = normalize_axis(self.end_dim, x.ndim, "Flatten: end_dim", x.shape)
         if start > end:
             raise ValueError(f"Flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim} "
                              f"for a tensor of shape {x.shape}")
@@ -484,7 +491,7 @@ class Flatten(Module):
 
 class Identity(Module):
     """Returns its input unchanged (arguments to the constructor are ignored, as in PyTorch):
-    a placeholder, e.g. to switch a layer off."""
+    a placeholder, e.g. to switch a layer off. Backward: g passes through unchanged."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
@@ -511,7 +518,8 @@ class Sigmoid(Module):
 
 
 class GELU(Module):
-    """x·Φ(x) elementwise (``functional.gelu``); ``approximate`` is "none" (erf) or "tanh"."""
+    """x·Φ(x) elementwise (``functional.gelu``); ``approximate`` is "none" (erf) or "tanh".
+    Backward: Φ(x) + x·φ(x) times g (the derivative of the chosen form, from the graph)."""
 
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
@@ -539,6 +547,8 @@ class Dropout(Module):
 
     ``generator``: a ``numpy.random.Generator`` or a seed, drawn from on every call (None: fresh
     entropy), so a seeded Dropout gives the same sequence of masks on every run.
+
+    Backward: g times the same mask and scale 1/(1 − p) in training; g unchanged after ``eval()``.
     """
 
     def __init__(self, p: float = 0.5, inplace: bool = False, *,

@@ -16,12 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ._shapes import AxisError, broadcast_reduction, keepdims_shape, normalize_axes
+from ._shapes import AxisError, TensorIndexError, broadcast_reduction, keepdims_shape, normalize_axes
 from .tensor import Function, Tensor
-
-
-class TensorIndexError(IndexError, ValueError):
-    """An index that does not fit the tensor's shape (both an IndexError and a ValueError)."""
 
 
 # ---- shape helpers that work on ndarrays and on Tensors ----------------------------------
@@ -181,7 +177,7 @@ class PowTensor(Function):
         xd, yd = ctx.parents[0].data, ctx.parents[1].data
         need_x, need_y = ctx.needs_input_grad
         gx = gy = None
-        with np.errstate(divide="ignore", invalid="ignore"):  # inf and nan are the right values here
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # inf, nan: the right values here
             if need_x:  # at x == 0 == y: y * x**0 = 0 instead of 0 * inf (elsewhere y == 0 gives 0 anyway)
                 gx = sum_to(g * (y * x ** (y - 1 + ((xd == 0) & (yd == 0)))), xd.shape)
             if need_y:  # where x == 0 <= y: out * log(1) = 0
@@ -470,7 +466,47 @@ class Square(Function):
         return g * (2 * x)
 
 
-_erf = np.frompyfunc(math.erf, 1, 1)  # the C library's erf, correctly rounded to ~1 ulp
+def _erf_taylor_table(step: float, top: float, terms: int) -> Any:
+    """Row n holds the n-th Taylor coefficient of erf at the centers 0, step, 2·step, ..., top.
+
+    erf⁽ⁿ⁾(c) = (2/√π)·(−1)ⁿ⁻¹·Hₙ₋₁(c)·e^(−c²) (Hₖ the physicists' Hermite polynomials,
+    H₀ = 1, H₁ = 2c, Hₖ₊₁ = 2c·Hₖ − 2k·Hₖ₋₁); row 0 is math.erf(c) (the C library's, within an ulp).
+    """
+    centers = np.arange(0.0, top + step / 2, step)
+    table = np.empty((terms, centers.size))
+    for j, c in enumerate(centers):
+        table[0, j] = math.erf(c)
+        scale = 2 / math.sqrt(math.pi) * math.exp(-c * c)
+        h_prev, h, factorial = 0.0, 1.0, 1.0
+        for n in range(1, terms):
+            factorial *= n
+            table[n, j] = (-1) ** (n - 1) * scale * h / factorial
+            h_prev, h = h, 2 * c * h - 2 * (n - 1) * h_prev
+    return table
+
+
+# Centers 1/16 apart, so |x − c| ≤ 1/32, and 11 terms: the first term left out is below 2e-18
+# everywhere. Past 6, erf(x) rounds to 1 in float64 (erfc(6) ≈ 2e-17 < half an ulp of 1).
+_ERF_STEP, _ERF_TOP = 1 / 16, 6.0
+_ERF_TABLE = _erf_taylor_table(_ERF_STEP, _ERF_TOP, 11)
+
+
+def _erf(x: Any) -> Any:
+    """erf elementwise in float64, vectorised: a Taylor polynomial about the nearest center,
+    within 2 ulp of ``math.erf`` (tests/test_activations_losses.py compares them, tails, subnormals,
+    ±0, ±inf and nan included); odd, so it works on |x| and copies the sign back."""
+    x = np.asarray(x, dtype=np.float64)
+    a = np.abs(x)
+    inside = a <= _ERF_TOP  # False for nan and ±inf
+    a = np.where(inside, a, 0.0)
+    j = (a * (1 / _ERF_STEP) + 0.5).astype(np.intp)  # the nearest center
+    h = a - j * _ERF_STEP
+    acc = np.take(_ERF_TABLE[-1], j)
+    for row in _ERF_TABLE[-2::-1]:  # Horner's rule
+        acc *= h
+        acc += np.take(row, j)
+    acc = np.where(inside, acc, np.where(np.isnan(x), x, 1.0))
+    return np.copysign(acc, x)  # erf(−0) = −0, as math.erf
 
 
 class Erf(Function):
@@ -970,6 +1006,63 @@ def _index_add(g: Any, index: Any, shape: tuple[int, ...], repeats: bool) -> Any
     return out
 
 
+# ---- in-place support: item assignment and copy (issue 13) -------------------------------
+class IndexPut(Function):
+    """out = a copy of x with ``out[index] = v`` (v broadcast to the indexed positions): what
+    ``t[index] = v`` records on a tensor in the graph.
+
+    Backward: dL/dx = g with zeros at the written positions; dL/dv = g[index] summed back to
+    v's shape. An integer index that writes one position twice is refused (which write wins is
+    unspecified, so the gradient would be too).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, v: Any, index: Any) -> Any:
+        index, repeats = _prepare_index(index)
+        out = x.copy()
+        try:
+            out[index] = v
+        except IndexError as e:
+            raise TensorIndexError(f"cannot index a tensor of shape {x.shape} with {index!r}: {e}") from None
+        except ValueError as e:
+            raise ValueError(f"cannot assign a value of shape {v.shape} to the positions {index!r} of a "
+                             f"tensor of shape {x.shape}: {e}") from None
+        if repeats:
+            written = np.arange(x.size).reshape(x.shape)[index]
+            if np.unique(written).size != written.size:
+                raise ValueError(f"item assignment with index {index!r} writes some positions of a tensor "
+                                 "that requires grad twice; which write wins is unspecified, so its gradient "
+                                 "would be too. Use unique indices")
+        keep = np.ones(x.shape, dtype=x.dtype)
+        keep[index] = 0
+        ctx.index, ctx.keep = index, keep
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        x, v = ctx.parents
+        need_x, need_v = ctx.needs_input_grad
+        gv = None
+        if need_v:
+            gv = g[ctx.index]
+            if gv.ndim < v.ndim:  # v had leading axes of length 1
+                gv = gv.reshape((1,) * (v.ndim - gv.ndim) + gv.shape)
+            gv = sum_to(gv, v.shape)
+        return (g * ctx.keep if need_x else None, gv)
+
+
+class Copy(Function):
+    """out = a copy of x in a new array.  Backward: dL/dx = g."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return g
+
+
 class IndexAdd(Function):
     """out = zeros(shape) with g added at ``index`` (the backward of GetItem).
 
@@ -990,26 +1083,6 @@ class IndexAdd(Function):
 # unsqueeze, squeeze, view, flatten, expand_dims (reshapes), expand (broadcast_to), gather,
 # take_along_axis and split/chunk (indexing) are exact composites of the ops above; the
 # Functions below are the shape ops that need a backward of their own.
-def normalize_dim(dim: Any, ndim: int, what: str = "dim") -> int:
-    """``dim`` (negatives allowed) as a non-negative axis of an ``ndim``-dimensional tensor, or a
-    TensorIndexError (PyTorch raises IndexError there; ours is also a ValueError)."""
-    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
-        raise TypeError(f"{what} must be an int, got {dim!r}")
-    d = int(dim)
-    if not -ndim <= d < ndim:
-        if ndim == 0:
-            raise TensorIndexError(f"{what} {d} is out of range: a 0-d tensor has no dimension to pick")
-        raise TensorIndexError(f"{what} {d} is out of range (expected a value in [{-ndim}, {ndim - 1}])")
-    return d % ndim
-
-
-def one_of(a: Any, b: Any, name_a: str, name_b: str) -> Any:
-    """The argument given under either spelling (``dim`` or ``axis``); both given is a TypeError."""
-    if a is not None and b is not None:
-        raise TypeError(f"got both {name_a}= and {name_b}=; they mean the same, pass one of them")
-    return a if a is not None else b
-
-
 def index_array(index: Any, what: str) -> np.ndarray:
     """An integer index (Tensor, array or list) as an ndarray, or a TypeError naming ``what``."""
     arr = index.data if isinstance(index, Tensor) else np.asarray(index)

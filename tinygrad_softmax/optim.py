@@ -12,7 +12,9 @@ Parameters whose ``.grad`` is None are skipped, as in PyTorch::
         loss.backward()
         opt.step()
 
-The updates run on plain ndarrays: the optimizer is not part of any graph.
+The updates run on plain ndarrays: the optimizer is not part of any graph. Each update bumps
+the parameter's ``_version``, so a backward through a graph built before ``step()`` that saved
+the parameter raises instead of using the updated weights (as in PyTorch).
 """
 
 from __future__ import annotations
@@ -143,6 +145,7 @@ class SGD(Optimizer):
                     buf += (1 - self.dampening) * g
                 g = g + self.momentum * buf if self.nesterov else buf
             p.data -= lr * g
+            p._bump_version()  # a graph that saved p before this step can no longer backward
 
 
 class Adam(Optimizer):
@@ -193,6 +196,7 @@ class Adam(Optimizer):
             bias_correction2 = 1 - beta2**t
             denom = np.sqrt(v) / math.sqrt(bias_correction2) + self.eps
             p.data -= (lr / bias_correction1) * (m / denom)
+            p._bump_version()
 
 
 from . import lr_scheduler  # noqa: E402  (optim.lr_scheduler, as in PyTorch)

@@ -19,6 +19,13 @@ of the tensors that have received a gradient gives the highest number each time.
 
 Every built-in backward is written once, with operations that ndarrays and Tensors both
 support (``*``, ``@``, ``.sum``, ``.reshape`` ...), so the same formula serves both modes.
+
+In-place changes (``t += u``, ``t[i] = v``, ``copy_``, an optimizer's step) follow PyTorch: each
+bumps the tensor's ``_version`` and is stamped with a creation number. Before an op's backward
+runs, the walk compares the latest stamp with the op's output number (one comparison); only if
+something changed since the op ran does ``_check_versions`` look closer: an input or output the
+op saved that was changed raises, and an input that an in-place op gave a new history since
+(``_rebase``) is replaced by the tensor holding the history the op used.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ import numpy as np
 from . import _grad_mode
 from ._grad_mode import _set_enabled
 from ._grad_mode import _state as _grad_state
-from ._shapes import AxisError, normalize_axes, normalize_axis, resolve_axis
+from ._shapes import AxisError, TensorIndexError, normalize_axes, normalize_axis, resolve_axis
 
 Array = np.ndarray
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -50,7 +57,19 @@ _new_tensor = object.__new__  # a Tensor without __init__: apply fills its slots
 # ``observer.backward(tensor, grad, input_grads)`` at every tensor backward visits (input_grads
 # is None for a leaf). The backward trace and anomaly detection are observers. The list is
 # almost always empty, so when unused they cost one truth test per op.
-_observers: list[Any] = []
+_observers: list[Any] = []  # registered through ``hooks.observe``, never edited elsewhere
+# The ops whose backward formula is running, innermost last: under create_graph a formula runs
+# ordinary recorded ops, and observers ask ``running_backward()`` which phase those belong to.
+_backward_stack: list[Function] = []
+
+
+def running_backward() -> Function | None:
+    """The op whose ``backward`` is running now (the innermost one), or None outside backward."""
+    return _backward_stack[-1] if _backward_stack else None
+
+# The creation number (see ``_next_number``) of the latest in-place change made anywhere (0: none
+# yet). A backward step whose output is newer than it skips the version check: one comparison.
+_last_write = 0
 
 
 def composite(name: str) -> Callable[[_F], _F]:
@@ -159,7 +178,9 @@ class Function:
         return f"<{self.name}>"
 
     def save_for_backward(self, *values: Any) -> None:
-        """Keep ``values`` (usually inputs or the output) for ``backward``."""
+        """Keep ``values`` (usually inputs or the output) for ``backward``. If one of them is an
+        input's or the output's array and that tensor is changed in place before ``backward``,
+        backward raises naming this op and the versions (see ``_check_versions``)."""
         self._saved = values
 
     @property
@@ -220,7 +241,7 @@ class Function:
                 ctx._saved = tuple([out if v is scalar else v for v in ctx._saved])
         result = _new_tensor(Tensor)  # Tensor._make inlined: one call less on every op
         result.data, result.grad, result.grad_fn, result._retains_grad = out, None, None, False
-        result._requires_grad, result._number = False, _next_number()
+        result._requires_grad, result._number, result._version = False, _next_number(), 0
         if True in needs and (not _grad_mode.disabled_threads or _grad_state.enabled) \
                 and out.dtype.kind == "f":
             ctx.parents = parents
@@ -234,19 +255,41 @@ class Function:
         """Call ``backward`` and return one gradient (or None) per input, or raise a TypeError
         naming this op if it returned another number of them. (The walk checks each gradient's
         type, shape and dtype with ``_conform`` as it hands it on.)"""
-        if create_graph:
-            self._output = output  # lets saved_tensors hand back the output tensor itself
-            try:
-                returned = type(self).backward(self, grad)
-            finally:
-                self._output = None
-        else:
+        _backward_stack.append(self)
+        try:
+            if create_graph:
+                self._output = output  # lets saved_tensors hand back the output tensor itself
             returned = type(self).backward(self, grad)
+        finally:
+            _backward_stack.pop()
+            if create_graph:
+                self._output = None
         grads: tuple[Any, ...] = returned if type(returned) is tuple else (returned,)
         if len(grads) != len(self.parents):
             raise TypeError(f"{self.name}.backward returned {len(grads)} gradients for "
                             f"{len(self.parents)} inputs")
         return grads
+
+    def _check_versions(self, output: Tensor) -> None:
+        """Before backward: route inputs that an in-place op later gave a new history to the
+        tensor that held their old one, and raise if an input or the output this op saved was
+        changed in place since the op ran (its gradient would silently be wrong)."""
+        n = output._number  # every change made after this op ran has a larger stamp
+        if any(p._number > n for p in self.parents):
+            self.parents = tuple(_history_at(p, n) for p in self.parents)
+        for role, t in [*((f"input {i}", p) for i, p in enumerate(self.parents)), ("output", output)]:
+            log = getattr(t, "_write_log", None)
+            if not log or log[-1] < n or not any(v is t.data or v is t for v in self._saved):
+                continue
+            later = sum(1 for stamp in log if stamp > n)
+            expected = f"{t._version - later}" + (" or earlier" if later == len(log) == _LOG_SIZE else "")
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: {role} of {self.name} (a tensor of shape {t.shape}, dtype {t.dtype}) is at "
+                f"version {t._version}; expected version {expected} instead. {self.name} saved it for "
+                "backward, and something changed it in place afterwards (an optimizer's step(), +=, "
+                "item assignment, copy_/fill_/zero_, load_state_dict). Call backward() before changing "
+                "it, or change a copy (t = t + u instead of t += u)")
 
     def _conform(self, p: Tensor, g: Any, create_graph: bool, grads: tuple[Any, ...]) -> Any:
         """Bring the gradient ``g`` that ``backward`` returned (among ``grads``) for input ``p``
@@ -276,8 +319,11 @@ class Tensor:
     NumPy; only floating-point tensors can require grad.
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_retains_grad", "_number", "__weakref__")
-    __array_ufunc__ = None  # NumPy defers to us: `arr + t` calls t.__radd__ and gives a Tensor
+    # _version counts in-place changes (PyTorch's name); _write_log keeps the stamps (creation
+    # numbers) of the latest ones, and exists only on tensors that were changed in place.
+    # _rebased_from (set by in-place ops on graph tensors only) lists the old histories.
+    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_retains_grad", "_number", "_version",
+                 "_write_log", "_rebased_from", "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data: Array = _as_array(data, dtype)
@@ -286,6 +332,7 @@ class Tensor:
         self._retains_grad = False
         self._requires_grad = False
         self._number = _next_number()
+        self._version = 0
         if requires_grad:
             self.requires_grad_(True)
 
@@ -304,7 +351,7 @@ class Tensor:
         # sets the same slots inline, one call less per op: a new slot goes in both places.)
         t = Tensor.__new__(Tensor)
         t.data, t.grad, t.grad_fn, t._retains_grad, t._requires_grad = data, None, None, False, False
-        t._number = _next_number()
+        t._number, t._version = _next_number(), 0
         return t
 
     @property
@@ -361,6 +408,7 @@ class Tensor:
         summed: set[Tensor] = set()  # leaves whose gradient is a sum made here, held by no one else
         kind = Tensor if create_graph else np.ndarray  # what each gradient must be
         outer_mode = _grad_state.enabled
+        last_write = _last_write  # nothing changes in place during the walk
         _set_enabled(create_graph)  # the backward formulas are recorded only if asked
         try:
             while waiting:
@@ -378,6 +426,8 @@ class Tensor:
                     raise RuntimeError(f"trying to backward through the graph a second time: the graph "
                                        f"below {ctx.name} was freed by an earlier backward(); pass "
                                        "retain_graph=True to that backward() to keep it")
+                if last_write > t._number:  # something changed in place after this op ran
+                    ctx._check_versions(t)
                 input_grads = ctx._vjp(g, t, create_graph)
                 if _observers:  # they see the gradients as the walk hands them on
                     input_grads = ctx._conform_all(input_grads, create_graph)
@@ -428,14 +478,32 @@ class Tensor:
         return self.data.item()
 
     def numpy(self) -> Array:
-        """The underlying ndarray (shared, not copied)."""
+        """The underlying ndarray (shared, not copied). Refused on a tensor that requires grad,
+        as in PyTorch: the array would be cut from the graph; use ``t.detach().numpy()``."""
+        if self._requires_grad:
+            raise RuntimeError(_cut_from_graph("numpy()", self))
         return self.data
 
     def tolist(self) -> Any:
         return self.data.tolist()
 
+    # ---- NumPy's protocols: np.<fn>(tensor) runs our op (see _numpy_api.py) -------------
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> Array:
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+        """``np.asarray(t)``: the data of a tensor without grad; refused with grad (see numpy())."""
+        if self._requires_grad:
+            raise RuntimeError(_cut_from_graph("np.asarray()/np.array()", self) + ". (An ndarray method "
+                               "given a Tensor, such as X.dot(W), asks for this too: write np.dot(X, W) or "
+                               "X @ W)")
+        data = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return data.copy() if copy else data
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """``np.exp(t)``, ``np.add(arr, t)``, ``arr + t``: the ufunc as our differentiable op."""
+        return _numpy_api.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        """``np.sum(t, axis=1)``, ``np.dot(X, W)``: the function as our op, or a TypeError."""
+        return _numpy_api.array_function(func, args, kwargs)
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -518,13 +586,187 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         return ops.GetItem.apply(self, index=index)
 
+    # ---- in-place changes (PyTorch's rules; each one bumps _version) ------------------
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """``t[index] = value``: see ``_change_in_place`` for when it is recorded."""
+        if not (_grad_state.enabled and (self._requires_grad or getattr(value, "_requires_grad", False))):
+            idx = ops._prepare_index(index)[0]  # nothing to record: write the array (NumPy's casting)
+            try:
+                self.data[idx] = _data(value)
+            except IndexError as e:
+                raise TensorIndexError(f"cannot index a tensor of shape {self.shape} with {index!r}: "
+                                           f"{e}") from None
+            except ValueError as e:
+                fix = "; write into a copy (t = t.copy())" if "read-only" in str(e) else ""
+                raise ValueError(f"item assignment into a tensor of shape {self.shape} at {index!r}: "
+                                 f"{e}{fix}") from None
+            self._bump_version()
+            return
+
+        def write(t: Tensor) -> Tensor:
+            v = value if isinstance(value, Tensor) else Tensor(np.asarray(value, dtype=t.dtype))
+            return ops.IndexPut.apply(t, v, index=index)
+        self._change_in_place("item assignment", value, write)
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._change_in_place("+=", other, lambda t: t + other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._change_in_place("-=", other, lambda t: t - other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._change_in_place("*=", other, lambda t: t * other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._change_in_place("/=", other, lambda t: t / other)
+
+    def __ipow__(self, other: Any) -> Tensor:
+        return self._change_in_place("**=", other, lambda t: t**other)
+
+    def add_(self, other: Any) -> Tensor:
+        """``self += other`` (PyTorch's spelling); the gradient is that of ``+``, recorded in place."""
+        return self.__iadd__(other)
+
+    def sub_(self, other: Any) -> Tensor:
+        """``self -= other`` (PyTorch's spelling); the gradient is that of ``-``, recorded in place."""
+        return self.__isub__(other)
+
+    def mul_(self, other: Any) -> Tensor:
+        """``self *= other`` (PyTorch's spelling); the gradient is that of ``*``, recorded in place."""
+        return self.__imul__(other)
+
+    def div_(self, other: Any) -> Tensor:
+        """``self /= other`` (PyTorch's spelling); the gradient is that of ``/``, recorded in place."""
+        return self.__itruediv__(other)
+
+    def copy_(self, src: Any) -> Tensor:
+        """Write ``src`` (broadcast to this shape, cast to this dtype) into this tensor; returns it.
+        Backward: ``src`` receives the gradient (summed over broadcast axes); the old values none."""
+        self[...] = src
+        return self
+
+    def fill_(self, value: Any) -> Tensor:
+        """Set every element to ``value``, in place; returns self. The old values get zero gradient."""
+        self[...] = value
+        return self
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0, in place; returns self. The old values get zero gradient."""
+        return self.fill_(0)
+
+    def _change_in_place(self, what: str, other: Any, compute: Any) -> Tensor:
+        """Make ``self`` hold ``compute(self)`` (an out-of-place Tensor op), as PyTorch's in-place
+        ops do. On a leaf that requires grad it is refused (unless grad mode is off, as in an
+        optimizer). When the result needs recording (self or ``other`` requires grad), self gets
+        the result's history and data (a new array) and its old history moves to a new tensor that
+        earlier uses keep (see ``_rebase``). Otherwise the data array is written in place."""
+        recording = _grad_state.enabled
+        if recording and self._requires_grad and self.grad_fn is None:
+            raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place operation "
+                               f"({what} on a tensor of shape {self.shape}): it would change the value the "
+                               "graph was built from. Write it out of place (t = t + u), or change the "
+                               "parameter under `with no_grad():` as an optimizer does")
+        if recording and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+            new = compute(self)
+            _check_fits(what, self, new)
+            if new.dtype != self.dtype:
+                new = new.astype(self.dtype)
+            view = self._view_of(what)
+            if view is not None:  # a view (t[idx]): the change goes to its base, and self stays its view
+                base, index = view
+                base[index] = new
+                new = base[index]
+            self._rebase(new)
+            return self
+        with _grad_mode.no_grad():
+            new = compute(self)
+        _check_fits(what, self, new)
+        try:
+            self.data[...] = new.data
+        except ValueError as e:  # a read-only view (broadcast_to)
+            raise ValueError(f"{what}: cannot write into this tensor of shape {self.shape} ({e}); "
+                             "write into a copy (t = t.copy())") from None
+        self._bump_version()
+        return self
+
+    def _view_of(self, what: str) -> tuple[Tensor, Any] | None:
+        """``(base, index)`` if this graph tensor is ``base[index]`` sharing base's memory (an
+        in-place change must then reach the base too, as in PyTorch); None if it is no view. Views
+        made by other ops (reshape, transpose ...) are refused."""
+        ctx = self.grad_fn
+        if ctx is None or not any(np.may_share_memory(self.data, p.data) for p in ctx.parents):
+            return None
+        if isinstance(ctx, ops.GetItem) and ctx.parents[0]._number < self._number:
+            return ctx.parents[0], ctx.index  # type: ignore[attr-defined]
+        raise RuntimeError(f"{what} on a view ({ctx.name} output sharing memory with its input) that is "
+                           "part of the autograd graph is not supported: PyTorch would change the base "
+                           "tensor as well. Change the base tensor (base[idx] += u), or write it out of "
+                           "place (v = v + u)")
+
+    def _rebase(self, new: Tensor) -> None:
+        """Give self ``new``'s data and history, as an in-place op on a graph tensor does in
+        PyTorch. A new tensor (the "shadow") takes self's old data, history and creation number,
+        and replaces self among ``new``'s inputs; ops that used self before keep the old value and
+        are routed to the shadow at backward (``_history_at``), so every gradient stays exact."""
+        ctx = new.grad_fn
+        assert ctx is not None
+        shadow = _new_tensor(Tensor)
+        shadow.data, shadow.grad, shadow.grad_fn, shadow._retains_grad = self.data, None, self.grad_fn, False
+        shadow._requires_grad, shadow._number = self._requires_grad, self._number
+        shadow._version = self._version
+        if getattr(self, "_write_log", None):  # earlier in-place writes belong to the old history
+            shadow._write_log = list(self._write_log)
+        ctx.parents = tuple(shadow if p is self else p for p in ctx.parents)
+        self.data, self.grad_fn, self._requires_grad = new.data, ctx, True
+        stamp = self._bump_version()  # tells older ops that self changed (they are routed to the shadow)
+        self._number = _next_number()  # newer than that change: it is this history's own
+        # Listed by the stamp of the change, for the ops that used self before it (_history_at).
+        # (So a tensor changed in place while in a graph keeps its earlier values while it lives.)
+        links = getattr(self, "_rebased_from", None)
+        if links is None:
+            self._rebased_from = links = []
+        links.append((stamp, shadow))
+
+    def _bump_version(self) -> int:
+        """Record that this tensor's data was changed in place (every in-place write made by
+        the library calls it): ``_version`` goes up and the change is stamped, so backward can
+        tell that a value an op saved was changed after the op ran."""
+        global _last_write
+        _last_write = stamp = _next_number()
+        self._version += 1
+        log = getattr(self, "_write_log", None)
+        if log is None:
+            self._write_log = [stamp]
+        else:
+            log.append(stamp)
+            if len(log) > _LOG_SIZE:
+                del log[0]
+        return stamp
+
+    # ---- NumPy's ndarray methods ------------------------------------------------------
+    def dot(self, other: Any) -> Tensor:
+        """NumPy's ``a.dot(b)``: a matrix or inner product (``@``), or ``*`` when one side is 0-d; the
+        gradient is that of ``@`` (or ``*``)."""
+        return _numpy_api.dot(self, other)
+
+    def copy(self) -> Tensor:
+        """A copy with its own data (differentiable: the gradient passes through unchanged)."""
+        return ops.Copy.apply(self)
+
+    def ravel(self) -> Tensor:
+        """The elements as a 1-D tensor (NumPy's ``ravel``); the gradient is reshaped back."""
+        return self.reshape(-1)
+
     def exp(self) -> Tensor:
+        """eˣ elementwise. Backward: g·eˣ (the saved output)."""
         return ops.Exp.apply(self)
 
     def log(self) -> Tensor:
+        """Natural logarithm elementwise. Backward: g / x."""
         return ops.Log.apply(self)
 
     def tanh(self) -> Tensor:
+        """tanh(x) elementwise. Backward: g·(1 − tanh²(x))."""
         return ops.Tanh.apply(self)
 
     # ---- more elementwise functions (each one Function in ops.py; derivatives there) ----
@@ -558,7 +800,7 @@ class Tensor:
     def clip(self, a_min: Any = None, a_max: Any = None, *, min: Any = None,
              max: Any = None) -> Tensor:
         """NumPy's spelling of :meth:`clamp` (``a_min``/``a_max``, or ``min``/``max`` as PyTorch's
-        ``clip``); the same op."""
+        ``clip``); the same op, with the same gradient (1 inside the bounds, 0 outside)."""
         if a_min is not None and min is not None or a_max is not None and max is not None:
             raise TypeError("clip: give each bound once, as a_min/a_max (NumPy) or min/max (PyTorch)")
         return self.clamp(a_min if min is None else min, a_max if max is None else max)
@@ -614,19 +856,20 @@ class Tensor:
         (Jacobian-vector product) is s ⊙ (g − Σ g·s)."""
         from .functional import softmax
 
-        return softmax(self, _one_axis("softmax", dim, axis))
+        return softmax(self, operator.index(_required_axis("softmax", axis, dim)))
 
     def log_softmax(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
         """``functional.log_softmax`` along ``dim`` (or ``axis``), which must be given; the
         gradient is g − softmax(x)·Σ g."""
         from .functional import log_softmax
 
-        return log_softmax(self, _one_axis("log_softmax", dim, axis))
+        return log_softmax(self, operator.index(_required_axis("log_softmax", axis, dim)))
 
     # ---- reductions: NumPy's axis/keepdims or PyTorch's dim/keepdim (both → TypeError) ----
     def sum(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
             keepdim: bool | None = None) -> Tensor:
-        """Sum over ``axis``/``dim`` (None: all; an int or a tuple)."""
+        """Sum over ``axis``/``dim`` (None: all; an int or a tuple). Backward: g broadcast back over
+        the summed axes."""
         if dim is not None or keepdim is not None:  # (the hot NumPy spelling skips a call)
             axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
         return ops.Sum.apply(self, axis=axis, keepdims=bool(keepdims))
@@ -641,7 +884,8 @@ class Tensor:
 
     def min(self, *args: Any, axis: Any = None, keepdims: bool | None = None, dim: Any = None,
             keepdim: bool | None = None) -> Any:
-        """Minimum, as :meth:`max` (values with ``axis=``, ``(values, indices)`` with ``dim=``)."""
+        """Minimum, as :meth:`max` (values with ``axis=``, ``(values, indices)`` with ``dim=``).
+        Backward: g to the minima, split evenly among ties."""
         return self._extremum(ops.Min, "min", args, axis, dim, keepdims, keepdim)
 
     def _extremum(self, op: Any, name: str, args: tuple[Any, ...], axis: Any, dim: Any,
@@ -667,13 +911,15 @@ class Tensor:
 
     def amax(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
              keepdim: bool | None = None) -> Tensor:
-        """Maximum values over ``axis``/``dim`` (an int or a tuple), as PyTorch's ``amax``."""
+        """Maximum values over ``axis``/``dim`` (an int or a tuple), as PyTorch's ``amax``.
+        Backward: g to the maxima, split evenly among ties."""
         axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
         return ops.Max.apply(self, axis=axis, keepdims=keepdims)
 
     def amin(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
              keepdim: bool | None = None) -> Tensor:
-        """Minimum values over ``axis``/``dim`` (an int or a tuple), as PyTorch's ``amin``."""
+        """Minimum values over ``axis``/``dim`` (an int or a tuple), as PyTorch's ``amin``.
+        Backward: g to the minima, split evenly among ties."""
         axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
         return ops.Min.apply(self, axis=axis, keepdims=keepdims)
 
@@ -685,7 +931,7 @@ class Tensor:
 
     def argmin(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
                keepdim: bool | None = None) -> Tensor:
-        """Index (int64) of the first minimum, as :meth:`argmax`."""
+        """Index (int64) of the first minimum, as :meth:`argmax`. No gradient (an integer result)."""
         return self._arg(np.argmin, axis, dim, keepdims, keepdim)
 
     def _arg(self, pick: Any, axis: Any, dim: Any, keepdims: bool | None, keepdim: bool | None) -> Tensor:
@@ -705,6 +951,8 @@ class Tensor:
     @composite("mean")
     def mean(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
              keepdim: bool | None = None) -> Tensor:
+        """Mean over ``axis``/``dim`` (None: all; an int or a tuple); nan for an empty reduction.
+        A composite (sum times 1/N). Backward: g / N broadcast back over the reduced axes."""
         axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
         s = self.sum(axis=axis, keepdims=keepdims)
         return s * (s.data.size / self.data.size if self.data.size else np.nan)
@@ -764,12 +1012,13 @@ class Tensor:
 
     def logsumexp(self, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,
                   keepdims: bool | None = None) -> Tensor:
-        """log Σ exp over ``dim``/``axis`` (required, an int or a tuple): ``functional.logsumexp``."""
-        if dim is None and axis is None:
-            raise TypeError("logsumexp() needs the axis to reduce: t.logsumexp(dim) or t.logsumexp(axis=...)")
-        return functional.logsumexp(self, dim, keepdim, axis=axis, keepdims=keepdims)
+        """log Σ exp over ``dim``/``axis`` (required, an int or a tuple): ``functional.logsumexp``.
+        Backward: g·softmax(x) along the reduced axes."""
+        return functional.logsumexp(self, _required_axis("logsumexp", axis, dim), keepdim, keepdims=keepdims)
 
     def reshape(self, *shape: Any) -> Tensor:
+        """The same entries in a new shape (ints or one tuple; one −1 is inferred).
+        Backward: g reshaped back."""
         return ops.Reshape.apply(self, shape=shape[0] if len(shape) == 1 else shape)
 
     def transpose(self, *dims: Any) -> Tensor:
@@ -777,7 +1026,7 @@ class Tensor:
 
         NumPy's meanings are kept only where PyTorch would fail: ``transpose()`` reverses all axes,
         ``transpose((2, 0, 1))`` (one tuple or list) permutes them, and so do ndim ints for ndim ≥ 3
-        (``transpose(2, 0, 1)``). See :meth:`permute`.
+        (``transpose(2, 0, 1)``). See :meth:`permute`. Backward: g with the inverse permutation.
         """
         if not dims or (len(dims) == 1 and dims[0] is None):
             return ops.Transpose.apply(self, axes=None)
@@ -792,7 +1041,7 @@ class Tensor:
 
     def permute(self, *dims: Any) -> Tensor:
         """The axes reordered, ``out.shape[i] = shape[dims[i]]``: ``permute(2, 0, 1)`` or
-        ``permute((2, 0, 1))``."""
+        ``permute((2, 0, 1))``. Backward: g permuted back (the inverse permutation)."""
         perm = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
         if len(perm) != self.ndim:
             raise ValueError(f"permute{perm} needs {self.ndim} dims for a tensor of shape {self.shape}, "
@@ -800,24 +1049,26 @@ class Tensor:
         return ops.Transpose.apply(self, axes=perm)
 
     def broadcast_to(self, shape: Any) -> Tensor:
+        """NumPy's ``broadcast_to``: the tensor repeated along new or size-1 axes.
+        Backward: g summed over the broadcast axes."""
         return ops.BroadcastTo.apply(self, shape=shape)
 
     # ---- more shape ops (PyTorch names; most are reshapes, broadcasts or indexing) ---------
-    def unsqueeze(self, dim: int) -> Tensor:
-        """A new axis of size 1 at position ``dim`` (in [-ndim-1, ndim], as in PyTorch).
+    def unsqueeze(self, dim: Any = None, *, axis: Any = None) -> Tensor:
+        """A new axis of size 1 at position ``dim`` (or ``axis``; in [-ndim-1, ndim], as in PyTorch).
         Backward: the gradient reshaped back (a composite of ``reshape``)."""
-        d = ops.normalize_dim(dim, self.ndim + 1, "unsqueeze: dim")
+        d = normalize_axis(_required_axis("unsqueeze", axis, dim), self.ndim + 1, "unsqueeze: dim")
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def expand_dims(self, axis: Any = None, *, dim: Any = None) -> Tensor:
         """NumPy's ``expand_dims``: new size-1 axes at the positions ``axis`` (an int or a tuple;
         ``dim`` is PyTorch's spelling) of the result. Backward: the gradient reshaped back."""
-        axis = ops.one_of(axis, dim, "axis", "dim")
+        axis, _ = resolve_axis(axis, dim)
         if axis is None:
             raise TypeError("expand_dims() needs axis= (the position of the new axis)")
         axes = (axis,) if not isinstance(axis, (tuple, list)) else tuple(axis)
         ndim = self.ndim + len(axes)
-        new = {ops.normalize_dim(a, ndim, "expand_dims: axis") for a in axes}
+        new = {normalize_axis(a, ndim, "expand_dims: axis") for a in axes}
         if len(new) != len(axes):
             raise ValueError(f"repeated axis in expand_dims({axis!r})")
         rest = iter(self.shape)
@@ -827,11 +1078,11 @@ class Tensor:
         """Drop size-1 axes: all of them, or those among ``dim`` (an int or a tuple; ``axis`` is
         NumPy's spelling). As in PyTorch, a named axis whose size is not 1 is left alone (NumPy
         raises there). Backward: the gradient reshaped back."""
-        dim = ops.one_of(dim, axis, "dim", "axis")
+        dim, _ = resolve_axis(axis, dim)
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
         dims = (dim,) if not isinstance(dim, (tuple, list)) else tuple(dim)
-        picked = {ops.normalize_dim(d, max(self.ndim, 1), "squeeze: dim") for d in dims}
+        picked = {normalize_axis(d, max(self.ndim, 1), "squeeze: dim") for d in dims}
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in picked and n == 1)))
 
     def view(self, *shape: Any) -> Tensor:
@@ -869,11 +1120,11 @@ class Tensor:
         """Merge the axes ``start_dim`` .. ``end_dim`` (inclusive) into one; a 0-d tensor becomes
         shape (1,) as in PyTorch. Backward: the gradient reshaped back."""
         if self.ndim == 0:
-            ops.normalize_dim(start_dim, 1, "flatten: start_dim")
-            ops.normalize_dim(end_dim, 1, "flatten: end_dim")
+            normalize_axis(start_dim, 1, "flatten: start_dim")
+            normalize_axis(end_dim, 1, "flatten: end_dim")
             return self.reshape(1)
-        s = ops.normalize_dim(start_dim, self.ndim, "flatten: start_dim")
-        e = ops.normalize_dim(end_dim, self.ndim, "flatten: end_dim")
+        s = normalize_axis(start_dim, self.ndim, "flatten: start_dim")
+        e = normalize_axis(end_dim, self.ndim, "flatten: end_dim")
         if s > e:
             raise ValueError(f"flatten: start_dim ({start_dim}) comes after end_dim ({end_dim}) for a "
                              f"tensor of shape {self.shape}")
@@ -892,7 +1143,7 @@ class Tensor:
         dims = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
         if not dims:
             dims = tuple(range(self.ndim))
-        axes = tuple(ops.normalize_dim(d, self.ndim, "flip: dim") for d in dims)
+        axes = tuple(normalize_axis(d, self.ndim, "flip: dim") for d in dims)
         if len(set(axes)) != len(axes):
             raise ValueError(f"flip: dims {dims!r} has a repeated axis")
         return ops.Flip.apply(self, dims=axes)
@@ -913,12 +1164,15 @@ class Tensor:
                              f"number of dimensions of the tensor of shape {self.shape}")
         return ops.Repeat.apply(self, sizes=tuple(int(n) for n in want))
 
-    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    def split(self, split_size_or_sections: Any, dim: Any = None, *, axis: Any = None) -> tuple[Tensor, ...]:
         """PyTorch's ``split``: pieces of ``split_size_or_sections`` entries along ``dim`` (the last
         one smaller if needed), or pieces of the sizes in a list (which must add up to the axis's
         size). Not NumPy's ``np.split``, whose int means a number of pieces. Each piece is a slice
         (``GetItem``): its gradient lands in its part of the input, zeros elsewhere."""
-        d = ops.normalize_dim(dim, self.ndim, "split: dim")
+        dim, _ = resolve_axis(axis, dim, default=0)
+        if self.ndim == 0:
+            raise ValueError("split needs a tensor of at least one dimension, got a 0-d tensor")
+        d = normalize_axis(dim, self.ndim, "split: dim")
         n = self.shape[d]
         arg = split_size_or_sections
         if isinstance(arg, (int, np.integer)) and not isinstance(arg, bool):
@@ -939,21 +1193,28 @@ class Tensor:
         starts = np.cumsum([0] + sizes[:-1])
         return tuple(self[lead + (slice(int(a), int(a) + s),)] for a, s in zip(starts, sizes))
 
-    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    def chunk(self, chunks: int, dim: Any = None, *, axis: Any = None) -> tuple[Tensor, ...]:
         """PyTorch's ``chunk``: split along ``dim`` into pieces of ``ceil(size / chunks)`` entries
-        (so possibly fewer than ``chunks`` pieces, the last one smaller)."""
+        (so possibly fewer than ``chunks`` pieces, the last one smaller). Each piece is a slice:
+        its gradient lands in its part of the input, zeros elsewhere."""
         if not isinstance(chunks, (int, np.integer)) or isinstance(chunks, bool) or chunks <= 0:
             raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
-        n = self.shape[ops.normalize_dim(dim, self.ndim, "chunk: dim")]
+        dim, _ = resolve_axis(axis, dim, default=0)
+        if self.ndim == 0:
+            raise ValueError("chunk needs a tensor of at least one dimension, got a 0-d tensor")
+        n = self.shape[normalize_axis(dim, self.ndim, "chunk: dim")]
         return self.split(max(-(-n // int(chunks)), 1), dim)
 
-    def gather(self, dim: int, index: Any) -> Tensor:
+    def gather(self, dim: Any = None, index: Any = None, *, axis: Any = None) -> Tensor:
         """PyTorch's ``gather``: ``out[i][j][k] = self[index[i][j][k]][j][k]`` for dim 0 (and so on).
         ``index`` is an integer tensor with as many axes as self, no larger than self on the other
         axes; out has index's shape. Backward: g added at the gathered positions (a scatter-add;
         a position gathered twice receives both gradients)."""
+        dim = _required_axis("gather", axis, dim)
+        if index is None:
+            raise TypeError("gather() needs index=, an integer tensor: t.gather(dim, index)")
         idx = ops.index_array(index, "gather")
-        d = ops.normalize_dim(dim, max(self.ndim, 1), "gather: dim")
+        d = normalize_axis(dim, max(self.ndim, 1), "gather: dim")
         if idx.ndim != self.ndim:
             raise ValueError(f"gather: index must have as many dimensions as the input, got index shape "
                              f"{idx.shape} for input shape {self.shape}")
@@ -964,9 +1225,9 @@ class Tensor:
             raise ValueError(f"gather: index shape {idx.shape} is larger than input shape {self.shape} "
                              f"at dimension {bad[0]} (only dimension {d} may differ freely)")
         if idx.size and (idx.min() < 0 or idx.max() >= self.shape[d]):
-            raise ops.TensorIndexError(f"gather: index values must lie in [0, {self.shape[d] - 1}] for "
-                                       f"dim {dim} of shape {self.shape}, got values in "
-                                       f"[{idx.min()}, {idx.max()}]")
+            raise TensorIndexError(f"gather: index values must lie in [0, {self.shape[d] - 1}] for "
+                                   f"dim {dim} of shape {self.shape}, got values in "
+                                   f"[{idx.min()}, {idx.max()}]")
         grid = np.ogrid[tuple(slice(n) for n in idx.shape)]
         return self[tuple(idx if i == d else g for i, g in enumerate(grid))]
 
@@ -992,25 +1253,29 @@ class Tensor:
         return ops.Where.apply(value, self, condition=m)
 
     def astype(self, dtype: Any) -> Tensor:
+        """The values converted to ``dtype`` (NumPy's ``astype``). Backward: g converted back to
+        this tensor's dtype."""
         return ops.Cast.apply(self, dtype=np.dtype(dtype))
 
     # ---- composites: written with the primitives above -------------------------------
     @property
     def T(self) -> Tensor:  # noqa: N802 - NumPy's name
+        """The axes reversed (NumPy's ``.T``). Backward: g with the axes reversed."""
         return self.transpose()
 
     @property
     def mT(self) -> Tensor:  # noqa: N802 - NumPy's name
+        """The last two axes swapped (a batch of matrices transposed). Backward: g with them swapped."""
         return self.swapaxes(-1, -2)
 
     def swapaxes(self, axis0: int, axis1: int) -> Tensor:
-        """Swap two axes (PyTorch's ``transpose(dim0, dim1)``)."""
+        """Swap two axes (PyTorch's ``transpose(dim0, dim1)``). Backward: g with the same two axes
+        swapped."""
         perm = list(range(self.ndim))
-        try:
-            perm[axis0], perm[axis1] = perm[axis1], perm[axis0]
-        except IndexError:
-            raise AxisError(f"swapaxes({axis0}, {axis1}) is out of bounds for a tensor of shape "
-                            f"{self.shape}") from None
+        a = normalize_axis(axis0, self.ndim, "swapaxes: axis0", self.shape)
+        b = normalize_axis(axis1, self.ndim, "swapaxes: axis1", self.shape)
+        if self.ndim:  # (a 0-d tensor, where PyTorch allows transpose(0, 0), has nothing to swap)
+            perm[a], perm[b] = perm[b], perm[a]
         return ops.Transpose.apply(self, axes=tuple(perm))
 
     def relu(self) -> Tensor:
@@ -1053,7 +1318,7 @@ class Size(int):
             return self.shape
         if not self.shape:  # as PyTorch: a 0-d tensor has no dimension to ask about
             raise AxisError(f"size({dim!r}) of a 0-d tensor: it has no dimensions")
-        return self.shape[normalize_axis(dim, len(self.shape))]
+        return self.shape[normalize_axis(dim, len(self.shape), "size: dim", self.shape)]
 
 
 class ValuesIndices(NamedTuple):
@@ -1095,15 +1360,44 @@ def _bound(value: Any, name: str) -> Any:
     return _as_array(value)
 
 
-def _one_axis(name: str, dim: Any, axis: Any) -> int:
-    """The axis given as ``dim`` (PyTorch) or ``axis`` (NumPy): exactly one of them."""
-    if dim is not None and axis is not None:
-        raise TypeError(f"{name}() got both dim={dim!r} and axis={axis!r}; give one")
-    chosen = dim if axis is None else axis
+def _required_axis(name: str, axis: Any, dim: Any) -> Any:
+    """The axis of a method that has no default axis (softmax, log_softmax, logsumexp), from
+    either spelling (:func:`resolve_axis`); a TypeError saying what to write if neither is given."""
+    chosen, _ = resolve_axis(axis, dim)
     if chosen is None:
-        raise TypeError(f"{name}() needs the axis to normalise over, e.g. t.{name}(dim=-1) "
-                        "(PyTorch's implicit choice of dim is deprecated there and not copied here)")
-    return operator.index(chosen)
+        raise TypeError(f"{name}() needs the axis, e.g. t.{name}(dim=-1) or t.{name}(axis=-1) (PyTorch's "
+                        "implicit choice of dim is deprecated there and not copied here)")
+    return chosen
+
+
+
+_LOG_SIZE = 64  # how many recent in-place changes a tensor remembers (for the error's expected version)
+
+
+def _cut_from_graph(call: str, t: Tensor) -> str:
+    return (f"can't call {call} on a Tensor that requires grad (shape {t.shape}): the ndarray would be cut "
+            "from the autograd graph and gradients through it silently lost. Call .detach() first "
+            "(t.detach().numpy()), or read t.data")
+
+
+def _check_fits(what: str, t: Tensor, new: Tensor) -> None:
+    """An in-place result must keep the tensor's shape and be castable to its dtype (PyTorch's rules)."""
+    if new.shape != t.shape:
+        raise ValueError(f"{what}: the result has shape {new.shape} but the tensor changed in place has "
+                         f"shape {t.shape}; an in-place operation cannot change the shape")
+    if new.dtype != t.dtype and not np.can_cast(new.dtype, t.dtype, "same_kind"):
+        raise TypeError(f"{what}: result type {new.dtype} can't be cast to the tensor's dtype {t.dtype}; "
+                        f"convert first (t = t.astype({str(new.dtype)!r}))")
+
+
+def _history_at(t: Tensor, number: int) -> Tensor:
+    """The tensor that held ``t``'s history when the tensor numbered ``number`` was made:
+    ``t`` itself, or a shadow left by an in-place op on it since (see ``Tensor._rebase``)."""
+    for stamp, shadow in getattr(t, "_rebased_from", ()):
+        if stamp > number:  # the first change after that tensor was made: its shadow held t then
+            return shadow  # type: ignore[no-any-return]
+    return t
+
 
 def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
     """The gradient backward starts from: ones for a one-element output, else ``gradient``."""
@@ -1136,4 +1430,4 @@ def _accumulate(t: Tensor, g: Any, create_graph: bool, owned: bool = False) -> N
         t.grad = Tensor._make(np.asarray(t.grad.data + g))
 
 
-from . import functional, ops  # noqa: E402  (they build on Tensor and Function, so they come last)
+from . import _numpy_api, functional, ops  # noqa: E402  (they build on Tensor and Function, so they come last)

@@ -1,6 +1,6 @@
 """Watching backward happen, one node at a time.
 
-Inside ``with trace_backward() as trace:`` every ``backward()`` is recorded: for each tensor
+Inside ``with tracing() as trace:`` every ``backward()`` is recorded: for each tensor
 the pass visits, in the order it visits them (reverse topological order: a tensor comes only
 after every op that consumed it has sent its gradient), one ``TraceRecord`` with
 
@@ -11,15 +11,16 @@ after every op that consumed it has sent its gradient), one ``TraceRecord`` with
 * the op's arguments (``axis=1``, ``index=…``, ``exponent=2``) and its derivative as its
   docstring states it (``Backward: dL/da = g * b, …``), read while the op still holds them.
 
-``str(trace)`` (or ``trace.table()``) prints it as a table; ``trace.records`` is the data.
-The trace is an observer of the engine (``tensor._observers``); it is installed on entering
-the ``with`` block and removed on leaving it, even after an error.
+``traced_backward(loss)`` is the one-shot form: it runs ``loss.backward()`` inside
+``tracing()`` and returns the trace. ``str(trace)`` (or ``trace.table()``) prints it as a
+table; ``trace.records`` is the data. The trace is an engine observer (see ``hooks``),
+registered on entering the ``with`` block and removed on leaving it, even after an error.
 
 >>> from tinygrad_softmax import Tensor
 >>> a = Tensor(1.0, requires_grad=True)
 >>> b = a + a
 >>> c = b + b
->>> with trace_backward(names={"a": a, "b": b, "c": c}) as trace:
+>>> with tracing(names={"a": a, "b": b, "c": c}) as trace:
 ...     c.backward()
 >>> [(r.name, r.op, float(r.grad)) for r in trace]
 [('c', 'Add', 1.0), ('b', 'Add', 2.0), ('a', 'leaf', 4.0)]
@@ -28,6 +29,7 @@ the ``with`` block and removed on leaving it, even after an error.
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,10 +37,10 @@ from typing import Any
 
 import numpy as np
 
-from . import tensor as _engine
+from .hooks import Observer, observe, op_params
 from .tensor import Tensor
 
-__all__ = ["TraceRecord", "BackwardTrace", "trace_backward", "backward_trace", "op_arguments",
+__all__ = ["TraceRecord", "BackwardTrace", "tracing", "traced_backward", "op_arguments",
            "derivative_formula"]
 
 _SKIP_ATTRS = {"parents", "needs_input_grad"}
@@ -92,8 +94,8 @@ def op_arguments(ctx: Any) -> dict[str, str]:
     (``axis``, ``keepdims``, ``index``, ``exponent`` …) except those left at ``forward``'s
     default, or, for an op applied without any, the
     simple values its ``forward`` stored on the context (a custom op's own settings)."""
-    params = ctx.__dict__.get("_params")
-    if params is not None:
+    params = op_params(ctx)
+    if params:
         defaults = _defaults(type(ctx))
         return {k: _format_arg(v) for k, v in params.items() if not _is_default(v, defaults.get(k, _NONE))}
     out = {}
@@ -164,17 +166,14 @@ class TraceRecord:
 
 
 @dataclass(eq=False)
-class BackwardTrace:
+class BackwardTrace(Observer):
     """The records of one or more backward passes, in visit order (``records``)."""
 
     records: list[TraceRecord] = field(default_factory=list)
     names: dict[int, str] = field(default_factory=dict)  # id(tensor) -> label
     values: int = 3  # how many gradient values the table prints per cell
 
-    # ---- the observer interface (called by the engine) ----------------------------------
-    def forward(self, ctx: Any, inputs: Any, result: Tensor) -> None:
-        """Forward ops are not recorded."""
-
+    # ---- the observer interface (called by the engine; forward ops are not recorded) ------
     def backward(self, tensor: Tensor, grad: Any, input_grads: Any) -> None:
         """Record one visited tensor (called by ``Tensor.backward``)."""
         ctx: Any = tensor.grad_fn
@@ -253,7 +252,7 @@ class BackwardTrace:
 
 
 @contextmanager
-def trace_backward(names: Mapping[str, Tensor] | None = None, values: int = 3) -> Iterator[BackwardTrace]:
+def tracing(names: Mapping[str, Tensor] | None = None, values: int = 3) -> Iterator[BackwardTrace]:
     """Record every ``backward()`` run inside the block; yields the ``BackwardTrace``.
 
     ``names`` maps labels to tensors (``{"W": W, "loss": loss}``) so the table says ``W``
@@ -261,20 +260,31 @@ def trace_backward(names: Mapping[str, Tensor] | None = None, values: int = 3) -
     Works in plain mode and under ``create_graph=True`` (gradients are stored as arrays).
     """
     trace = BackwardTrace(names={id(t): name for name, t in (names or {}).items()}, values=values)
-    _engine._observers.append(trace)
-    try:
+    with observe(trace):
         yield trace
-    finally:
-        _engine._observers[:] = [o for o in _engine._observers if o is not trace]
+
+
+def traced_backward(tensor: Tensor, gradient: Any = None, *, retain_graph: bool | None = None,
+                    create_graph: bool = False, names: Mapping[str, Tensor] | None = None) -> BackwardTrace:
+    """Run ``tensor.backward(gradient, retain_graph, create_graph)`` and return its trace.
+
+    The one-shot form of ``with tracing(names) as t: tensor.backward(...)``; leaves'
+    ``.grad`` are filled as by a plain ``backward()``.
+    """
+    with tracing(names=names) as trace:
+        tensor.backward(gradient, retain_graph=retain_graph, create_graph=create_graph)
+    return trace
+
+
+def trace_backward(names: Mapping[str, Tensor] | None = None, values: int = 3) -> Any:
+    """Deprecated: the old name of ``tracing`` (the context manager)."""
+    warnings.warn("trace_backward() is now tracing()", DeprecationWarning, stacklevel=2)
+    return tracing(names, values)
 
 
 def backward_trace(tensor: Tensor, gradient: Any = None, *, retain_graph: bool | None = None,
                    create_graph: bool = False, names: Mapping[str, Tensor] | None = None) -> BackwardTrace:
-    """Run ``tensor.backward(gradient, retain_graph, create_graph)`` and return its trace.
-
-    A shortcut for ``with trace_backward(names) as t: tensor.backward(...)``; leaves'
-    ``.grad`` are filled as by a plain ``backward()``.
-    """
-    with trace_backward(names=names) as trace:
-        tensor.backward(gradient, retain_graph=retain_graph, create_graph=create_graph)
-    return trace
+    """Deprecated: the old name of ``traced_backward`` (the one-shot form)."""
+    warnings.warn("backward_trace() is now traced_backward()", DeprecationWarning, stacklevel=2)
+    return traced_backward(tensor, gradient, retain_graph=retain_graph, create_graph=create_graph,
+                           names=names)

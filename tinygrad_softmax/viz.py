@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 
 from .tensor import Function, Tensor, composite
-from .trace import backward_trace, op_arguments
+from .trace import op_arguments, traced_backward
 
 __all__ = ["to_dot", "draw", "composite"]
 
@@ -139,7 +139,7 @@ def _all_grads(tensor: Tensor, gradient: Any) -> dict[int, np.ndarray]:
     graph = _Graph(tensor)
     saved = [(t, t.grad) for t in graph.tensors]
     try:
-        trace = backward_trace(tensor, gradient, retain_graph=True)
+        trace = traced_backward(tensor, gradient, retain_graph=True)
     except RuntimeError as e:
         raise ValueError(f"show_grads='all' runs backward from this tensor: {e}") from None
     finally:

@@ -425,9 +425,13 @@ def _autodiff(hw: _Homework, f0: float) -> tuple[dict[int, np.ndarray] | None, s
     """Run the user's function with the wrt inputs as Tensors and backpropagate; (gradients, None),
     or (None, why not)."""
     leaves = {i: Tensor(np.array(hw.values[i]), requires_grad=True) for i in hw.wrt}
+    # the other floating arrays become constant Tensors: an ndarray method given a Tensor
+    # (``X.T.dot(dscores)``) cannot dispatch to us, a Tensor's method can
+    constants = {i: Tensor(v) for i, v in enumerate(hw.values)
+                 if i not in leaves and isinstance(v, np.ndarray) and v.dtype.kind == "f"}
     try:
         with enable_grad():
-            out = hw.call(leaves)
+            out = hw.call({**constants, **leaves})
         loss = out[0] if isinstance(out, (tuple, list)) and len(out) == 2 else out
         if not isinstance(loss, Tensor):
             return None, (f"your function returned a {type(loss).__name__} loss when given Tensors, so the "
@@ -435,7 +439,8 @@ def _autodiff(hw: _Homework, f0: float) -> tuple[dict[int, np.ndarray] | None, s
                           "that does not dispatch to Tensors?)")
         if not loss.requires_grad:
             return None, ("the loss your function returned does not depend on the wrt inputs through the "
-                          "graph")
+                          "graph: the graph was dropped on the way (np.asarray, .data, float() or .item() "
+                          "of a value that depends on them?)")
         if loss.size != 1:
             return None, f"the loss has shape {loss.shape}, not one number"
         loss.backward()

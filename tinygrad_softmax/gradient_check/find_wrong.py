@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from .. import tensor as _engine
 from .._grad_mode import enable_grad
+from ..hooks import Observer, observe, op_params
 from ..tensor import GradientShapeError, Tensor
 from .analytic import is_custom
 from .diagnosis import Context, diagnose
@@ -18,20 +17,15 @@ from .inputs import _as_output, _Inputs
 from .reports import BackwardSearchReport, NodeCheck
 
 
-class _Recorder:
+class _Recorder(Observer):
     """An engine observer that keeps every op as it runs, with the keyword parameters of its
-    ``apply`` (the engine does not store them; they are read from ``apply``'s frame, the caller of
-    ``forward`` below, and default to none if the engine ever changes)."""
+    ``apply`` (copied now: a plain backward frees them)."""
 
     def __init__(self) -> None:
         self.ops: list[tuple[Any, tuple[Tensor, ...], dict[str, Any]]] = []
 
     def forward(self, ctx: Any, inputs: tuple[Tensor, ...], result: Tensor) -> None:
-        params = sys._getframe(1).f_locals.get("params")
-        self.ops.append((ctx, inputs, dict(params) if isinstance(params, dict) else {}))
-
-    def backward(self, tensor: Any, grad: Any, input_grads: Any) -> None:
-        pass
+        self.ops.append((ctx, inputs, op_params(ctx)))
 
 
 def find_wrong_backward(fn: Callable[..., Tensor], inputs: Any, *, eps: float = 1e-6, atol: float = 1e-5,
@@ -50,13 +44,8 @@ def find_wrong_backward(fn: Callable[..., Tensor], inputs: Any, *, eps: float = 
     inp = _Inputs(fn, inputs)
     values = [Tensor(a, requires_grad=s.checked) if s.is_array else a
               for s, a in zip(inp.slots, inp.float64_arrays())]
-    rec = _Recorder()
-    _engine._observers.append(rec)
-    try:
-        with enable_grad():
-            _as_output(inp.call(fn, values))
-    finally:
-        _engine._observers.remove(rec)
+    with observe(_Recorder()) as rec, enable_grad():
+        _as_output(inp.call(fn, values))
     rng = np.random.default_rng(seed)
     nodes: list[NodeCheck] = []
     builtin = 0

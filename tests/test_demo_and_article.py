@@ -1,4 +1,5 @@
-"""The article's snippets run as written; the demo and every example run (with few iterations).
+"""The article's snippets run as written, and the demo runs (with few iterations). The examples
+are tested in test_examples.py.
 
 The article's code blocks are kept below exactly as the article prints them. The test replaces
 only what cannot run here -- the scikit-learn import and call (-> ``load_blog()``, the same
@@ -8,7 +9,6 @@ tinygrad_softmax.models import Softmax``.
 """
 
 import functools
-import os
 import re
 import subprocess
 import sys
@@ -18,7 +18,8 @@ from unittest import mock
 import numpy as np
 import pytest
 
-from tinygrad_softmax import demo, reference
+from tinygrad_softmax import reference
+from tinygrad_softmax.commands import demo
 from tinygrad_softmax.datasets import load_blog
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -276,52 +277,3 @@ def test_demo_help_through_the_command_line_lists_every_option():
     bad = subprocess.run([sys.executable, "-m", "tinygrad_softmax", "demo", "--iters", "-1"],
                          capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert bad.returncode == 2 and "--iters" in bad.stderr
-
-
-# ---- the examples ---------------------------------------------------------------------------
-def run_example(name, *args, cwd):
-    env = dict(os.environ, MPLBACKEND="Agg")
-    res = subprocess.run([sys.executable, str(EXAMPLES / name), *args], capture_output=True, text=True,
-                         timeout=120, cwd=cwd, env=env)
-    assert res.returncode == 0, res.stdout + res.stderr
-    return res.stdout
-
-
-def test_example_03_blog_softmax(tmp_path):
-    out = run_example("03_blog_softmax.py", "--out", str(tmp_path), cwd=tmp_path)
-    assert "Training accuracy" in out and "Validation accuracy" in out
-    assert (tmp_path / "03_decision_boundary.png").read_bytes()[:4] == b"\x89PNG"
-    diffs = [float(v) for v in re.findall(r"by backward\(\)\| = (\S+)", out)]
-    assert len(diffs) == 2 and max(diffs) < 1e-12
-
-
-def test_example_04_hidden_layer(tmp_path):
-    out = run_example("04_hidden_layer.py", "--iters", "15", "--out", str(tmp_path), cwd=tmp_path)
-    assert "spirals" in out
-    for name in ("hidden_layer_blog.png", "hidden_layer_spiral.png", "linear_spiral.png"):
-        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
-
-
-def test_example_05_verify_derivation(tmp_path):
-    out = run_example("05_verify_derivation.py", cwd=tmp_path)
-    assert "All 4 steps of the derivation agree" in out
-    assert "DISAGREEMENT" in out  # the deliberately wrong derivation
-
-
-def test_example_06_custom_layer(tmp_path):
-    out = run_example("06_custom_layer.py", "--iters", "20", cwd=tmp_path)
-    assert "gradcheck: dy/dx and dy/db agree" in out
-    assert "the broken backward was caught" in out
-
-
-# Needs nn.Dropout (part C) and Tensor.argmax (part A) of issue 12.
-def test_example_08_minibatch_training(tmp_path):
-    out = run_example("08_minibatch_training.py", "--epochs", "8", cwd=tmp_path)
-    assert "15 mini-batches of up to 32 points per epoch" in out  # ceil(480 / 32)
-    lrs = {int(e): float(lr) for e, lr in re.findall(r"epoch +(\d+)/8  lr ([0-9.]+)", out)}
-    assert len(lrs) == 8
-    for epoch, lr in lrs.items():  # the cosine schedule from 1e-2 to 1e-4 over 8 epochs
-        assert lr == pytest.approx(1e-4 + (1e-2 - 1e-4) * (1 + np.cos(np.pi * (epoch - 1) / 8)) / 2,
-                                   abs=1e-5)
-    held_out = float(re.search(r"held-out accuracy: ([0-9.]+)", out).group(1))
-    assert held_out > 0.8  # three classes: guessing gives 1/3

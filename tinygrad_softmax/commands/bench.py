@@ -254,10 +254,10 @@ def _linear_softmax_workload(name: str, desc: str, X: Any, y: Any, reg: float, l
     the careful floor (with ``torch`` given: PyTorch instead, one row)."""
     import numpy as np
 
-    from . import functional as F
-    from .compile import compile as compile_step
-    from .optim import SGD
-    from .tensor import Tensor
+    from .. import functional as F
+    from ..compile import compile as compile_step
+    from ..optim import SGD
+    from ..tensor import Tensor
 
     dtype = X.dtype
     d, c = X.shape[1], int(y.max()) + 1
@@ -395,11 +395,11 @@ def workload_mlp(reps: int, budget: float, torch: Any = None) -> list[Row]:
     """W3: 2 -> 100 ReLU -> 3 on the article's data, fused loss, L2 on both weights."""
     import numpy as np
 
-    from . import nn
-    from .compile import compile as compile_step
-    from .datasets import load_blog
-    from .optim import SGD
-    from .tensor import Tensor
+    from .. import nn
+    from ..compile import compile as compile_step
+    from ..datasets import load_blog
+    from ..optim import SGD
+    from ..tensor import Tensor
 
     X, y = load_blog()
     reg, lr, hidden = 1e-3, 1e-1, 100
@@ -473,8 +473,8 @@ def workload_tiny_ops(reps: int, budget: float, torch: Any = None) -> list[Row]:
     """W4: 200 tiny ops on shape (4,), cycling multiply, add, tanh, subtract; per op."""
     import numpy as np
 
-    from .compile import compile as compile_step
-    from .tensor import Tensor
+    from ..compile import compile as compile_step
+    from ..tensor import Tensor
 
     rng = np.random.default_rng(0)
     n_ops = 200
@@ -545,8 +545,8 @@ def workload_chain(length: int, deep: int, reps: int, budget: float, torch: Any 
     """W5: y = x + c repeated ``length`` times, forward + backward; then one ``deep`` chain."""
     import numpy as np
 
-    from .compile import compile as compile_step
-    from .tensor import Tensor
+    from ..compile import compile as compile_step
+    from ..tensor import Tensor
 
     x0, c0 = np.arange(4.0), np.ones(4)
     ct = Tensor(c0)
@@ -624,8 +624,8 @@ def workload_memory(n: int, c: int) -> list[Row]:
 
     import numpy as np
 
-    from . import functional as F
-    from .tensor import Tensor
+    from .. import functional as F
+    from ..tensor import Tensor
 
     rng = np.random.default_rng(0)
     logits = (rng.standard_normal((n, c)) * 3).astype(np.float32)
@@ -695,7 +695,7 @@ def workload_memory(n: int, c: int) -> list[Row]:
 
 def _array(t: Any) -> Any:
     """The values of one of our Tensors or of a torch tensor, as an ndarray."""
-    from .tensor import Tensor
+    from ..tensor import Tensor
 
     return t.data if isinstance(t, Tensor) else t.detach().numpy()
 
@@ -709,7 +709,7 @@ def workload_torch(quick: bool, reps: int, budget: float) -> list[Row]:
         return [Row("torch", "PyTorch is not installed: no torch rows", None, check="skipped")]
     import numpy as np
 
-    from .datasets import load_blog
+    from ..datasets import load_blog
 
     torch.set_num_threads(1)
     X, y = load_blog()
@@ -763,7 +763,7 @@ def run(quick: bool = False, reps: int | None = None, only: str = "",
         torch_rows: bool = False) -> dict[str, Any]:
     import numpy as np
 
-    from .datasets import load_blog
+    from ..datasets import load_blog
 
     reps = reps or (3 if quick else 15)
     budget = 0.01 if quick else 0.05  # seconds of work per timed rep and implementation

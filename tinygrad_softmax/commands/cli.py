@@ -7,14 +7,15 @@ exposes ``main(argv) -> int``.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 COMMANDS = {
-    "demo": ("tinygrad_softmax.demo", "reproduce the article: train, check gradients, plot"),
-    "gradcheck": ("tinygrad_softmax.gradcheck_report",
+    "demo": ("tinygrad_softmax.commands.demo", "reproduce the article: train, check gradients, plot"),
+    "gradcheck": ("tinygrad_softmax.commands.gradcheck",
                   "gradient-check every built-in op and both cross-entropy paths"),
-    "bench": ("tinygrad_softmax.bench", "time the engine against hand-written NumPy"),
-    "explore": ("tinygrad_softmax.explore", "write an HTML page that steps through backward()"),
+    "bench": ("tinygrad_softmax.commands.bench", "time the engine against hand-written NumPy"),
+    "explore": ("tinygrad_softmax.commands.explore", "write an HTML page that steps through backward()"),
 }
 
 USAGE = "usage: tinygrad-softmax {" + ",".join(COMMANDS) + "} [options]\n\ncommands:\n" + "".join(
@@ -32,7 +33,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tinygrad-softmax: unknown command {name!r}\n\n{USAGE}", end="", file=sys.stderr)
         return 2
     module = importlib.import_module(COMMANDS[name][0])
-    return int(module.main(rest) or 0)
+    try:
+        code = int(module.main(rest) or 0)
+        sys.stdout.flush()  # a closed pipe shows up here if the output was buffered
+    except BrokenPipeError:
+        # `tinygrad-softmax gradcheck --list | head`: the reader has gone, which is not an error of
+        # ours. Point stdout at devnull so the interpreter's final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    return code
 
 
 if __name__ == "__main__":

@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from . import reference
-from .datasets import BLOG_DATASET_PROVENANCE, load_blog
-from .models import Classifier, Softmax
+from .. import reference
+from ..datasets import BLOG_DATASET_PROVENANCE, load_blog
+from ..models import Classifier, Softmax
 
 ARTICLE_ACCURACIES = {"training": 0.815, "validation": 0.805, "full": 0.816}
 GRADIENT_TOLERANCE = 1e-10  # float64: autodiff and the closed form differ only by rounding
