@@ -410,3 +410,54 @@ def test_no_allocation_growth_and_no_intermediate_arrays_per_call_for_the_articl
     finally:
         tracemalloc.stop()
     assert eager_peak > 3 * (peak - base)  # the eager step does allocate its intermediates
+
+
+# ---- many ops, each compiled and replayed against eager ------------------------------------
+_rng = np.random.default_rng(7)
+_P = Tensor(_rng.standard_normal((6, 4)), requires_grad=True)
+_q = Tensor(_rng.standard_normal(4), requires_grad=True)
+_ln = tg.nn.LayerNorm(4)
+_lin = tg.nn.Linear(4, 3, rng=np.random.default_rng(1))
+_LEAVES = [_P, _q, *_ln.parameters(), *_lin.parameters()]
+STEPS = {
+    "mse": lambda x, y: F.mse_loss(x * _P, Tensor(np.ones((6, 4)))),
+    "layer_norm": lambda x, y: _ln(x * _P).sum(),
+    "softmax": lambda x, y: (F.softmax(x * _P, dim=1) * _q).sum(),
+    "logsumexp": lambda x, y: F.logsumexp(x + _P, dim=1).sum(),
+    "maximum_clamp": lambda x, y: tg.maximum(x, _P).sum() + (x * _q).clamp(-0.5, 0.5).sum(),
+    # the backward of where on a constant upstream gradient: the mask must not be folded
+    "where": lambda x, y: tg.where(x > 0, _P, _q * x).sum(),
+    "einsum": lambda x, y: tg.einsum("ij,j->i", x * _P, _q).sum(),
+    "cat_stack": lambda x, y: (tg.cat([x * _P, _P], dim=0) ** 2).sum() + tg.stack([x, _P], dim=0).mean(),
+    "pad": lambda x, y: F.pad(x * _P, (1, 1)).sum(),
+    "max_mean_var": lambda x, y: (x * _P).max(axis=1).sum() + (x * _P).var(axis=0, ddof=0).sum(),
+    "smoothed_ce": lambda x, y: F.cross_entropy(_lin(x * _P), y, label_smoothing=0.1),
+    "ignored_ce": lambda x, y: F.softmax_cross_entropy(_lin(x * _P), y, ignore_index=0),
+    "bce_logits": lambda x, y: F.binary_cross_entropy_with_logits(x * _P, (x > 0).astype(np.float64)),
+    "gelu_silu": lambda x, y: F.gelu(x * _P).sum() + F.silu(x * _q).sum(),
+    "indexing": lambda x, y: (x * _P)[y].sum() + (x * _P)[1:3, ::2].sum(),
+    "transpose_reshape_prod": lambda x, y: ((x * _P).T @ (x * _P)).sum()
+    + (x * _P).reshape(4, 6).sum(0).prod(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STEPS))
+def test_ops_compiled_match_eager(name):
+    fn = STEPS[name]
+    compiled = tg.compile(fn, backward=True)
+    y = np.array([0, 1, 2, 0, 1, 2])
+    for _ in range(3):
+        x = Tensor(_rng.standard_normal((6, 4)))
+        for t in _LEAVES:
+            t.grad = None
+        eager = fn(x, y)
+        eager.backward()
+        want = [None if t.grad is None else t.grad.data.copy() for t in _LEAVES]
+        for t in _LEAVES:
+            t.grad = None
+        _close(compiled(x, y).data, eager.data)
+        for t, w in zip(_LEAVES, want):
+            assert (t.grad is None) == (w is None)
+            if w is not None:
+                np.testing.assert_allclose(t.grad.data, w, rtol=1e-11, atol=1e-12)
+    assert compiled.traces == 1

@@ -834,7 +834,7 @@ class _Program:
         name = cls.__name__
         params = dict(getattr(ctx, "_params", {}) or {})
         if all(v.kind == "const" for v in ins) and name not in ("_OpaqueGrad", "_SCEGrad") \
-                and _builtin(cls):
+                and _builtin(cls) and not self._reads_live_arrays(ctx, params):
             v = self._const(res.data, "k")  # constant folding: the trace already computed it
             self.vals[id(res)] = v
             self.op_of_ctx[id(ctx)] = _Op("const", cls, ctx, ins, v, params, node.label, node.phase)
@@ -931,6 +931,30 @@ class _Program:
             op.extra.extend([*fop.ins, fop.out])
         if rule == "opaque" and not _builtin(cls):
             pass
+
+    def _reads_live_arrays(self, ctx: Any, params: dict[str, Any]) -> bool:
+        """Whether an array argument of the op (a condition, an index, a plan's targets) is a value
+        of the step rather than a constant: then the op is not folded, even on constant inputs."""
+        found: list[Any] = []
+
+        def collect(x: Any) -> None:
+            if isinstance(x, np.ndarray):
+                found.append(x)
+            elif isinstance(x, (tuple, list)):
+                for item in x:
+                    collect(item)
+            elif isinstance(x, Tensor):
+                found.append(x.data)
+        for value in (*params.values(), getattr(ctx, "condition", None), getattr(ctx, "index", None)):
+            collect(value)
+        plan = getattr(ctx, "plan", None)
+        if plan is not None and getattr(plan, "rows_y", None) is not None:
+            found.append(plan.rows_y)
+        for arr in found:
+            v = self._resolve_array(arr)
+            if v is not None and v.kind != "const":
+                return True
+        return False
 
     def _rule_for(self, node: _Node, ins: list[_Val], params: dict[str, Any]) -> str:
         name = node.cls.__name__
@@ -1202,7 +1226,7 @@ class _Program:
         if r == "SumSquares":
             return [f"{o} = {wrap(f'np.vdot({ins[0]}, {ins[0]})')}{comment} (Σ x², as one dot product)"]
         if r == "Pow":
-            expr = f"{ins[0]} ** {op.params['exponent']!r}"
+            expr = f"{ins[0]} ** {self._const_obj(op.params['exponent'], 'exponent')}"
             return [f"{o} = {wrap(expr)}{comment}"]
         if r == "ReLU":
             lines = []
@@ -1274,7 +1298,7 @@ class _Program:
         return lines
 
     def _const_obj(self, obj: Any, hint: str) -> str:
-        if obj is None or isinstance(obj, (bool, int, float, str)):
+        if obj is None or isinstance(obj, (bool, int, str)) or (isinstance(obj, float) and np.isfinite(obj)):
             return repr(obj)
         for name, val in self.consts.items():
             if val is obj:
