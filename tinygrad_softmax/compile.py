@@ -698,7 +698,6 @@ class _Program:
         self.guards = [] if not self.int_inputs else \
             [(i, v.name, a.copy()) for i, (name, kind, v) in enumerate(self.arg_vals)
              if v is not None for (w, a) in self.int_inputs if w is v and not self._int_live(v)]
-        self.arg_kinds = [kind for _, kind, _ in self.arg_vals]
         self.arg_names = [name for name, _, _ in self.arg_vals]
         # the trace's arrays and contexts are not needed any more: keep only what replay reads
         for attr in ("vals", "by_data", "keepalive", "ops", "cse", "attr_of", "op_of_ctx", "leaves_grad",
@@ -929,8 +928,6 @@ class _Program:
             fop = self.op_of_ctx[id(params["fctx"])]
             op.params["_fop"] = fop
             op.extra.extend([*fop.ins, fop.out])
-        if rule == "opaque" and not _builtin(cls):
-            pass
 
     def _reads_live_arrays(self, ctx: Any, params: dict[str, Any]) -> bool:
         """Whether an array argument of the op (a condition, an index, a plan's targets) is a value
