@@ -19,6 +19,11 @@ from . import datasets, functional, models, nn, optim, reference, utils
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._shapes import AxisError, TensorIndexError
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
+from .compile import (
+    CompileError,
+    TracingError,
+    compile,  # noqa: A004 - shadows the builtin inside this package only, on purpose
+)
 from .creation import arange, eye, full, full_like, linspace, ones, ones_like, rand, randn, zeros, zeros_like
 from .functional import einsum, maximum, minimum
 from .gradient_check import (
@@ -77,6 +82,10 @@ __all__ = [
     "detect_anomaly",
     "is_anomaly_enabled",
     "AnomalyError",
+    # tracing a step once and replaying it as generated NumPy (compile.py)
+    "compile",
+    "CompileError",
+    "TracingError",
     # creating tensors (creation.py) and joining, splitting, selecting them (joining.py)
     "zeros",
     "ones",

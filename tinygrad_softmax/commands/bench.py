@@ -144,13 +144,28 @@ def interleaved(row: Row, ours: Callable[[], Any], numpy_fn: Callable[[], Any], 
                 budget: float, per: int = 1) -> None:
     """Time both implementations rep by rep, alternating which runs first; ``per`` divides each
     time (e.g. the number of ops in one call) so the row reports a per-op time."""
-    ours(), numpy_fn()  # warm up
-    n_ours, n_np = _calls_for(ours, budget), _calls_for(numpy_fn, budget)
+    compare([(row, ours)], numpy_fn, reps, budget, per)
+
+
+def compare(rows: list[tuple[Row, Callable[[], Any]]], floor: Callable[[], Any], reps: int, budget: float,
+            per: int = 1) -> None:
+    """Time several implementations against one floor in the same reps: each rep times the floor
+    and every implementation once, in an order rotated rep by rep (so drifts in machine load hit
+    all of them), and every row's ratio is against the floor's time in that same rep."""
+    fns = [floor] + [fn for _, fn in rows]
+    for fn in fns:
+        fn()  # warm up
+    calls = [_calls_for(fn, budget) for fn in fns]
     for r in range(reps):
-        pair = [(ours, n_ours, row.ours), (numpy_fn, n_np, row.numpy)]
-        for fn, calls, out in pair if r % 2 == 0 else pair[::-1]:
-            out.append(_time_per_call(fn, calls) / per)
-        row.ratios.append(row.ours[-1] / row.numpy[-1])
+        k = r % len(fns)
+        order = list(range(len(fns)))[k:] + list(range(len(fns)))[:k]
+        times = [0.0] * len(fns)
+        for i in order if r % 2 == 0 else order[::-1]:
+            times[i] = _time_per_call(fns[i], calls[i]) / per
+        for j, (row, _) in enumerate(rows):
+            row.ours.append(times[j + 1])
+            row.numpy.append(times[0])
+            row.ratios.append(times[j + 1] / times[0])
 
 
 # ---- the workloads -----------------------------------------------------------------------
@@ -178,13 +193,69 @@ def article_step(X: Any, y: Any, W: Any, b: Any, lr: float, reg: float) -> tuple
     return float(loss), W - lr * dW, b - lr * db
 
 
+def careful_linear_step(X: Any, y: Any, W0: Any, b0: Any, lr: float, reg: float) -> tuple[Any, Any]:
+    """The floor for W1/W2: the article's step as a careful person writes it in NumPy. Everything
+    that does not change between steps is made once (the one-hot targets, every buffer, the
+    column views); the row maximum over a few classes is an elementwise maximum of the columns,
+    row and column sums are products with a ones vector, the target scores one dot product with
+    the one-hot matrix, and every update is in place. Returns (step, params): step() runs one
+    gradient-descent step and returns the loss; params() the current (W, b)."""
+    import numpy as np
+
+    n, c = X.shape[0], W0.shape[1]
+    dt = X.dtype
+    W, b = W0.copy(), b0.copy()
+    Y = np.zeros((n, c), dt)
+    Y[np.arange(n), y] = 1  # one-hot, built once
+    S, m, tot = np.empty((n, c), dt), np.empty((n, 1), dt), np.empty(n, dt)
+    tot2, cols = tot.reshape(n, 1), [S[:, j:j + 1] for j in range(c)]
+    ones_c, ones_n = np.ones(c, dt), np.ones(n, dt)
+    dW, db, XT = np.empty_like(W), np.empty_like(b), X.T
+    inv_n, half_reg = dt.type(1.0 / n), 0.5 * reg
+
+    def step() -> float:
+        np.matmul(X, W, out=S)
+        np.add(S, b, out=S)
+        if c <= 8:  # a few classes: the row max as elementwise maxima of the columns
+            np.maximum(cols[0], cols[1], out=m)
+            for col in cols[2:]:
+                np.maximum(m, col, out=m)
+        else:
+            np.maximum.reduce(S, axis=1, keepdims=True, out=m)
+        np.subtract(S, m, out=S)
+        picked = np.vdot(S, Y)  # Σ_n shifted score of the target class
+        np.exp(S, out=S)
+        if c <= 8:
+            np.matmul(S, ones_c, out=tot)
+        else:
+            np.add.reduce(S, axis=1, out=tot)
+        np.divide(S, tot2, out=S)  # softmax
+        np.log(tot, out=tot)
+        loss = (np.add.reduce(tot) - picked) * inv_n + half_reg * np.vdot(W, W)
+        np.subtract(S, Y, out=S)
+        np.multiply(S, inv_n, out=S)  # dscores = (S − Y)/N
+        np.matmul(XT, S, out=dW)
+        np.add(dW, reg * W, out=dW)
+        np.matmul(ones_n, S, out=db)  # column sums
+        np.multiply(dW, lr, out=dW)
+        np.subtract(W, dW, out=W)
+        np.multiply(db, lr, out=db)
+        np.subtract(b, db, out=b)
+        return float(loss)
+
+    return step, lambda: (W, b)
+
+
 def _linear_softmax_workload(name: str, desc: str, X: Any, y: Any, reg: float, lr: float, fused: bool,
-                             target: float | None, reps: int, budget: float, torch: Any = None) -> Row:
-    """W1/W1c/W2: the article's linear classifier, one full-batch gradient-descent step
-    (with ``torch`` given: the same step in PyTorch instead of this framework)."""
+                             target: float | None, compiled_target: float | None, reps: int, budget: float,
+                             torch: Any = None) -> list[Row]:
+    """W1/W1c/W2: the article's linear classifier, one full-batch gradient-descent step: this
+    framework eagerly, the same step compiled, and the article's plain NumPy step, each against
+    the careful floor (with ``torch`` given: PyTorch instead, one row)."""
     import numpy as np
 
     from .. import functional as F
+    from ..compile import compile as compile_step
     from ..optim import SGD
     from ..tensor import Tensor
 
@@ -192,83 +263,182 @@ def _linear_softmax_workload(name: str, desc: str, X: Any, y: Any, reg: float, l
     d, c = X.shape[1], int(y.max()) + 1
     W0 = np.random.default_rng(0).normal(0.0, 1e-3, (d, c)).astype(dtype)
     loss_fn = F.softmax_cross_entropy if fused else F.cross_entropy
-
-    Xt = Tensor(X)
-    W, b = Tensor(W0.copy(), requires_grad=True), Tensor(np.zeros(c, dtype), requires_grad=True)
-    opt = SGD([W, b], lr=lr)
     half_reg = 0.5 * reg
+    rtol = 1e-10 if dtype == np.float64 else 1e-4
 
-    def ours() -> float:
-        opt.zero_grad()
-        loss = loss_fn(Xt @ W + b, y) + half_reg * (W * W).sum()
-        loss.backward()
-        opt.step()
-        return float(loss.data)
+    def framework(compiled: bool) -> tuple[Callable[[], float], Callable[[], Any]]:
+        Xt = Tensor(X)
+        W, b = Tensor(W0.copy(), requires_grad=True), Tensor(np.zeros(c, dtype), requires_grad=True)
+        opt = SGD([W, b], lr=lr)
 
-    if torch is not None:
+        def loss_of(X: Any, y: Any) -> Tensor:
+            return loss_fn(X @ W + b, y) + half_reg * (W * W).sum()
+
+        if compiled:
+            cstep = compile_step(loss_of, backward=True)
+
+            def step() -> float:
+                opt.zero_grad()
+                loss = cstep(Xt, y)
+                opt.step()
+                return float(loss.data)
+        else:
+            def step() -> float:
+                opt.zero_grad()
+                loss = loss_of(Xt, y)
+                loss.backward()
+                opt.step()
+                return float(loss.data)
+        return step, lambda: (W.data, b.data)
+
+    def torch_impl() -> tuple[Callable[[], float], Callable[[], Any]]:
         Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
         W, b = torch.tensor(W0, requires_grad=True), torch.zeros(c, dtype=Xt.dtype, requires_grad=True)
         topt = torch.optim.SGD([W, b], lr=lr)
 
-        def ours() -> float:
+        def step() -> float:
             topt.zero_grad()
             loss = torch.nn.functional.cross_entropy(Xt @ W + b, yt) + half_reg * (W * W).sum()
             loss.backward()
             topt.step()
             return float(loss.detach())
+        return step, lambda: (W.detach().numpy(), b.detach().numpy())
 
-    Wn, bn = W0.copy(), np.zeros(c, dtype)
+    def plain_impl() -> tuple[Callable[[], float], Callable[[], Any]]:
+        state = [W0.copy(), np.zeros(c, dtype)]
 
-    def hand() -> float:
-        nonlocal Wn, bn
-        loss, Wn, bn = article_step(X, y, Wn, bn, lr, reg)
-        return loss
+        def step() -> float:
+            loss, state[0], state[1] = article_step(X, y, state[0], state[1], lr, reg)
+            return loss
+        return step, lambda: tuple(state)
 
-    row = Row(name, desc, target)
-    rtol = 1e-10 if dtype == np.float64 else 1e-4
-    l1, l2 = ours(), hand()
-    ok = _close(l1, l2, rtol) and _close(_array(W), Wn, rtol) and _close(_array(b), bn, rtol)
-    row.check = "loss, W and b agree after one step" if ok else \
-        f"MISMATCH: loss {l1} vs {l2}, max |dW| {np.max(np.abs(W.data - Wn))}"
-    if ok:
-        interleaved(row, ours, hand, reps, budget)
-    return row
+    impls: list[tuple[Row, Any]]
+    if torch is not None:
+        impls = [(Row(name, desc, None), torch_impl())]
+    else:
+        impls = [(Row(name, desc, target), framework(False))]
+        if compiled_target is not None:
+            impls.append((Row(f"{name} compiled", "compile(step, backward=True): " + desc, compiled_target),
+                          framework(True)))
+        impls.append((Row(f"{name} plain", "the article's plain NumPy step (np.max, fancy-index "
+                          "one-hot, np.sum): " + desc, None), plain_impl()))
+    floor, floor_params = careful_linear_step(X, y, W0, np.zeros(c, dtype), lr, reg)
+    l_floor = floor()
+    Wf, bf = floor_params()
+    ok_all = True
+    for row, (step, params) in impls:
+        l1 = step()
+        W1, b1 = params()
+        ok = _close(l1, l_floor, rtol) and _close(W1, Wf, rtol) and _close(b1, bf, rtol)
+        row.check = "loss, W and b agree with the floor after one step" if ok else \
+            f"MISMATCH: loss {l1} vs {l_floor}, max |dW| {np.max(np.abs(np.asarray(W1) - Wf))}"
+        ok_all = ok_all and ok
+    if ok_all:
+        compare([(row, step) for row, (step, _) in impls], floor, reps, budget)
+    return [row for row, _ in impls]
 
 
-def workload_mlp(reps: int, budget: float, torch: Any = None) -> Row:
+def careful_mlp_step(X: Any, y: Any, params: list[Any], lr: float, reg: float) -> tuple[Any, Any]:
+    """The floor for W3: 2 -> H ReLU -> C with the fused loss, hand-written with buffers made once,
+    the one-hot built once, the ReLU mask as one comparison, sums as products with ones vectors,
+    in-place updates. Returns (step, params)."""
+    import numpy as np
+
+    W1, b1, W2, b2 = (p.copy() for p in params)
+    n, hidden, c = X.shape[0], W1.shape[1], W2.shape[1]
+    Y = np.zeros((n, c))
+    Y[np.arange(n), y] = 1
+    H, S, mask = np.empty((n, hidden)), np.empty((n, c)), np.empty((n, hidden))
+    dH, m, tot = np.empty((n, hidden)), np.empty((n, 1)), np.empty(n)
+    tot2, cols = tot.reshape(n, 1), [S[:, j:j + 1] for j in range(c)]
+    ones_c, ones_n = np.ones(c), np.ones(n)
+    dW1, db1, dW2, db2 = np.empty_like(W1), np.empty_like(b1), np.empty_like(W2), np.empty_like(b2)
+    XT, HT = X.T, H.T
+    inv_n, half_reg = 1.0 / n, 0.5 * reg
+
+    def step() -> float:
+        np.matmul(X, W1, out=H)
+        np.add(H, b1, out=H)
+        np.maximum(H, 0.0, out=H)
+        np.matmul(H, W2, out=S)
+        np.add(S, b2, out=S)
+        np.maximum(cols[0], cols[1], out=m)
+        for col in cols[2:]:
+            np.maximum(m, col, out=m)
+        np.subtract(S, m, out=S)
+        picked = np.vdot(S, Y)
+        np.exp(S, out=S)
+        np.matmul(S, ones_c, out=tot)
+        np.divide(S, tot2, out=S)
+        np.log(tot, out=tot)
+        loss = (np.add.reduce(tot) - picked) * inv_n + half_reg * (np.vdot(W1, W1) + np.vdot(W2, W2))
+        np.subtract(S, Y, out=S)
+        np.multiply(S, inv_n, out=S)
+        np.matmul(HT, S, out=dW2)
+        np.add(dW2, reg * W2, out=dW2)
+        np.matmul(ones_n, S, out=db2)
+        np.matmul(S, W2.T, out=dH)
+        np.greater(H, 0.0, out=mask, casting="unsafe")
+        np.multiply(dH, mask, out=dH)
+        np.matmul(XT, dH, out=dW1)
+        np.add(dW1, reg * W1, out=dW1)
+        np.matmul(ones_n, dH, out=db1)
+        for p, g in ((W1, dW1), (b1, db1), (W2, dW2), (b2, db2)):
+            np.multiply(g, lr, out=g)
+            np.subtract(p, g, out=p)
+        return float(loss)
+
+    return step, lambda: (W1, b1, W2, b2)
+
+
+def workload_mlp(reps: int, budget: float, torch: Any = None) -> list[Row]:
     """W3: 2 -> 100 ReLU -> 3 on the article's data, fused loss, L2 on both weights."""
     import numpy as np
 
     from .. import nn
+    from ..compile import compile as compile_step
     from ..datasets import load_blog
     from ..optim import SGD
     from ..tensor import Tensor
 
     X, y = load_blog()
-    n, reg, lr, hidden = X.shape[0], 1e-3, 1e-1, 100
-    net = nn.Sequential(nn.Linear(2, hidden, rng=np.random.default_rng(0)), nn.ReLU(),
-                        nn.Linear(hidden, 3, rng=np.random.default_rng(1)))
-    lin1, lin2 = net[0], net[2]
-    loss_fn = nn.CrossEntropyLoss()
-    opt = SGD(net.parameters(), lr=lr)
-    Xt, half_reg = Tensor(X), 0.5 * reg
+    reg, lr, hidden = 1e-3, 1e-1, 100
+    half_reg = 0.5 * reg
+    desc = "MLP 2->100 ReLU->3, article data, fused loss"
 
-    def ours() -> float:
-        opt.zero_grad()
-        loss = loss_fn(net(Xt), y) + half_reg * ((lin1.weight * lin1.weight).sum()
-                                                 + (lin2.weight * lin2.weight).sum())
-        loss.backward()
-        opt.step()
-        return float(loss.data)
+    def framework(compiled: bool) -> tuple[Callable[[], float], Callable[[], Any]]:
+        net = nn.Sequential(nn.Linear(2, hidden, rng=np.random.default_rng(0)), nn.ReLU(),
+                            nn.Linear(hidden, 3, rng=np.random.default_rng(1)))
+        lin1, lin2 = net[0], net[2]
+        loss_fn = nn.CrossEntropyLoss()
+        opt = SGD(net.parameters(), lr=lr)
+        Xt = Tensor(X)
 
-    W1, b1 = lin1.weight.data.copy(), lin1.bias.data.copy()
-    W2, b2 = lin2.weight.data.copy(), lin2.bias.data.copy()
-    if torch is not None:
-        params = [torch.tensor(a, requires_grad=True) for a in (W1, b1, W2, b2)]
+        def loss_of(X: Any, y: Any) -> Tensor:
+            return loss_fn(net(X), y) + half_reg * ((lin1.weight * lin1.weight).sum()
+                                                    + (lin2.weight * lin2.weight).sum())
+        cstep = compile_step(loss_of, backward=True, names={"net": net}) if compiled else None
+
+        def step() -> float:
+            opt.zero_grad()
+            if cstep is not None:
+                loss = cstep(Xt, y)
+            else:
+                loss = loss_of(Xt, y)
+                loss.backward()
+            opt.step()
+            return float(loss.data)
+        return step, lambda: (lin1.weight.data, lin1.bias.data, lin2.weight.data, lin2.bias.data)
+
+    net0 = nn.Sequential(nn.Linear(2, hidden, rng=np.random.default_rng(0)), nn.ReLU(),
+                         nn.Linear(hidden, 3, rng=np.random.default_rng(1)))
+    init = [net0[0].weight.data, net0[0].bias.data, net0[2].weight.data, net0[2].bias.data]
+
+    def torch_impl() -> tuple[Callable[[], float], Callable[[], Any]]:
+        params = [torch.tensor(a, requires_grad=True) for a in init]
         tX, ty, topt = torch.from_numpy(X), torch.from_numpy(y), torch.optim.SGD(params, lr=lr)
-        lin1 = lin2 = None
 
-        def ours() -> float:
+        def step() -> float:
             tW1, tb1, tW2, tb2 = params
             topt.zero_grad()
             scores = torch.relu(tX @ tW1 + tb1) @ tW2 + tb2
@@ -277,42 +447,33 @@ def workload_mlp(reps: int, budget: float, torch: Any = None) -> Row:
             loss.backward()
             topt.step()
             return float(loss.detach())
+        return step, lambda: tuple(p.detach().numpy() for p in params)
 
-    rows = np.arange(n)
-
-    def hand() -> float:
-        nonlocal W1, b1, W2, b2
-        h = np.maximum(0, X @ W1 + b1)
-        scores = h @ W2 + b2
-        exp_scores = np.exp(scores - np.max(scores, axis=1, keepdims=True))
-        probs = exp_scores / np.sum(exp_scores, axis=1, keepdims=True)
-        loss = -np.sum(np.log(probs[rows, y])) / n + half_reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
-        dscores = probs
-        dscores[rows, y] -= 1
-        dscores /= n
-        dW2 = h.T @ dscores + reg * W2
-        db2 = np.sum(dscores, axis=0)
-        dh = dscores @ W2.T
-        dh[h <= 0] = 0
-        dW1 = X.T @ dh + reg * W1
-        db1 = np.sum(dh, axis=0)
-        W1, b1, W2, b2 = W1 - lr * dW1, b1 - lr * db1, W2 - lr * dW2, b2 - lr * db2
-        return float(loss)
-
-    row = Row("W3", "MLP 2->100 ReLU->3, article data, fused loss", 1.2)
-    l1, l2 = ours(), hand()
-    new_W1, new_W2 = (params[0], params[2]) if torch is not None else (lin1.weight, lin2.weight)
-    ok = _close(l1, l2, 1e-10) and _close(_array(new_W1), W1, 1e-10) and _close(_array(new_W2), W2, 1e-10)
-    row.check = "loss and all weights agree after one step" if ok else f"MISMATCH: loss {l1} vs {l2}"
-    if ok:
-        interleaved(row, ours, hand, reps, budget)
-    return row
+    impls: list[tuple[Row, Any]]
+    if torch is not None:
+        impls = [(Row("W3", desc, None), torch_impl())]
+    else:
+        impls = [(Row("W3", desc, 1.2), framework(False)),
+                 (Row("W3 compiled", "compile(step, backward=True): " + desc, 1.0), framework(True))]
+    floor, floor_params = careful_mlp_step(X, y, init, lr, reg)
+    l_floor = floor()
+    ok_all = True
+    for row, (step, params) in impls:
+        l1 = step()
+        ok = _close(l1, l_floor, 1e-10) and all(_close(a, b, 1e-10) for a, b in zip(params(), floor_params()))
+        row.check = "loss and all weights agree with the floor after one step" if ok else \
+            f"MISMATCH: loss {l1} vs {l_floor}"
+        ok_all = ok_all and ok
+    if ok_all:
+        compare([(row, step) for row, (step, _) in impls], floor, reps, budget)
+    return [row for row, _ in impls]
 
 
-def workload_tiny_ops(reps: int, budget: float, torch: Any = None) -> Row:
+def workload_tiny_ops(reps: int, budget: float, torch: Any = None) -> list[Row]:
     """W4: 200 tiny ops on shape (4,), cycling multiply, add, tanh, subtract; per op."""
     import numpy as np
 
+    from ..compile import compile as compile_step
     from ..tensor import Tensor
 
     rng = np.random.default_rng(0)
@@ -321,13 +482,23 @@ def workload_tiny_ops(reps: int, budget: float, torch: Any = None) -> Row:
     x0 = rng.standard_normal(4)
     cts = [Tensor(c) for c in consts]
 
-    def ours() -> Any:
-        x = Tensor(x0, requires_grad=True)
+    def chain(x: Tensor) -> Tensor:
         y = x
         for i, c in enumerate(cts):
             k = i % 4
             y = y * c if k == 0 else y + c if k == 1 else y.tanh() if k == 2 else y - c
-        y.sum().backward()
+        return y.sum()
+
+    def ours() -> Any:
+        x = Tensor(x0, requires_grad=True)
+        chain(x).backward()
+        return x.grad.data  # type: ignore[union-attr]
+
+    cchain = compile_step(chain, backward=True)
+
+    def ours_compiled() -> Any:
+        x = Tensor(x0, requires_grad=True)
+        cchain(x)
         return x.grad.data  # type: ignore[union-attr]
 
     if torch is not None:
@@ -342,51 +513,61 @@ def workload_tiny_ops(reps: int, budget: float, torch: Any = None) -> Row:
             y.sum().backward()
             return x.grad.numpy()
 
-    def hand() -> Any:
+    groups = [tuple(consts[i:i + 4]) for i in range(0, n_ops, 4)]
+
+    def hand() -> Any:  # the floor: the chain's closed form, one group of four ops at a time
         y, saved = x0, []
-        for i, c in enumerate(consts):
-            k = i % 4
-            if k == 0:
-                y = y * c
-            elif k == 1:
-                y = y + c
-            elif k == 2:
-                y = np.tanh(y)
-                saved.append(y)
-            else:
-                y = y - c
+        tanh = np.tanh
+        for c0, c1, _c2, c3 in groups:
+            y = tanh(y * c0 + c1)
+            saved.append(y)
+            y = y - c3
         g = np.ones(4)
-        for i in range(n_ops - 1, -1, -1):
-            k = i % 4
-            if k == 0:
-                g = g * consts[i]
-            elif k == 2:
-                g = g * (1 - saved.pop() ** 2)
+        for (c0, _c1, _c2, _c3), t in zip(reversed(groups), reversed(saved)):
+            g = g * (1 - t * t) * c0
         return g
 
-    row = Row("W4", "200 tiny ops on shape (4,), forward + backward", 5.0, unit="op")
-    ok = _close(ours(), hand(), 1e-12)
-    row.check = "gradients agree" if ok else "MISMATCH in the gradient"
-    if ok:
-        interleaved(row, ours, hand, reps, budget, per=n_ops)
-    return row
+    desc = "200 tiny ops on shape (4,), forward + backward"
+    rows = [(Row("W4", desc, None if torch is not None else 5.0, unit="op"), ours)]
+    if torch is None:
+        rows.append((Row("W4 compiled", "compile(chain, backward=True): " + desc, 1.5, unit="op"),
+                     ours_compiled))
+    expected = hand()
+    for row, fn in rows:
+        row.check = "gradients agree with the floor" if _close(fn(), expected, 1e-12) else \
+            "MISMATCH in the gradient"
+    if all(not r.check.startswith("MISMATCH") for r, _ in rows):
+        compare(rows, hand, reps, budget, per=n_ops)
+    return [r for r, _ in rows]
 
 
-def workload_chain(length: int, deep: int, reps: int, budget: float, torch: Any = None) -> Row:
+def workload_chain(length: int, deep: int, reps: int, budget: float, torch: Any = None) -> list[Row]:
     """W5: y = x + c repeated ``length`` times, forward + backward; then one ``deep`` chain."""
     import numpy as np
 
+    from ..compile import compile as compile_step
     from ..tensor import Tensor
 
     x0, c0 = np.arange(4.0), np.ones(4)
     ct = Tensor(c0)
 
-    def ours() -> Any:
-        x = Tensor(x0, requires_grad=True)
+    def chain(x: Tensor) -> Tensor:
         y = x
         for _ in range(length):
             y = y + ct
+        return y
+
+    def ours() -> Any:
+        x = Tensor(x0, requires_grad=True)
+        y = chain(x)
         y.sum().backward()
+        return x.grad.data, y.data  # type: ignore[union-attr]
+
+    cchain = compile_step(lambda x: (lambda y: (y.sum(), y))(chain(x)), backward=True)
+
+    def ours_compiled() -> Any:
+        x = Tensor(x0, requires_grad=True)
+        _, y = cchain(x)
         return x.grad.data, y.data  # type: ignore[union-attr]
 
     if torch is not None:
@@ -406,12 +587,19 @@ def workload_chain(length: int, deep: int, reps: int, budget: float, torch: Any 
             y = y + c0
         return np.ones_like(x0), y  # d(sum y)/dx = 1: the closed form of the backward
 
-    row = Row("W5", f"a chain of {length:,} adds, forward + backward", 6.0, unit="chain")
-    (g1, y1), (g2, y2) = ours(), hand()
-    ok = _close(g1, g2, 1e-12) and _close(y1, y2, 1e-12)
-    row.check = "output and gradient agree" if ok else "MISMATCH"
-    if ok:
-        interleaved(row, ours, hand, reps, budget)
+    desc = f"a chain of {length:,} adds, forward + backward"
+    rows = [(Row("W5", desc, None if torch is not None else 6.0, unit="chain"), ours)]
+    if torch is None:
+        rows.append((Row("W5 compiled", "compile(chain, backward=True): " + desc, 1.5, unit="chain"),
+                     ours_compiled))
+    g2, y2 = hand()
+    for row, fn in rows:
+        g1, y1 = fn()
+        row.check = "output and gradient agree with the floor" if _close(g1, g2, 1e-12) and \
+            _close(y1, y2, 1e-12) else "MISMATCH"
+    if all(not r.check.startswith("MISMATCH") for r, _ in rows):
+        compare(rows, hand, reps, budget)
+    row = rows[0][0]
     if deep:
         x = Tensor(np.zeros(1), requires_grad=True)
         t0 = time.perf_counter()
@@ -427,7 +615,7 @@ def workload_chain(length: int, deep: int, reps: int, budget: float, torch: Any 
         if not ok_deep:
             row.check += "; deep chain FAILED"
         del x, y
-    return row
+    return [r for r, _ in rows]
 
 
 def workload_memory(n: int, c: int) -> list[Row]:
@@ -529,13 +717,13 @@ def workload_torch(quick: bool, reps: int, budget: float) -> list[Row]:
     X2, y2 = rng.standard_normal((500, 3073)).astype(np.float32), rng.integers(0, 10, 500)
     y2[:10] = np.arange(10)
     rows = [
-        _linear_softmax_workload("W1 torch", "PyTorch: " + W1_DESC, X, y, 0.1, 1e-2, True, None, reps,
-                                 budget, torch),
-        _linear_softmax_workload("W2 torch", "PyTorch: " + W2_DESC, X2, y2, 0.25, 1e-7, True, None, reps,
-                                 budget, torch),
-        workload_mlp(reps, budget, torch),
-        workload_tiny_ops(reps, budget, torch),
-        workload_chain(1_000 if quick else 10_000, 0, reps, budget, torch),
+        *_linear_softmax_workload("W1 torch", "PyTorch: " + W1_DESC, X, y, 0.1, 1e-2, True, None, None, reps,
+                                  budget, torch),
+        *_linear_softmax_workload("W2 torch", "PyTorch: " + W2_DESC, X2, y2, 0.25, 1e-7, True, None, None,
+                                  reps, budget, torch),
+        *workload_mlp(reps, budget, torch),
+        *workload_tiny_ops(reps, budget, torch),
+        *workload_chain(1_000 if quick else 10_000, 0, reps, budget, torch),
     ]
     for row in rows:
         row.name = row.name if row.name.endswith("torch") else f"{row.name} torch"
@@ -587,22 +775,23 @@ def run(quick: bool = False, reps: int | None = None, only: str = "",
     rows: list[Row] = []
     X, y = load_blog()
     if want("W1"):
-        rows.append(_linear_softmax_workload("W1", W1_DESC, X, y, 0.1, 1e-2, True, 1.5, reps, budget))
+        rows.extend(_linear_softmax_workload("W1", W1_DESC, X, y, 0.1, 1e-2, True, 1.5, 1.2, reps, budget))
     if want("W1c"):
-        rows.append(_linear_softmax_workload("W1c", "article model N=1000 D=2 C=3, composed loss", X, y,
-                                             0.1, 1e-2, False, 3.0, reps, budget))
+        rows.extend(_linear_softmax_workload("W1c", "article model N=1000 D=2 C=3, composed loss", X, y,
+                                             0.1, 1e-2, False, 3.0, None, reps, budget)[:1])
     if want("W2"):
         rng = np.random.default_rng(0)
         X2 = rng.standard_normal((500, 3073)).astype(np.float32)
         y2 = rng.integers(0, 10, 500)
         y2[:10] = np.arange(10)  # every class present
-        rows.append(_linear_softmax_workload("W2", W2_DESC, X2, y2, 0.25, 1e-7, True, 1.05, reps, budget))
+        rows.extend(_linear_softmax_workload("W2", W2_DESC, X2, y2, 0.25, 1e-7, True, 1.05, 1.0, reps,
+                                             budget))
     if want("W3"):
-        rows.append(workload_mlp(reps, budget))
+        rows.extend(workload_mlp(reps, budget))
     if want("W4"):
-        rows.append(workload_tiny_ops(reps, budget))
+        rows.extend(workload_tiny_ops(reps, budget))
     if want("W5"):
-        rows.append(workload_chain(1_000 if quick else 10_000, 0 if quick else 1_000_000, reps, budget))
+        rows.extend(workload_chain(1_000 if quick else 10_000, 0 if quick else 1_000_000, reps, budget))
     if want("MEM"):
         rows.extend(workload_memory(*((512, 100) if quick else (4096, 1000))))
     if torch_rows:

@@ -1,0 +1,1529 @@
+"""``compile(fn, backward=False)``: trace a step once, replay it as generated NumPy.
+
+The first call with given argument shapes, dtypes and non-array arguments runs ``fn`` eagerly
+with an observer registered on the engine (``hooks.observe``): every op it runs is recorded
+with its inputs and output. With ``backward=True`` the returned scalar's ``backward`` is then run
+with ``create_graph=True`` under the same recording, so the backward formulas (written with
+Tensor ops) are recorded as ops too. That recording is turned into straight-line NumPy source,
+one line per NumPy call, and compiled once with ``compile``/``exec`` (the source is ours: no user
+data is ever evaluated). Later calls with the same key run that function.
+
+What the generator does with the recording, in order:
+
+* leaves: ``fn``'s array arguments become the generated function's inputs; leaf tensors that
+  require grad (parameters, found in the closure) are read at replay from the live Tensor objects
+  (``W.data``), so an optimizer can update them between calls; other tensors (constants, and the
+  Python numbers ops lift) are baked in;
+* constant folding: an op whose inputs are all constants is computed once, at trace time;
+* common subexpressions: the same op on the same inputs is computed once;
+* dead code: only what the outputs and the gradients of leaves that require grad need is kept;
+* ``out=`` buffers: every intermediate array of 512 bytes or more is written into a buffer made
+  once; a liveness pass lets values whose lifetimes do not overlap share a buffer (views keep
+  their buffer alive);
+* kernels: a sum over a short last axis is a product with a ones vector, a column sum a product
+  with a ones row, a row maximum over a short axis elementwise maxima of its columns; the fused
+  softmax cross-entropy with class-index targets is one kernel sequence (a one-hot matrix made
+  with one comparison, the target scores as a dot product, dX = (S − Y)·g), as a person would
+  write it by hand.
+
+Ops without a code rule (a user's custom ``Function``, and the rarer built-ins) are replayed as an
+opaque call of their ``forward`` (and, for a custom Function, of its ``backward``, on arrays).
+
+Limits, each refused loudly: ``bool(t)``, ``t.item()``, ``float(t)``, ``int(t)``, ``t.numpy()`` and
+``t.tolist()`` on a traced value raise :class:`TracingError` (a value used by Python control flow
+would be baked in at trace time, as in ``jax.jit``); random ops (``dropout`` in training,
+``rand``, ``randn``) raise :class:`CompileError`, as does an in-place write seen through a
+tensor's version counter. ``no_grad`` regions inside ``fn`` are fine: their ops are recorded and
+simply carry no gradient. Integer array arguments (class targets, indices) are read live where a
+kernel uses them directly (the fused loss, indexing by them); otherwise their values are part of
+the cache key (a new value traces again), since a value derived from them at trace time is baked.
+
+Tracing registers an engine observer and patches a few Tensor methods for its duration (under a
+lock, restored afterwards): trace in one thread at a time, since the engine's observers see the
+ops of every thread.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import inspect
+import keyword
+import operator
+import re
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import creation
+from . import functional as F
+from . import tensor as _engine
+from ._shapes import normalize_axes
+from .functional import SoftmaxCrossEntropy
+from .hooks import observe, running_backward
+from .tensor import Function, Tensor
+
+__all__ = ["compile", "Compiled", "CompileError", "TracingError"]
+
+_BUFFER_BYTES = 512  # smaller results: a plain expression is faster than a call with out=
+_REGISTER_OPS = 64  # longer programs reuse the names of dead values (see _Program._registers)
+_TINY = 64  # arrays with fewer elements: array operands beat scalars (NumPy's scalar handling costs more)
+_SHORT_AXIS = 8  # reductions over at most this many entries use the kernels for short axes
+_LOCK = threading.Lock()  # tracing patches a few class attributes: one trace at a time
+
+
+class CompileError(RuntimeError):
+    """``compile`` cannot trace this function faithfully (random ops, in-place writes ...)."""
+
+
+class TracingError(CompileError):
+    """A traced value was turned into a Python value (``bool``, ``item``, ``float``, ``numpy``)."""
+
+
+# ---- ops the tracer adds for things eager computes outside Functions ----------------------
+class _Compare(Function):
+    """A comparison (a constant bool result); recorded only while tracing, so that a mask made
+    from traced values is recomputed at replay instead of baked in."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any, op: str) -> Any:
+        return np.asarray(_COMPARE[op](a, b))
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:  # never reached: a bool result carries no gradient
+        return None, None
+
+
+_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
+            "!=": operator.ne}
+
+
+class _Shift(Function):
+    """The detached row maximum of log_softmax/logsumexp (``functional._detached_shift``), recorded
+    while tracing: a constant of the step, but one computed from the data at every call."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, axes: tuple[int, ...]) -> Any:
+        m = np.max(x, axis=axes, keepdims=True)
+        return np.where(np.isfinite(m), m, np.zeros_like(m))
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return None
+
+
+class _SCEGrad(Function):
+    """dL/dlogits of the fused loss with class-index targets: (S − onehot(y)) · g · scale, the
+    closed form, recorded as one op (the engine's create_graph path would rebuild S with the
+    composed log_softmax)."""
+
+    @staticmethod
+    def forward(ctx: Any, g: Any, sce: Any) -> Any:
+        out, sce._output = sce._output, None  # a plain backward: the saved S as an array
+        try:
+            return np.asarray(SoftmaxCrossEntropy._index_backward(sce, g, sce.plan))
+        finally:
+            sce._output = out
+
+    @staticmethod
+    def backward(ctx: Any, gg: Any) -> Any:
+        raise CompileError("compile does not differentiate through its own backward (create_graph)")
+
+
+class _OpaqueGrad(Function):
+    """The gradient for input ``slot`` that a custom Function's own ``backward`` returns, called
+    on arrays (its backward is not assumed to be written with Tensor ops)."""
+
+    @staticmethod
+    def forward(ctx: Any, g: Any, fctx: Any, slot: int, orig: Any, cache: dict[Any, Any]) -> Any:
+        key = (id(fctx), id(g))
+        if key not in cache:
+            out, fctx._output = fctx._output, None  # a plain backward, on arrays
+            try:
+                got = orig(fctx, g)
+            finally:
+                fctx._output = out
+            cache[key] = got if type(got) is tuple else (got,)
+        p = fctx.parents[slot]
+        return _conform_grad(cache[key][slot], p.shape, p.dtype)
+
+    @staticmethod
+    def backward(ctx: Any, gg: Any) -> Any:
+        raise CompileError("compile does not differentiate through its own backward (create_graph)")
+
+
+def _conform_grad(g: Any, shape: tuple[int, ...], dtype: Any) -> Any:
+    g = g.data if isinstance(g, Tensor) else np.asarray(g)
+    if g.shape != shape:
+        raise ValueError(f"a custom backward returned a gradient of shape {g.shape} for an input of "
+                         f"shape {shape}")
+    return g if g.dtype == dtype else g.astype(dtype)
+
+
+def _builtin(cls: type) -> bool:
+    return cls.__module__.startswith("tinygrad_softmax.")
+
+
+def _simple_plan(plan: Any) -> bool:
+    """The fused loss's common case, which has a kernel: class indices, (N, C) logits, no class
+    weights, no ignored rows, no smoothing, mean or sum."""
+    return (plan.index_targets and not plan.smoothing and plan.class_weight is None
+            and plan.row_valid is None and len(plan.perm) == 2 and plan.reduction in ("mean", "sum")
+            and plan.rows_y is not None)
+
+
+# ---- recording ---------------------------------------------------------------------------
+class _Node:
+    __slots__ = ("cls", "ctx", "parents", "result", "phase", "label")
+
+    def __init__(self, cls: type, ctx: Any, parents: tuple[Tensor, ...], result: Tensor, phase: str):
+        self.cls, self.ctx, self.parents, self.result, self.phase = cls, ctx, parents, result, phase
+        self.label = ""
+
+
+class _Recorder:
+    """The observer: keeps every op in order, and labels backward ops with the op whose
+    backward made them (the engine reports each tensor's visit after its backward ran)."""
+
+    def __init__(self) -> None:
+        self.nodes: list[_Node] = []
+        self.phase = "forward"
+        self.pending: list[_Node] = []
+        self.traced: set[int] = set()  # ids of tensors whose values are traced
+        self.keep: list[Any] = []  # keeps traced tensors alive so their ids stay unique
+        self.forward_ctx: set[int] = set()
+        self.handed_on: set[int] = set()  # gradients the walk just handed on (for labels)
+        self.grad_cache: dict[Any, Any] = {}
+
+    def forward(self, ctx: Any, parents: tuple[Tensor, ...], result: Tensor) -> None:
+        node = _Node(type(ctx), ctx, parents, result, self.phase)
+        self.nodes.append(node)
+        self.traced.add(id(result))
+        self.keep.append(result)
+        if self.phase == "forward":
+            self.forward_ctx.add(id(ctx))
+            node.label = f"forward: {type(ctx).__name__}"
+            return
+        owner = running_backward()  # the op whose backward formula made this one, if any
+        if owner is not None:
+            node.label = f"backward of {owner.name}"
+        elif type(ctx).__name__ == "Add" and id(parents[1]) in self.handed_on:
+            node.label = "backward: the gradients of a value used twice, summed"
+        else:
+            self.pending.append(node)
+
+    def backward(self, t: Tensor, g: Any, input_grads: Any) -> None:
+        name = t.grad_fn.name if t.grad_fn is not None else "leaf"
+        for node in self.pending:
+            node.label = f"backward of {name}"
+        self.pending = []
+        self.handed_on = {id(g) for g in input_grads or () if g is not None}
+
+
+_ACTIVE: _Recorder | None = None
+
+
+def _traced_guard(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def guarded(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+            rec = _ACTIVE
+            if rec is not None and id(self) in rec.traced:
+                raise TracingError(
+                    f"{what} on a traced value inside a compiled function: Python control flow or "
+                    "numbers computed from tensor values would be baked in at trace time (as in "
+                    "jax.jit). Keep the value a Tensor (use where/maximum/masks instead of if), or "
+                    "call the function eagerly, without compile")
+            return method(self, *args, **kwargs)
+        return guarded
+    return wrap
+
+
+def _refuse(what: str, original: Callable[..., Any], active: Callable[..., bool]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        if _ACTIVE is not None and active(*args, **kwargs):
+            raise CompileError(f"{what} inside a compiled function: its random values would be drawn "
+                               "once, at trace time, and replayed on every call. Draw the random "
+                               "numbers outside and pass them in as an argument (a mask array)")
+        return original(*args, **kwargs)
+    return refused
+
+
+def _dropout_active(x: Any, p: float = 0.5, training: bool = True, *args: Any, **kwargs: Any) -> bool:
+    return bool(training) and p != 0
+
+
+class _Patches:
+    """What tracing changes for its duration, restored afterwards (under a lock)."""
+
+    def __init__(self, rec: _Recorder, classes: set[type]) -> None:
+        self.rec = rec
+        self.saved: list[tuple[Any, str, Any, bool]] = []
+        self.classes = classes
+
+    def set(self, owner: Any, name: str, value: Any) -> None:
+        had = name in vars(owner) if isinstance(owner, type) else hasattr(owner, name)
+        self.saved.append((owner, name, vars(owner).get(name) if isinstance(owner, type)
+                           else getattr(owner, name, None), had))
+        setattr(owner, name, value)
+
+    def __enter__(self) -> _Patches:
+        for name, what in (("__bool__", "bool()"), ("__float__", "float()"), ("__int__", "int()"),
+                           ("item", ".item()"), ("numpy", ".numpy()"), ("tolist", ".tolist()")):
+            self.set(Tensor, name, _traced_guard(what)(getattr(Tensor, name)))
+        for sym, name in (("<", "__lt__"), ("<=", "__le__"), (">", "__gt__"), (">=", "__ge__"),
+                          ("==", "__eq__"), ("!=", "__ne__")):
+            def cmp(self: Tensor, other: Any, _sym: str = sym) -> Tensor:
+                other_t = other if isinstance(other, Tensor) else Tensor(np.asarray(other))
+                return _Compare.apply(self, other_t, op=_sym)
+            self.set(Tensor, name, cmp)
+
+        def shift(x: Tensor, axis: Any) -> Tensor:
+            return _Shift.apply(x.detach(), axes=normalize_axes(axis, x.ndim))
+        self.set(F, "_detached_shift", shift)
+        if hasattr(Tensor, "_bump_version"):  # every in-place write to a tensor goes through it
+            bump = Tensor._bump_version
+
+            def refuse_in_place(t: Tensor) -> int:
+                raise CompileError(
+                    f"an in-place write to a tensor of shape {t.shape} inside a compiled function: the "
+                    "replay would not repeat it faithfully. Write it out of place (x = x + y), and keep "
+                    "optimizer steps outside the compiled function")
+            self.set(Tensor, "_bump_version", refuse_in_place)
+            del bump
+        self.set(F, "dropout", _refuse("dropout with training=True", F.dropout, _dropout_active))
+        import tinygrad_softmax as package
+        for mod in (creation, package):
+            for name in ("rand", "randn"):
+                if hasattr(mod, name):
+                    self.set(mod, name, _refuse(f"{name}()", getattr(mod, name), lambda *a, **k: True))
+        return self
+
+    def patch_backward(self) -> None:
+        """Route the backward of the fused loss and of custom Functions to recorded kernels."""
+        rec = self.rec
+        for cls in self.classes:
+            if cls is SoftmaxCrossEntropy or not _builtin(cls):
+                orig = cls.backward
+
+                def backward(ctx: Any, grad: Any, _orig: Any = orig) -> Any:
+                    if not isinstance(grad, Tensor) or id(ctx) not in rec.forward_ctx:
+                        return _orig(ctx, grad)
+                    if isinstance(ctx, SoftmaxCrossEntropy):
+                        if not _simple_plan(ctx.plan):
+                            return _orig(ctx, grad)
+                        return _SCEGrad.apply(grad, sce=ctx)
+                    grads = tuple(_OpaqueGrad.apply(grad, fctx=ctx, slot=i, orig=_orig, cache=rec.grad_cache)
+                                  if need else None for i, need in enumerate(ctx.needs_input_grad))
+                    return grads if len(grads) != 1 else grads[0]
+                self.set(cls, "backward", staticmethod(backward))
+
+    def __exit__(self, *exc: Any) -> None:
+        for owner, name, value, had in reversed(self.saved):
+            if had:
+                setattr(owner, name, value)
+            else:
+                delattr(owner, name)
+
+
+# ---- the program: values and nodes ----------------------------------------------------------
+class _Val:
+    """One value of the generated program."""
+
+    __slots__ = ("kind", "name", "shape", "dtype", "array", "node", "owner", "attr", "uses", "view_of")
+
+    def __init__(self, kind: str, name: str, shape: tuple[int, ...], dtype: Any, array: Any = None):
+        self.kind, self.name, self.shape, self.dtype, self.array = kind, name, shape, np.dtype(dtype), array
+        self.node: _Op | None = None  # the op that computes it (kind "op")
+        self.owner: _Op | None = None  # for kind "attr": the op whose ctx holds it
+        self.attr: Any = None
+        self.view_of: _Val | None = None  # the value whose memory this one views
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+
+
+class _Op:
+    __slots__ = ("rule", "cls", "ctx", "ins", "out", "params", "label", "extra", "attrs", "index",
+                 "buffer", "reads", "phase")
+
+    def __init__(self, rule: str, cls: type, ctx: Any, ins: list[_Val], out: _Val, params: dict[str, Any],
+                 label: str, phase: str):
+        self.rule, self.cls, self.ctx, self.ins, self.out, self.params = rule, cls, ctx, ins, out, params
+        self.label, self.phase = label, phase
+        self.extra: list[_Val] = []  # values read besides ins (opaque backward: the forward's arrays)
+        self.attrs: dict[Any, _Val] = {}  # ctx attributes other ops read
+        self.index = 0
+        self.buffer: str | None = None
+
+
+_ELEMENTWISE = {"Add": "add", "Sub": "subtract", "Mul": "multiply", "Div": "divide"}
+_ELEMENTWISE_1 = {"Neg": "negative", "Exp": "exp", "Log": "log", "Tanh": "tanh", "Sqrt": "sqrt",
+                  "Log1p": "log1p", "Expm1": "expm1", "Square": "square", "Sin": "sin", "Cos": "cos"}
+_OPERATOR = {"Add": "+", "Sub": "-", "Mul": "*", "Div": "/"}
+_VIEWS = {"Reshape", "Transpose", "BroadcastTo"}
+
+
+def _identifier(name: str, taken: set[str]) -> str:
+    base = re.sub(r"\W", "_", name) or "v"
+    if base[0].isdigit():
+        base = "p_" + base
+    if keyword.iskeyword(base) or base in _RESERVED:
+        base += "_"
+    out, k = base, 1
+    while out in taken:
+        k += 1
+        out = f"{base}{k}"
+    taken.add(out)
+    return out
+
+
+_RESERVED = {"np", "_make", "_K", "_run", "_new_ctx", "_opaque_bw", "_conform_grad", "_check_targets",
+             "_ops", "None", "True", "False"}
+
+
+def _param_names(fn: Callable[..., Any], names: dict[str, Any] | None) -> dict[int, str]:
+    """id(tensor) -> the user's name for it: from ``names=``, the closure, the globals the function
+    reads, or the module it is a method of (dotted parameter names of a Module)."""
+    found: dict[int, str] = {}
+
+    def add(name: str, value: Any) -> None:
+        if isinstance(value, Tensor):
+            found.setdefault(id(value), name)
+        elif hasattr(value, "named_parameters") and callable(value.named_parameters):
+            for sub, p in value.named_parameters():
+                found.setdefault(id(p), f"{name}_{sub}" if name else sub)
+        elif isinstance(value, (list, tuple)) and len(value) < 64:
+            for i, v in enumerate(value):
+                if isinstance(v, Tensor):
+                    found.setdefault(id(v), f"{name}{i}")
+
+    for k, v in (names or {}).items():
+        add(k, v)
+    target = inspect.unwrap(fn)
+    self_obj = getattr(target, "__self__", None)
+    if self_obj is not None:
+        add("", self_obj)
+        target = getattr(target, "__func__", target)
+    code = getattr(target, "__code__", None)
+    if code is not None:
+        for var, cell in zip(code.co_freevars, getattr(target, "__closure__", None) or ()):
+            try:
+                add(var, cell.cell_contents)
+            except ValueError:  # an empty cell
+                pass
+        glb = getattr(target, "__globals__", {})
+        for var in code.co_names:
+            if var in glb:
+                add(var, glb[var])
+    return found
+
+
+# ---- the compiled function ----------------------------------------------------------------
+class Compiled:
+    """What :func:`compile` returns: call it like ``fn``. ``source`` is the generated code of the
+    latest trace; ``traces`` counts the traces made so far."""
+
+    def __init__(self, fn: Callable[..., Any], backward: bool, names: dict[str, Any] | None,
+                 cache_size: int) -> None:
+        self.fn, self.backward, self.names, self.cache_size = fn, backward, names, cache_size
+        self._cache: dict[Any, _Program] = {}
+        self._last: _Program | None = None
+        self.traces = 0
+        try:
+            self._signature: inspect.Signature | None = inspect.signature(fn)
+        except (TypeError, ValueError):
+            self._signature = None
+        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+
+    @property
+    def source(self) -> str:
+        if self._last is None:
+            raise RuntimeError("nothing traced yet: call the compiled function once first")
+        return self._last.source
+
+    def _key(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        parts: list[Any] = []
+        for a in args:
+            t = type(a)
+            if t is Tensor:
+                d = a.data
+                parts.append((d.shape, d.dtype, a._requires_grad))
+            elif t is np.ndarray:
+                parts.append((a.shape, a.dtype))
+            else:
+                parts.append(("value", t, a))
+        for k in sorted(kwargs):
+            v = kwargs[k]
+            if isinstance(v, Tensor):
+                parts.append((k, v.shape, v.dtype, v.requires_grad))
+            elif isinstance(v, np.ndarray):
+                parts.append((k, v.shape, v.dtype))
+            else:
+                parts.append((k, "value", type(v), v))
+        return tuple(parts)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            key = self._key(args, kwargs)
+            prog = self._cache.get(key)
+        except TypeError:  # an unhashable non-array argument
+            raise TypeError("compile: non-array arguments are part of the cache key and must be "
+                            "hashable (numbers, strings, tuples)") from None
+        if prog is not None:
+            if not kwargs and not prog.guards:  # the common case, one call less
+                return prog.replay(*args)
+            if prog.guard(args, kwargs):
+                return prog.run(args, kwargs)
+        prog = self._trace(args, kwargs, key)
+        return prog.first_result
+
+    def _trace(self, args: tuple[Any, ...], kwargs: dict[str, Any], key: Any) -> _Program:
+        global _ACTIVE
+        names = _param_names(self.fn, self.names)
+        bound = None
+        if self._signature is not None:
+            bound = self._signature.bind(*args, **kwargs)
+        with _LOCK:
+            rec = _Recorder()
+            patches = _Patches(rec, set())
+            inputs = _inputs_of(args, kwargs, bound)
+            for _, value in inputs:
+                if isinstance(value, Tensor):
+                    rec.traced.add(id(value))
+            versions = {}
+            _ACTIVE = rec
+            try:
+                with patches, observe(rec):
+                    start = _engine._next_number()
+                    out = _call_naming_locals(self.fn, args, kwargs, names)
+                    leaves_grad: list[Tensor] = []
+                    if self.backward:
+                        loss = _first_tensor(out)
+                        if loss is None or not loss.requires_grad:
+                            raise CompileError("compile(fn, backward=True): fn must return a Tensor that "
+                                               "requires grad (the loss; the first Tensor of a tuple)")
+                        leaves_grad = _grad_leaves(rec, loss)
+                        for t in leaves_grad:
+                            versions[id(t)] = getattr(t, "_version", None)
+                        old = {id(t): t.grad for t in leaves_grad}
+                        for t in leaves_grad:
+                            t.grad = None
+                        patches.classes = {n.cls for n in rec.nodes}
+                        patches.patch_backward()
+                        rec.phase = "backward"
+                        loss.backward(create_graph=True)
+                        rec.backward(loss, None, None)  # label what is still pending
+                    grads = {id(t): t.grad for t in leaves_grad}
+            finally:
+                _ACTIVE = None
+            for t in leaves_grad:  # the first call's effect, as eager: accumulate into .grad
+                g = grads[id(t)]
+                t.grad = None if g is None else (Tensor._make(np.array(g.data)) if old[id(t)] is None
+                                                 else Tensor._make(np.asarray(old[id(t)].data + g.data)))
+            for t in leaves_grad:
+                v = getattr(t, "_version", None)
+                if v is not None and versions.get(id(t)) is not None and v != versions[id(t)]:
+                    raise CompileError("an in-place write changed a parameter while tracing; compile "
+                                       "cannot replay in-place writes: write x = x + y instead")
+            prog = _Program(self, rec, inputs, out, leaves_grad, grads, names, start)
+        self.traces += 1
+        if len(self._cache) >= self.cache_size:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[key] = prog
+        self._last = prog
+        prog.first_result = _detach_out(out)
+        return prog
+
+
+def _call_naming_locals(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+                        names: dict[int, str]) -> Any:
+    """Call ``fn`` and note the names its own local variables give to tensors when it returns
+    (``scores = X @ W + b`` names that value "scores" in the generated source)."""
+    code = getattr(inspect.unwrap(fn), "__code__", None) or getattr(getattr(fn, "__func__", None),
+                                                                    "__code__", None)
+    previous = sys.getprofile()
+
+    def hook(frame: Any, event: str, arg: Any) -> None:
+        if event == "return" and frame.f_code is code:
+            for name, value in frame.f_locals.items():
+                if isinstance(value, Tensor) and not name.startswith("_"):
+                    names.setdefault(id(value), name)
+    if code is None:
+        return fn(*args, **kwargs)
+    sys.setprofile(hook)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        sys.setprofile(previous)
+
+
+def _inputs_of(args: tuple[Any, ...], kwargs: dict[str, Any], bound: Any) -> list[tuple[str, Any]]:
+    """(name, value) of every argument, with fn's parameter names where known."""
+    if bound is not None:
+        named = []
+        for name, value in bound.arguments.items():
+            kind = bound.signature.parameters[name].kind
+            if kind is inspect.Parameter.VAR_POSITIONAL:
+                named.extend((f"{name}{i}", v) for i, v in enumerate(value))
+            elif kind is inspect.Parameter.VAR_KEYWORD:
+                named.extend(value.items())
+            else:
+                named.append((name, value))
+        return named
+    return [(f"arg{i}", a) for i, a in enumerate(args)] + list(kwargs.items())
+
+
+def _first_tensor(out: Any) -> Tensor | None:
+    if isinstance(out, Tensor):
+        return out
+    if isinstance(out, (tuple, list)):
+        for o in out:
+            if isinstance(o, Tensor):
+                return o
+    return None
+
+
+def _grad_leaves(rec: _Recorder, loss: Tensor) -> list[Tensor]:
+    """The leaves that require grad and that the loss depends on, in first-use order."""
+    seen: dict[int, Tensor] = {}
+    stack, visited = [loss], set()
+    while stack:
+        t = stack.pop()
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
+        if t.grad_fn is None:
+            if t._requires_grad:
+                seen[id(t)] = t
+            continue
+        stack.extend(t.grad_fn.parents)
+    order: dict[int, Tensor] = {}
+    for node in rec.nodes:
+        for p in node.parents:
+            if id(p) in seen:
+                order.setdefault(id(p), p)
+    return list(order.values())
+
+
+def _detach_out(out: Any) -> Any:
+    if isinstance(out, Tensor):
+        return Tensor._make(out.data)
+    if isinstance(out, tuple):
+        return tuple(_detach_out(o) for o in out)
+    if isinstance(out, list):
+        return [_detach_out(o) for o in out]
+    return out
+
+
+# ---- building the program from a recording --------------------------------------------------
+class _Program:
+    """One trace: the generated source and the function compiled from it."""
+
+    first_result: Any
+
+    def __init__(self, owner: Compiled, rec: _Recorder, inputs: list[tuple[str, Any]], out: Any,
+                 leaves_grad: list[Tensor], grads: dict[int, Any], names: dict[int, str], start: int) -> None:
+        self.taken: set[str] = set()
+        self.consts: dict[str, Any] = {}
+        self.scalars: dict[Any, _Val] = {}
+        self.vals: dict[int, _Val] = {}  # id(tensor) -> value
+        self.by_data: dict[int, _Val] = {}  # id(ndarray) -> value
+        self.ops: list[_Op] = []
+        self.cse: dict[Any, _Val] = {}
+        self.start = start
+        self.live_int_inputs: set[str] = set()
+        self.suspicious = False
+        self.keepalive: list[Any] = []  # arrays whose ids are keys above
+        self.param_tensors: list[tuple[str, Tensor]] = []
+        self.arg_vals: list[tuple[str, Any, _Val | None]] = []
+        self.names = names
+        self.counter = 0
+        # inputs
+        self.input_arrays: list[tuple[_Val, np.ndarray]] = []
+        for name, value in inputs:
+            ident = _identifier(name, self.taken)
+            if isinstance(value, Tensor):
+                v = _Val("input", ident, value.shape, value.dtype, value.data)
+                self.vals[id(value)] = v
+                self._data(value.data, v)
+                self.arg_vals.append((ident, "tensor", v))
+                self.input_arrays.append((v, value.data))
+            elif isinstance(value, np.ndarray):
+                v = _Val("input", ident, value.shape, value.dtype, value)
+                self._data(value, v)
+                self.arg_vals.append((ident, "array", v))
+                self.input_arrays.append((v, value))
+            else:
+                self.arg_vals.append((ident, "value", None))
+        self.int_inputs = [(v, a) for v, a in self.input_arrays if a.dtype.kind in "biu"]
+        # forward ctx attributes, so constants in the backward can be traced to their op
+        self.attr_of: dict[int, tuple[_Node, Any]] = {}
+        for node in rec.nodes:
+            if node.phase != "forward":
+                continue
+            for k, val in vars(node.ctx).items():
+                if isinstance(val, np.ndarray) and k not in ("_params",):
+                    self.attr_of.setdefault(id(val), (node, k))
+            for i, val in enumerate(getattr(node.ctx, "_saved", ()) or ()):
+                if isinstance(val, np.ndarray):
+                    self.attr_of.setdefault(id(val), (node, ("_saved", i)))
+        self.op_of_ctx: dict[int, _Op] = {}
+        for node in rec.nodes:
+            self._add(node)
+        # outputs and gradients
+        self.out_template = self._template(out)
+        self.grad_outs: list[tuple[int, _Val]] = []
+        for k, t in enumerate(leaves_grad):
+            g = grads[id(t)]
+            if g is None:
+                continue
+            self.param_index(t)
+            gv = self._leaf(g)
+            self.grad_outs.append((k, gv))
+        self.leaves_grad = leaves_grad
+        self._name_grads(leaves_grad)
+        self._dce()
+        self._buffers()
+        self.source = self._emit()
+        namespace: dict[str, Any] = {}
+        code = builtins.compile(self.source, f"<compiled {getattr(owner.fn, '__name__', 'fn')}>", "exec")
+        exec(code, namespace)  # our own generated source; user data only enters through _K
+        self.replay = namespace["_build"](self.consts)
+        self.guards = [] if not self.int_inputs else \
+            [(i, v.name, a.copy()) for i, (name, kind, v) in enumerate(self.arg_vals)
+             if v is not None for (w, a) in self.int_inputs if w is v and not self._int_live(v)]
+        self.arg_names = [name for name, _, _ in self.arg_vals]
+        # the trace's arrays and contexts are not needed any more: keep only what replay reads
+        for attr in ("vals", "by_data", "keepalive", "ops", "cse", "attr_of", "op_of_ctx", "leaves_grad",
+                     "input_arrays", "int_inputs", "grad_outs", "out_template", "scalars"):
+            setattr(self, attr, None)
+
+    # -- values
+    def _data(self, arr: Any, v: _Val) -> None:
+        self.by_data.setdefault(id(arr), v)
+        self.keepalive.append(arr)
+
+    def _int_live(self, v: _Val) -> bool:
+        return v.name in self.live_int_inputs and not self.suspicious
+
+    def param_index(self, t: Tensor) -> _Val:
+        v = self.vals.get(id(t))
+        if v is None:
+            v = self._leaf(t)
+        return v
+
+    def _const(self, arr: Any, hint: str = "c") -> _Val:
+        arr = np.asarray(arr)
+        v = self.by_data.get(id(arr))
+        if v is not None:
+            return v
+        if arr.ndim == 0:  # one constant per scalar value, so equal scalars make equal ops (CSE)
+            skey = (arr.dtype.str, arr.tobytes())
+            v = self.scalars.get(skey)
+            if v is not None:
+                return v
+        uniform = hint in ("c", "k") and arr.dtype.kind == "f" and arr.size > 0 \
+            and np.isfinite(arr.flat[0]) \
+            and (arr.ndim == 0 or (arr.size <= 1 << 16 and bool((arr == arr.flat[0]).all())))
+        if uniform:  # named by its value: _0_001 (a scalar), _full_0_001 (an array of one value)
+            label = repr(float(arr.flat[0])).replace("-", "m").replace(".", "_").replace("+", "")
+            name = _identifier(("_" if arr.ndim == 0 else "_full_") + label
+                               + ("" if arr.dtype == np.float64 else f"_{arr.dtype.name}"), self.taken)
+        else:
+            label = hint[:-1] if hint.endswith("_") else f"_{hint}{len(self.consts)}"  # "_ones3_": as is
+            name = _identifier(label, self.taken)
+        self.consts[name] = arr
+        v = _Val("const", name, arr.shape, arr.dtype, arr)
+        self._data(arr, v)
+        if arr.ndim == 0:
+            self.scalars[(arr.dtype.str, arr.tobytes())] = v
+        return v
+
+    def _leaf(self, t: Tensor) -> _Val:
+        """The value of a tensor no recorded op made: an input, a parameter, an alias of a known
+        value's array, a forward op's ctx attribute, or a constant."""
+        v = self.vals.get(id(t))
+        if v is not None:
+            return v
+        d = t.data
+        known = self.by_data.get(id(d))
+        if known is not None and not (t._requires_grad and t.grad_fn is None and known.kind != "param"):
+            self.vals[id(t)] = known
+            return known
+        if t._requires_grad and t.grad_fn is None:  # a parameter: read live at every call
+            name = _identifier(self.names.get(id(t), f"param{len(self.param_tensors)}"), self.taken)
+            v = _Val("param", name, d.shape, d.dtype, d)
+            self.param_tensors.append((name, t))
+            self.vals[id(t)] = v
+            self._data(d, v)
+            return v
+        v = self._resolve_array(d, view_ok=False)
+        if v is None:
+            if t._number > self.start and d.ndim > 0 and self.int_inputs:
+                self.suspicious = True  # a non-scalar made during the trace: it may depend on an input
+            v = self._const(d)
+        self.vals[id(t)] = v
+        return v
+
+    def _resolve_array(self, a: Any, view_ok: bool = True) -> _Val | None:
+        """A recorded value, an input (also a reshaped view of one), or a forward ctx attribute
+        whose array is ``a``; None if none is."""
+        v = self.by_data.get(id(a))
+        if v is not None:
+            return v
+        if view_ok:
+            for inp, arr in self.input_arrays:
+                if a.size == arr.size and a.size and np.shares_memory(a, arr) and a.flags.c_contiguous \
+                        and arr.flags.c_contiguous:
+                    if inp.dtype.kind in "biu":
+                        self.live_int_inputs.add(inp.name)
+                    expr = inp.name if tuple(a.shape) == tuple(arr.shape) else \
+                        f"{inp.name}.reshape({tuple(a.shape)!r})"
+                    w = _Val("expr", expr, a.shape, a.dtype, a)
+                    w.view_of = inp
+                    return w
+        hit = self.attr_of.get(id(a))
+        if hit is not None:
+            node, attr = hit
+            op = self.op_of_ctx.get(id(node.ctx))
+            if op is not None:
+                if op.rule == "const":  # folded: its attributes are constants too
+                    return self._const(a)
+                w = op.attrs.get(attr)
+                if w is None:
+                    label = attr if isinstance(attr, str) else f"saved{attr[1]}"
+                    w = _Val("attr", _identifier(f"{op.out.name}_{label}", self.taken), a.shape, a.dtype, a)
+                    w.owner, w.attr = op, attr
+                    op.attrs[attr] = w
+                    if op.rule != "opaque" and not (op.rule == "ReLU" and attr == "mask"):
+                        op.rule = "opaque"  # only the op's own forward knows how to make it
+                return w
+        return None
+
+    def _index_expr(self, index: Any) -> tuple[str, list[_Val]]:
+        """Source for a (prepared) index, and the values it reads."""
+        reads: list[_Val] = []
+        parts = index if isinstance(index, tuple) else (index,)
+        out = []
+        for part in parts:
+            if isinstance(part, np.ndarray):
+                v = self._resolve_array(part)
+                if v is None:
+                    if part.dtype.kind in "biu" and part.size > 1 and self.int_inputs:
+                        self.suspicious = True
+                    v = self._const(part, "idx")
+                reads.append(v.view_of or v)
+                out.append(v.name)
+            else:
+                out.append(repr(part))
+        if isinstance(index, tuple):
+            return "(" + ", ".join(out) + ("," if len(out) == 1 else "") + ")", reads
+        return out[0], reads
+
+    # -- ops
+    def _add(self, node: _Node) -> None:
+        ins = [self._leaf(p) for p in node.parents]
+        cls, ctx, res = node.cls, node.ctx, node.result
+        name = cls.__name__
+        params = dict(getattr(ctx, "_params", {}) or {})
+        if all(v.kind == "const" for v in ins) and name not in ("_OpaqueGrad", "_SCEGrad") \
+                and _builtin(cls) and not self._reads_live_arrays(ctx, params):
+            v = self._const(res.data, "k")  # constant folding: the trace already computed it
+            self.vals[id(res)] = v
+            self.op_of_ctx[id(ctx)] = _Op("const", cls, ctx, ins, v, params, node.label, node.phase)
+            return
+        rule = self._rule_for(node, ins, params)
+        if rule in _ELEMENTWISE:  # a constant array of one repeated value: a scalar, which broadcasts
+            for i, (v, w) in enumerate(((ins[0], ins[1]), (ins[1], ins[0]))):
+                if v.kind == "const" and v.shape and w.shape == res.shape and v.array.size >= _TINY \
+                        and (v.array == v.array.flat[0]).all():
+                    ins = list(ins)
+                    ins[i] = self._const(np.asarray(v.array.flat[0], v.dtype))
+        if rule == "Sum" and params.get("axis") is None and not params.get("keepdims") \
+                and ins[0].kind == "op" and ins[0].node is not None and ins[0].node.rule == "Mul" \
+                and ins[0].node.ins[0] is ins[0].node.ins[1] and ins[0].dtype.kind == "f" \
+                and len(ins[0].shape) <= 2:
+            rule, ins = "SumSquares", [ins[0].node.ins[0]]  # (x * x).sum(): one dot product
+        if rule == "Add" and ins[0] is ins[1] and ins[0].kind == "op" and ins[0].node is not None \
+                and ins[0].node.rule == "Mul" and ins[0].shape == res.shape:
+            a, b = ins[0].node.ins
+            if b.kind == "const" and a.kind != "const":
+                a, b = b, a
+            if a.kind == "const" and b.kind != "const":  # c·x + c·x = (2c)·x, exactly (doubling is exact)
+                rule, ins = "Mul", [self._const(np.asarray(2 * a.array, a.dtype)), b]
+                node.label = f"backward of Mul ({b.name} * {b.name}): c·{b.name} + c·{b.name} = 2c·{b.name}"
+        key = None
+        if rule not in ("opaque", "SCE", "SCEGrad", "OpaqueGrad", "GetItem"):
+            key = (rule, tuple(id(v) for v in ins), _freeze(params), res.shape, str(res.dtype))
+            hit = self.cse.get(key)
+            if hit is not None:
+                self.vals[id(res)] = hit
+                self._data(res.data, hit)
+                self.op_of_ctx[id(ctx)] = hit.node  # type: ignore[assignment]
+                return
+        hint = "g" if node.phase == "backward" else "t"
+        user = self.names.get(id(res)) if node.phase == "forward" else None
+        v = _Val("op", _identifier(user or f"{hint}{self.counter}", self.taken), res.shape, res.dtype,
+                 res.data)
+        self.counter += 1
+        op = _Op(rule, cls, ctx, ins, v, params, node.label, node.phase)
+        v.node = op
+        if rule in _VIEWS:
+            v.view_of = ins[0].view_of or ins[0]
+        op.index = len(self.ops)
+        self.ops.append(op)
+        self.op_of_ctx[id(ctx)] = op
+        self.vals[id(res)] = v
+        self._data(res.data, v)
+        if key is not None:
+            self.cse[key] = v
+        if rule in ("Where", "opaque"):  # array arguments made from traced values are read live
+            arrays = dict(params)
+            if rule == "Where":
+                arrays = {"condition": ctx.condition}
+            for k, val in arrays.items():
+                if isinstance(val, np.ndarray):
+                    w = self._resolve_array(val)
+                    if w is None:
+                        if val.dtype.kind in "biu" and val.size > 1 and self.int_inputs:
+                            self.suspicious = True
+                        w = self._const(val, "p")
+                    op.params["_arg_" + k] = w
+                    if w.kind != "const":
+                        op.extra.append(w.view_of or w)
+        if rule == "GetItem":
+            op.params["_index_src"], reads = self._index_expr(ctx.index)
+            op.extra.extend(r for r in reads if r.kind not in ("const",))
+            if not _basic_index(ctx.index):
+                v.view_of = None
+            else:
+                v.view_of = ins[0].view_of or ins[0]
+        if rule == "SCE":
+            plan = ctx.plan
+            yv = self._resolve_array(plan.rows_y)
+            if yv is None:
+                self.suspicious = True
+                yv = self._const(plan.rows_y, "y")
+            op.params["_y"] = yv
+            if yv.view_of is not None or yv.kind == "input":
+                op.extra.append(yv.view_of or yv)
+            op.attrs["S"] = _Val("attr", _identifier(f"{v.name}_S", self.taken), res.shape, res.dtype)
+            m, c = plan.rows, plan.n_classes
+            op.attrs["S"].shape = (m, c)
+            op.attrs["S"].dtype = np.dtype(res.dtype)
+            op.attrs["S"].owner = op
+            op.attrs["OH"] = _Val("attr", _identifier("Y", self.taken), (m, c), res.dtype)
+            op.attrs["OH"].owner = op
+        if rule == "SCEGrad":
+            sce = self.op_of_ctx[id(params["sce"])]
+            op.params["_sce"] = sce
+            op.extra.extend([sce.attrs["S"], sce.attrs["OH"]])
+        if rule == "OpaqueGrad":
+            fop = self.op_of_ctx[id(params["fctx"])]
+            op.params["_fop"] = fop
+            op.extra.extend([*fop.ins, fop.out])
+
+    def _reads_live_arrays(self, ctx: Any, params: dict[str, Any]) -> bool:
+        """Whether an array argument of the op (a condition, an index, a plan's targets) is a value
+        of the step rather than a constant: then the op is not folded, even on constant inputs."""
+        found: list[Any] = []
+
+        def collect(x: Any) -> None:
+            if isinstance(x, np.ndarray):
+                found.append(x)
+            elif isinstance(x, (tuple, list)):
+                for item in x:
+                    collect(item)
+            elif isinstance(x, Tensor):
+                found.append(x.data)
+        for value in (*params.values(), getattr(ctx, "condition", None), getattr(ctx, "index", None)):
+            collect(value)
+        plan = getattr(ctx, "plan", None)
+        if plan is not None and getattr(plan, "rows_y", None) is not None:
+            found.append(plan.rows_y)
+        for arr in found:
+            v = self._resolve_array(arr)
+            if v is not None and v.kind != "const":
+                return True
+        return False
+
+    def _rule_for(self, node: _Node, ins: list[_Val], params: dict[str, Any]) -> str:
+        name = node.cls.__name__
+        if not _builtin(node.cls):
+            return "opaque"
+        if name == "SoftmaxCrossEntropy":
+            return "SCE" if _simple_plan(node.ctx.plan) and len(node.parents) == 1 else "opaque"
+        if name == "_SCEGrad":
+            return "SCEGrad"
+        if name == "_OpaqueGrad":
+            return "OpaqueGrad"
+        if name in _ELEMENTWISE or name in _ELEMENTWISE_1 or name in _VIEWS:
+            return name
+        if name in ("MatMul", "Sum", "ReLU", "Pow", "Cast", "GetItem", "_Compare", "_Shift", "Where"):
+            return name
+        return "opaque"
+
+    def _template(self, out: Any) -> Any:
+        if isinstance(out, Tensor):
+            return ("T", self._leaf(out))
+        if isinstance(out, (tuple, list)):
+            return (type(out).__name__, [self._template(o) for o in out])
+        if out is None or isinstance(out, (int, float, str, bool)):
+            return ("value", out)
+        raise CompileError(f"compile: fn returned a {type(out).__name__}; return Tensors, tuples or lists "
+                           "of them, or plain numbers")
+
+    def _name_grads(self, leaves: list[Tensor]) -> None:
+        for k, gv in self.grad_outs:
+            pv = self.vals.get(id(leaves[k]))
+            if gv.kind == "op" and pv is not None and gv.name.startswith("g"):
+                self.taken.discard(gv.name)
+                gv.name = _identifier("d" + pv.name, self.taken)
+
+    def _outputs(self) -> list[_Val]:
+        vals: list[_Val] = [gv for _, gv in self.grad_outs]
+
+        def walk(tpl: Any) -> None:
+            if tpl[0] == "T":
+                vals.append(tpl[1])
+            elif tpl[0] in ("tuple", "list"):
+                for t in tpl[1]:
+                    walk(t)
+        walk(self.out_template)
+        return vals
+
+    def _dce(self) -> None:
+        needed: set[int] = set()
+        stack = [v for v in self._outputs() if v.kind in ("op", "attr")]
+        while stack:
+            v = stack.pop()
+            op = v.node if v.kind == "op" else v.owner
+            if op is None or id(op) in needed:
+                continue
+            needed.add(id(op))
+            for w in [*op.ins, *op.extra, *[x for x in op.params.values() if isinstance(x, _Val)]]:
+                if w.kind in ("op", "attr"):
+                    stack.append(w)
+                elif w.view_of is not None and w.view_of.kind in ("op", "attr"):
+                    stack.append(w.view_of)
+            if op.rule == "SCEGrad":
+                stack.append(op.params["_sce"].out)
+            if op.rule == "OpaqueGrad":
+                stack.append(op.params["_fop"].out)
+        self.ops = [op for op in self.ops if id(op) in needed]
+        for i, op in enumerate(self.ops):
+            op.index = i
+
+    def _buffers(self) -> None:
+        """Give each large intermediate an out= buffer; values whose lifetimes (views included)
+        do not overlap share one."""
+        escaping = {id(v) for v in self._outputs()}
+        last: dict[int, int] = {}
+
+        def root(v: _Val) -> _Val:
+            while v.view_of is not None:
+                v = v.view_of
+            return v
+        for op in self.ops:
+            reads = [*op.ins, *op.extra]
+            if op.rule == "SCEGrad":
+                reads += [op.params["_sce"].attrs["S"], op.params["_sce"].attrs["OH"]]
+            for w in reads:
+                last[id(root(w))] = op.index
+        for v in self._outputs():
+            last[id(root(v))] = len(self.ops)
+        for op in self.ops:  # opaque ops keep references to their arrays until their backward
+            if op.rule == "OpaqueGrad":
+                fop = op.params["_fop"]
+                for w in [*fop.ins, fop.out]:
+                    last[id(root(w))] = max(last.get(id(root(w)), 0), op.index)
+        free: dict[Any, list[str]] = {}
+        owner_last: dict[str, int] = {}
+        buffer_of: dict[int, str] = {}
+        self.buffers: dict[str, tuple[tuple[int, ...], Any]] = {}
+        sce_grad_at = {id(o.params["_sce"]): o.index for o in self.ops if o.rule == "SCEGrad"}
+
+        def dying(op: _Op, target: _Val, candidates: list[_Val]) -> str | None:
+            """The buffer of an input that dies at this op and has the target's shape and dtype:
+            an elementwise op may write its result over it (in place)."""
+            for w in candidates:
+                name = buffer_of.get(id(w))
+                if name is not None and root(w) is w and last.get(id(w)) == op.index \
+                        and owner_last.get(name) == op.index and tuple(w.shape) == tuple(target.shape) \
+                        and w.dtype == target.dtype:
+                    return name
+            return None
+
+        for op in self.ops:
+            for name, end in list(owner_last.items()):
+                if end < op.index:
+                    shape, dtype = self.buffers[name]
+                    free.setdefault((shape, str(dtype)), []).append(name)
+                    del owner_last[name]
+            v = op.out
+            for key_, attr in op.attrs.items():
+                if attr.kind != "attr" or (op.rule == "SCE" and key_ == "OH"):
+                    continue
+                if op.rule == "SCE":  # S, the softmax: overwrites the logits if they die here
+                    name = dying(op, attr, op.ins) or self._take(free, attr.shape, attr.dtype)
+                    end = max(last.get(id(attr), op.index), sce_grad_at.get(id(op), op.index))
+                elif op.rule == "ReLU" and attr.nbytes >= _BUFFER_BYTES:
+                    name = self._take(free, attr.shape, attr.dtype)
+                    end = last.get(id(attr), op.index)
+                else:
+                    continue
+                attr.name = name
+                buffer_of[id(attr)] = name
+                owner_last[name] = end
+            if id(v) in escaping or v.nbytes < _BUFFER_BYTES or op.rule not in _OUT_RULES:
+                continue
+            if op.rule == "Sum" and not _sum_has_out(op):
+                continue
+            inputs = list(op.ins)
+            if op.rule == "SCEGrad":
+                inputs = [op.params["_sce"].attrs["S"]]
+            name = dying(op, v, inputs) if op.rule in _IN_PLACE_RULES else None
+            name = name or self._take(free, v.shape, v.dtype)
+            op.buffer = name
+            buffer_of[id(v)] = name
+            owner_last[name] = last.get(id(v), op.index)
+
+    def _take(self, free: dict[Any, list[str]], shape: tuple[int, ...], dtype: Any) -> str:
+        pool = free.get((tuple(shape), str(np.dtype(dtype))))
+        if pool:
+            return pool.pop()
+        name = _identifier(f"_buf{len(self.buffers)}", self.taken)
+        self.buffers[name] = (tuple(shape), np.dtype(dtype))
+        return name
+
+    # -- source
+    def _registers(self) -> None:
+        """Reuse the Python names of values nobody reads any more (t0 = t0 + c, as a loop would):
+        a long straight-line program then keeps a few arrays alive, not one per line. Names the
+        user gave, gradients, outputs and opaque ops' values keep their own names."""
+        last: dict[int, int] = {}
+        for op in self.ops:
+            reads = [*op.ins, *op.extra, *[w for w in op.params.values() if isinstance(w, _Val)]]
+            for w in reads:
+                last[id(w)] = op.index
+                if w.view_of is not None:
+                    last[id(w.view_of)] = op.index
+        keep = {id(v) for v in self._outputs()}
+        pool: list[str] = []
+        holders: dict[str, int] = {}
+        for op in self.ops:
+            for name, end in list(holders.items()):
+                if end <= op.index:  # read for the last time by this op, before its result is stored
+                    pool.append(name)
+                    del holders[name]
+            v = op.out
+            if id(v) in keep or op.rule in ("opaque", "SCE") or op.attrs \
+                    or not re.fullmatch(r"[tg]\d+", v.name):
+                continue
+            end = last.get(id(v))
+            if end is None:
+                continue
+            if pool:
+                v.name = pool.pop()
+            holders[v.name] = end
+
+    def _emit(self) -> str:
+        self.escaping = {id(v) for v in self._outputs()}
+        if len(self.ops) > _REGISTER_OPS:  # short programs keep one name per value: easier to read
+            self._registers()
+        args = ", ".join(n for n, _, _ in self.arg_vals)
+        body = [f"    def replay({args}):"]
+        for name, kind, _v in self.arg_vals:
+            if kind == "tensor":
+                body.append(f"        {name} = {name}.data")
+        for name, _t in self.param_tensors:
+            body.append(f"        {name} = _P_{name}.data  # parameter {name}, read live")
+        phase = None
+        for op in self.ops:
+            if op.phase != phase:
+                phase = op.phase
+                body.append(f"        # ---- {phase} ----")
+            for line in self._lines(op):
+                body.append("        " + line)
+        tensor_args = set()
+        for k, gv in self.grad_outs:  # gradients into .grad, accumulated as eager does
+            pv = self.vals[id(self.leaves_grad[k])]
+            src = gv.name
+            fresh = gv.kind == "op" and gv.view_of is None and gv.node is not None and gv.node.buffer is None
+            val = src if fresh else f"np.array({src})"
+            holder = f"_P_{pv.name}" if pv.kind == "param" else f"{pv.name}_t"
+            if pv.kind != "param":
+                tensor_args.add(pv.name)
+            body.append(f"        _g = {holder}.grad  # d(output)/d({pv.name}) accumulates into .grad")
+            body.append(f"        {holder}.grad = _make({val}) if _g is None else "
+                        f"_make(np.asarray(_g.data + {src}))")
+        body.append(f"        return {self._out_src(self.out_template)}")
+        for i, line in enumerate(body):
+            for n in tensor_args:
+                if line.strip() == f"{n} = {n}.data":
+                    body[i] = line.replace(f"{n} = {n}.data", f"{n}_t = {n}; {n} = {n}.data")
+        helpers = {"_make": Tensor._make, "_run": _run_forward, "_new_ctx": _new_ctx,
+                   "_opaque_bw": _opaque_backward, "_check_targets": _check_targets}
+        head = ["import numpy as np", "", "", "def _build(_K):",
+                "    # generated by tinygrad_softmax.compile: one line per NumPy call"]
+        for name in self.consts:
+            head.append(f"    {name} = _K[{name!r}]")
+        for name, fn in helpers.items():
+            if name + "(" in "\n".join(body):
+                self.consts[name] = fn
+                head.append(f"    {name} = _K[{name!r}]")
+        for name, (shape, dtype) in self.buffers.items():
+            head.append(f"    {name} = np.empty({shape!r}, np.{dtype.name})  # an out= buffer, reused")
+        for name, t in self.param_tensors:
+            self.consts[f"_P_{name}"] = t
+            head.append(f"    _P_{name} = _K['_P_{name}']")
+        return "\n".join(head + [""] + body + ["", "    return replay", ""])
+
+    def _out_src(self, tpl: Any) -> str:
+        if tpl[0] == "T":
+            v = tpl[1]
+            fresh = v.kind == "op" and v.view_of is None and v.node is not None and v.node.buffer is None
+            return f"_make({v.name})" if fresh else f"_make(np.array({v.name}))"
+        if tpl[0] == "tuple":
+            inner = ", ".join(self._out_src(t) for t in tpl[1])
+            return f"({inner}{',' if len(tpl[1]) == 1 else ''})"
+        if tpl[0] == "list":
+            return "[" + ", ".join(self._out_src(t) for t in tpl[1]) + "]"
+        return repr(tpl[1])
+
+    def _lines(self, op: _Op) -> list[str]:
+        # scalar constants as literals, except on tiny arrays: there a Python float costs ~0.3 µs
+        # more per call than a 0-d array (NumPy's scalar conversion), and the literal is only cosmetic
+        small = int(np.prod(op.out.shape, dtype=np.int64)) < _TINY
+        o, ins, r = op.out.name, [v.name if small else _src(v) for v in op.ins], op.rule
+        comment = f"  # {op.label}"
+        buf = op.buffer
+        dt = f"np.{op.out.dtype.name}"
+
+        escapes = id(op.out) in self.escaping
+
+        def wrap(expr: str) -> str:  # NumPy gives a scalar for a 0-d result: what we hand out is an array
+            return expr if op.out.shape or not escapes else f"np.asarray({expr})"
+        if r in _ELEMENTWISE:
+            if buf:
+                return [f"{o} = np.{_ELEMENTWISE[r]}({ins[0]}, {ins[1]}, out={buf}){comment}"]
+            expr = f"{ins[0]} {_OPERATOR[r]} {ins[1]}"
+            return [f"{o} = {wrap(expr)}{comment}"]
+        if r in _ELEMENTWISE_1:
+            if buf:
+                return [f"{o} = np.{_ELEMENTWISE_1[r]}({ins[0]}, out={buf}){comment}"]
+            expr = f"np.{_ELEMENTWISE_1[r]}({ins[0]})"
+            return [f"{o} = {wrap(expr)}{comment}"]
+        if r == "SumSquares":
+            return [f"{o} = {wrap(f'np.vdot({ins[0]}, {ins[0]})')}{comment} (Σ x², as one dot product)"]
+        if r == "Pow":
+            expr = f"{ins[0]} ** {self._const_obj(op.params['exponent'], 'exponent')}"
+            return [f"{o} = {wrap(expr)}{comment}"]
+        if r == "ReLU":
+            lines = []
+            mask = op.attrs.get("mask")
+            if mask is not None and mask.name.startswith("_buf"):
+                lines.append(f"np.greater({ins[0]}, 0, out={mask.name}, casting='unsafe')  # the ReLU's "
+                             "gradient mask")
+            elif mask is not None:
+                lines.append(f"{mask.name} = ({ins[0]} > 0).astype({dt})  # the ReLU's gradient mask")
+            zero = f"{dt}(0)"
+            expr = f"np.maximum({ins[0]}, {zero}" + (f", out={buf}" if buf else "") + ")"
+            lines.append(f"{o} = {wrap(expr)}{comment}")
+            return lines
+        if r == "MatMul":
+            if buf:
+                return [f"{o} = np.matmul({ins[0]}, {ins[1]}, out={buf}){comment}"]
+            expr = f"{ins[0]} @ {ins[1]}"
+            return [f"{o} = {wrap(expr)}{comment}"]
+        if r == "Reshape":
+            return [f"{o} = {ins[0]}.reshape({tuple(op.out.shape)!r}){comment}"]
+        if r == "Transpose":
+            axes = op.ctx.inverse and _inverse(op.ctx.inverse)
+            return [f"{o} = {ins[0]}.T{comment}" if axes is None or axes == tuple(range(len(axes)))[::-1]
+                    else f"{o} = {ins[0]}.transpose({axes!r}){comment}"]
+        if r == "BroadcastTo":
+            return [f"{o} = np.broadcast_to({ins[0]}, {tuple(op.out.shape)!r}){comment}"]
+        if r == "Cast":
+            return [f"{o} = {ins[0]}.astype({dt}){comment}"]
+        if r == "_Compare":
+            expr = f"{ins[0]} {op.params['op']} {ins[1]}"
+            return [f"{o} = {wrap(expr)}{comment}"]
+        if r == "Where":
+            cond = op.params["_arg_condition"]
+            return [f"{o} = np.where({cond.name}, {ins[0]}, {ins[1]}){comment}"]
+        if r == "GetItem":
+            return [f"{o} = np.asarray({ins[0]}[{op.params['_index_src']}]){comment}"]
+        if r == "Sum":
+            return self._sum_lines(op, comment)
+        if r == "_Shift":
+            return self._shift_lines(op, comment)
+        if r == "SCE":
+            return self._sce_lines(op, comment)
+        if r == "SCEGrad":
+            return self._sce_grad_lines(op, comment)
+        if r == "OpaqueGrad":
+            fop = op.params["_fop"]
+            return [f"{o} = _opaque_bw({fop.out.name}_ctx, {ins[0]}, {op.params['slot']}){comment} (opaque)"]
+        return self._opaque_lines(op, comment)
+
+    def _opaque_lines(self, op: _Op, comment: str) -> list[str]:
+        cls_name = self._const_obj(op.cls, op.cls.__name__)
+        params = {k: v for k, v in op.params.items() if not k.startswith("_")}
+        psrc = []
+        for k, val in params.items():
+            if isinstance(val, np.ndarray):
+                psrc.append(f"{k!r}: {op.params['_arg_' + k].name}")
+            else:
+                psrc.append(f"{k!r}: {self._const_obj(val, 'p')}")
+        needs = tuple(op.ctx.needs_input_grad) if op.ctx.needs_input_grad else ()
+        o = op.out.name
+        ins = ", ".join(v.name for v in op.ins)
+        lines = [f"{o}_ctx = _new_ctx({cls_name}, ({ins}{',' if len(op.ins) == 1 else ''}), {needs!r})",
+                 f"{o} = _run({cls_name}, {o}_ctx, ({ins}{',' if len(op.ins) == 1 else ''}), "
+                 "{" + ", ".join(psrc) + "})"
+                 f"{comment} (opaque: its own forward)"]
+        for attr, v in op.attrs.items():
+            ref = f"{o}_ctx.{attr}" if isinstance(attr, str) else f"{o}_ctx._saved[{attr[1]}]"
+            lines.append(f"{v.name} = {ref}")
+        return lines
+
+    def _const_obj(self, obj: Any, hint: str) -> str:
+        if obj is None or isinstance(obj, (bool, int, str)) or (isinstance(obj, float) and np.isfinite(obj)):
+            return repr(obj)
+        for name, val in self.consts.items():
+            if val is obj:
+                return name
+        name = _identifier(f"_{hint}", self.taken)
+        self.consts[name] = obj
+        return name
+
+    def _sum_lines(self, op: _Op, comment: str) -> list[str]:
+        x, o, buf = op.ins[0], op.out.name, op.buffer
+        axis = op.params.get("axis")
+        keep = bool(op.params.get("keepdims", False))
+        axes = None if axis is None else normalize_axes(axis, len(x.shape))
+        ones = None
+        if axes is not None and len(x.shape) == 2 and axes == (1,) and x.shape[1] <= _SHORT_AXIS \
+                and x.dtype.kind == "f":
+            ones = self._const(np.ones(x.shape[1], x.dtype), f"_ones{x.shape[1]}_")
+            expr = f"np.matmul({x.name}, {ones.name}{', out=' + buf if buf else ''})"
+            note = "  (a short row: a product with a ones vector)"
+        elif axes is not None and len(x.shape) == 2 and axes == (0,) and x.dtype.kind == "f" \
+                and x.shape[0] > 1:
+            ones = self._const(np.ones(x.shape[0], x.dtype), f"_ones{x.shape[0]}_")
+            expr = f"np.matmul({ones.name}, {x.name}{', out=' + buf if buf else ''})"
+            note = "  (column sums: a ones row times the matrix)"
+        else:
+            ax = "None" if axes is None else repr(axes)
+            expr = f"np.add.reduce({x.name}, axis={ax}{', keepdims=True' if keep else ''}" \
+                   f"{', out=' + buf if buf else ''})"
+            note = ""
+        if ones is not None and keep:
+            return [f"{o} = {expr}.reshape({tuple(op.out.shape)!r}){comment}{note}"]
+        if op.out.shape or id(op.out) not in self.escaping:
+            return [f"{o} = {expr}{comment}{note}"]
+        return [f"{o} = np.asarray({expr}){comment}{note}"]
+
+    def _shift_lines(self, op: _Op, comment: str) -> list[str]:
+        x, o = op.ins[0], op.out.name
+        axes = op.params["axes"]
+        if len(x.shape) == 2 and axes == (1,) and 1 < x.shape[1] <= _SHORT_AXIS:
+            cols = [f"{x.name}[:, {j}:{j + 1}]" for j in range(x.shape[1])]
+            lines = [f"{o} = np.maximum({cols[0]}, {cols[1]}){comment} (row max over the columns)"]
+            for c in cols[2:]:
+                lines.append(f"np.maximum({o}, {c}, out={o})")
+        else:
+            lines = [f"{o} = np.max({x.name}, axis={axes!r}, keepdims=True){comment}"]
+        lines.append(f"{o} = np.where(np.isfinite({o}), {o}, 0).astype({x.name}.dtype, copy=False)"
+                     "  # a constant shift; 0 where the row max is ±inf")
+        return lines
+
+    def _sce_lines(self, op: _Op, comment: str) -> list[str]:
+        plan = op.ctx.plan
+        x, o = op.ins[0].name, op.out.name
+        m, c = plan.rows, plan.n_classes
+        y: _Val = op.params["_y"]
+        S = op.params["_S"] = _identifier("S", self.taken)  # a local name for S's buffer
+        Y = op.attrs["OH"].name
+        dt = np.dtype(op.out.dtype)
+        rowmax = _identifier("_rowmax", self.taken)
+        total = _identifier("_rowsum", self.taken)
+        self.buffers[rowmax] = ((m, 1), dt)
+        self.buffers[total] = ((m,), dt)
+        tot2 = f"{total}.reshape({(m, 1)!r})"
+        ones = self._const(np.ones(c, dt), f"_ones{c}_")
+        lines = [f"# {op.label}: fused softmax cross-entropy, {m} rows x {c} classes",
+                 f"{S} = {op.attrs['S'].name}  # S (shifted scores, then the softmax) is written in place"]
+        onehot = self._const_obj(_OneHot(m, c, dt), "onehot")
+        lines.append(f"{Y} = {onehot}({y.name})  # one-hot targets Y (rebuilt and range-checked only "
+                     "when y changes)")
+        if c <= _SHORT_AXIS:
+            lines.append(f"np.maximum({x}[:, 0:1], {x}[:, 1:2], out={rowmax})  # row max over the columns"
+                         if c > 1 else f"np.copyto({rowmax}, {x})")
+            for j in range(2, c):
+                lines.append(f"np.maximum({rowmax}, {x}[:, {j}:{j + 1}], out={rowmax})")
+        else:
+            lines.append(f"np.maximum.reduce({x}, axis=1, keepdims=True, out={rowmax})")
+        lines += [
+            f"np.subtract({x}, {rowmax}, out={S})  # shifted scores",
+            f"_picked = np.vdot({S}, {Y})  # Σ shifted score of each row's class",
+            f"np.exp({S}, out={S})",
+            (f"np.matmul({S}, {ones.name}, out={total})  # row sums: a product with a ones vector"
+             if c <= _SHORT_AXIS else f"np.add.reduce({S}, axis=1, out={total})"),
+            f"np.divide({S}, {tot2}, out={S})  # S = softmax",
+            f"np.log({total}, out={total})",
+            f"{o} = np.asarray((np.add.reduce({total}) - _picked) * {plan.scale!r}, np.{dt.name})"
+            "  # mean of log Σexp − picked" if plan.reduction == "mean" else
+            f"{o} = np.asarray(np.add.reduce({total}) - _picked, np.{dt.name})",
+        ]
+        return lines
+
+    def _sce_grad_lines(self, op: _Op, comment: str) -> list[str]:
+        sce: _Op = op.params["_sce"]
+        plan = sce.ctx.plan
+        S, Y = sce.params["_S"], sce.attrs["OH"].name
+        g, o = _src(op.ins[0]), op.out.name
+        scale = f" * {plan.scale!r}" if plan.reduction == "mean" else ""
+        if op.ins[0].kind == "const" and op.ins[0].shape == ():  # the usual seed: fold g·scale here
+            folded = np.asarray(op.ins[0].array * (plan.scale if plan.reduction == "mean" else 1.0),
+                                op.ins[0].dtype)
+            g, scale = _src(_Val("const", "", (), folded.dtype, folded)), ""
+        if op.buffer:
+            return [f"{o} = np.subtract({S}, {Y}, out={op.buffer}){comment}: (S − Y)·g/N",
+                    f"np.multiply({o}, {g}{scale}, out={o})"]
+        return [f"{o} = ({S} - {Y}) * ({g}{scale}){comment}: (S − Y)·g/N"]
+
+
+_OUT_RULES = set(_ELEMENTWISE) | set(_ELEMENTWISE_1) | {"MatMul", "Sum", "ReLU", "SCEGrad"}
+_IN_PLACE_RULES = set(_ELEMENTWISE) | set(_ELEMENTWISE_1) | {"ReLU", "SCEGrad"}
+
+
+def _src(v: _Val) -> str:
+    """How a value is written in the source: a float scalar constant as its literal (a NumPy
+    scalar of its dtype unless float64, which a Python float gives exactly), else its name."""
+    if v.kind == "const" and v.shape == () and v.dtype.kind == "f" and v.array is not None:
+        x = float(v.array)
+        if not np.isfinite(x):
+            return v.name
+        return repr(x) if v.dtype == np.float64 else f"np.{v.dtype.name}({x!r})"
+    return v.name
+
+
+def _sum_has_out(op: _Op) -> bool:
+    return op.params.get("axis") is not None
+
+
+def _inverse(inv: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argsort(inv))
+
+
+def _basic_index(index: Any) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return not any(isinstance(p, (np.ndarray, list)) for p in parts)
+
+
+def _freeze(params: dict[str, Any]) -> Any:
+    out = []
+    for k, v in sorted(params.items()):
+        if isinstance(v, np.ndarray):
+            out.append((k, "array", id(v)))
+        else:
+            try:
+                hash(v)
+                out.append((k, v))
+            except TypeError:
+                out.append((k, "object", id(v)))
+    return tuple(out)
+
+
+def _new_ctx(cls: type, arrays: tuple[Any, ...], needs: tuple[bool, ...]) -> Any:
+    ctx = cls()
+    ctx.needs_input_grad = needs
+    ctx.parents = tuple(Tensor._make(a) for a in arrays)
+    return ctx
+
+
+def _run_forward(cls: Any, ctx: Any, arrays: tuple[Any, ...], params: dict[str, Any]) -> Any:
+    if params:
+        ctx._params = params
+    return np.asarray(cls.forward(ctx, *arrays, **params))
+
+
+def _opaque_backward(ctx: Any, g: Any, slot: int) -> Any:
+    cache = ctx.__dict__.setdefault("_compiled_grads", {})
+    if id(g) not in cache:
+        cache.clear()
+        got = type(ctx).backward(ctx, g)
+        cache[id(g)] = (g, got if type(got) is tuple else (got,))
+    p = ctx.parents[slot]
+    return _conform_grad(cache[id(g)][1][slot], p.shape, p.dtype)
+
+
+class _OneHot:
+    """The one-hot matrix of class-index targets, rebuilt only when the targets change (a byte
+    comparison, ~0.2 µs for 1000 targets, against ~20 µs for a broadcast comparison per call).
+    The targets are range-checked whenever they are new, as eager checks them."""
+
+    def __init__(self, m: int, c: int, dtype: Any) -> None:
+        self.Y = np.zeros((m, c), dtype)
+        self.flat = self.Y.reshape(-1)
+        self.offsets = np.arange(0, m * c, c)
+        self.key: Any = None
+        self.c = c
+
+    def __call__(self, y: Any) -> Any:
+        key = (y.dtype, y.tobytes()) if y.nbytes <= 1 << 20 else None
+        if key is None or key != self.key:
+            _check_targets(y, self.c)
+            self.Y.fill(0)
+            self.flat[self.offsets + y.reshape(-1)] = 1
+            self.key = key
+        return self.Y
+
+
+def _check_targets(y: Any, c: int) -> None:
+    if y.size and (np.minimum.reduce(y, axis=None) < 0 or np.maximum.reduce(y, axis=None) >= c):
+        raise ValueError(f"class-index targets must lie in [0, {c - 1}], got values in "
+                         f"[{y.min()}, {y.max()}]")
+
+
+def _program_guard(prog: _Program, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    for i, _name, value in prog.guards:
+        a = args[i] if i < len(args) else None
+        if a is None or not np.array_equal(a.data if isinstance(a, Tensor) else a, value):
+            return False
+    return True
+
+
+def _program_run(prog: _Program, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    if kwargs:
+        args = (*args, *(kwargs[n] for n in prog.arg_names[len(args):]))
+    return prog.replay(*args)
+
+
+_Program.guard = _program_guard  # type: ignore[attr-defined]
+_Program.run = _program_run  # type: ignore[attr-defined]
+
+
+def compile(fn: Callable[..., Any], backward: bool = False, *, names: dict[str, Any] | None = None,
+            cache_size: int = 8) -> Compiled:  # noqa: A001 - the name the issue asks for
+    """Trace ``fn`` on its first call (per argument shapes, dtypes and non-array values) and
+    replay the recorded ops as generated NumPy on later calls.
+
+    ``backward=True``: ``fn`` returns a scalar loss (or a tuple whose first Tensor is one); each
+    call also accumulates d(loss)/d(leaf) into ``.grad`` of every leaf that requires grad, as
+    ``loss.backward()`` would. Parameters are read live, so an optimizer may update them in place
+    between calls. ``names``: {name: Tensor or Module} to name parameters in the source (the
+    closure's and the globals' names are found without it). ``compiled.source`` shows the code.
+    See the module docstring for what is refused and why.
+    """
+    if not callable(fn):
+        raise TypeError(f"compile needs a callable, got {type(fn).__name__}")
+    return Compiled(fn, bool(backward), names, cache_size)
