@@ -526,6 +526,8 @@ class Tensor:
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         s = self.sum(axis=axis, keepdims=keepdims)
+        if not self.size:  # an average of nothing: nan, with NumPy's own "Mean of empty slice" warning
+            np.mean(self.data, axis=axis, keepdims=keepdims)
         return s * (s.size / self.size if self.size else np.nan)
 
     def relu(self) -> Tensor:
@@ -581,12 +583,27 @@ def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
 def _accumulate(t: Tensor, g: Any, create_graph: bool, owned: bool = False) -> None:
     """Add ``g`` to ``t.grad`` (PyTorch semantics: gradients add up across backward calls).
     ``owned``: nothing else holds ``g``, so the leaf can keep it without a copy."""
-    if create_graph:
-        t.grad = g if t.grad is None else t.grad + g
+    if create_graph:  # a recorded copy (as PyTorch clones): g may be another leaf's gradient too
+        t.grad = (g if owned else Clone.apply(g)) if t.grad is None else t.grad + g
     elif t.grad is None:  # else a copy: g may also be another tensor's gradient, or the caller's
         t.grad = Tensor._make(g if owned and type(g) is np.ndarray else np.array(g))
     else:  # (NumPy makes a scalar of a 0-d sum: asarray keeps .grad an array)
         t.grad = Tensor._make(np.asarray(t.grad.data + g))
+
+
+class Clone(Function):
+    """out = a copy of x.  Backward: dL/dx = g.  What a leaf keeps as ``.grad`` under
+    ``create_graph=True`` (PyTorch's CloneBackward): the same gradient tensor may reach several
+    leaves (through an add) or be the caller's ``gradient=``, and each ``.grad`` must be its own."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Array) -> Array:
+        out: Array = x.copy()
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return g
 
 
 from . import ops  # noqa: E402  (ops.py builds on Tensor and Function, so it comes last)
