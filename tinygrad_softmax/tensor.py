@@ -55,6 +55,10 @@ def _as_array(data: Any, dtype: Any = None) -> Array:
         arr = np.asarray(data, dtype=dtype)
     except (ValueError, TypeError) as e:  # ragged nested lists, unparseable values, bad dtype
         raise type(e)(f"cannot make a Tensor from this {type(data).__name__}: {e}") from None
+    if arr.dtype.kind == "O" and any(isinstance(v, (list, tuple, np.ndarray)) for v in arr.flat):
+        # NumPy < 1.24 makes an object array of ragged lists (NumPy 2 raises the ValueError above)
+        raise ValueError(f"cannot make a Tensor from this {type(data).__name__}: the nested sequences have "
+                         "an inhomogeneous shape (rows of different lengths)")
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"Tensor data must be bool, integer or floating point, got dtype {arr.dtype}")
     return arr
