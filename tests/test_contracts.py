@@ -414,3 +414,191 @@ def test_grads_under_create_graph_are_separate_tensors() -> None:
     assert_close(a.grad, np.array([3.0, 4.0]))
     (a.grad * b).sum().backward()  # still part of the graph: d/db Σ b² = 2b, plus b's own grad
     assert_close(b.grad, np.array([6.0, 8.0]))
+
+
+# ---- what backward hands to an op, in each mode (found by mutation testing) -----------------------
+
+class Recorder(Function):
+    """The identity, remembering the type, shape and dtype of the gradient its backward received."""
+
+    seen: list[tuple[type, tuple[int, ...], Any]] = []
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        Recorder.seen.append((type(grad), tuple(grad.shape), grad.dtype))
+        return grad
+
+
+def _seen_after(run: Any) -> tuple[type, tuple[int, ...], Any]:
+    Recorder.seen = []
+    run()
+    assert len(Recorder.seen) == 1
+    return Recorder.seen[0]
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("shape", [(), (1,), (1, 1)])
+def test_the_implicit_seed_has_the_outputs_shape_dtype_and_the_modes_type(shape: Any, create_graph: bool) -> None:
+    x = Tensor(np.ones(shape, dtype=np.float32), requires_grad=True)
+    kind, got_shape, dtype = _seen_after(lambda: Recorder.apply(x).backward(create_graph=create_graph))
+    assert (kind, got_shape, dtype) == (Tensor if create_graph else np.ndarray, shape, np.float32)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("seed", [np.array([1.0, 2.0]), [1.0, 2.0], Tensor([1.0, 2.0])],
+                         ids=["float64_array", "list", "tensor"])
+def test_a_given_seed_is_brought_to_the_outputs_dtype_and_the_modes_type(seed: Any, create_graph: bool) -> None:
+    x = Tensor(np.ones(2, dtype=np.float32), requires_grad=True)
+    y = Recorder.apply(x)
+    kind, shape, dtype = _seen_after(lambda: y.backward(gradient=seed, create_graph=create_graph))
+    assert kind is (Tensor if create_graph else np.ndarray) and shape == (2,)
+    if not (create_graph and isinstance(seed, Tensor)):  # a Tensor seed under create_graph is used as is
+        assert dtype == np.float32
+    assert_close(x.grad, np.array([1.0, 2.0], dtype=np.float32))
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_an_op_below_a_backward_returning_an_ndarray_gets_the_modes_type(create_graph: bool) -> None:
+    x = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    out = TripleNumpy.apply(Recorder.apply(x)).sum()
+    kind, shape, dtype = _seen_after(lambda: out.backward(create_graph=create_graph))
+    assert (kind, shape, dtype) == (Tensor if create_graph else np.ndarray, (2,), np.float32)
+
+
+class ReturnsOddGradients(Function):
+    """x·y with a backward that returns a Python list for x and a wrong-shaped array for y."""
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x * y
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        return [3.0, 3.0], np.zeros(7)  # y is a constant: its gradient is discarded unchecked
+
+
+@pytest.mark.parametrize("observed", [False, True])
+def test_list_gradients_are_converted_and_a_constants_gradient_is_discarded(observed: bool) -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = ReturnsOddGradients.apply(Recorder.apply(x), np.array([3.0, 3.0]))
+    Recorder.seen = []
+    if observed:  # observers see the gradients conformed, and the walk is the same
+        with trace_backward() as trace:
+            y.backward(gradient=np.ones(2))
+        step = next(r for r in trace if r.op == "ReturnsOddGradients")
+        assert type(step.input_grads[0]) is np.ndarray and step.input_grads[0].shape == (2,)
+    else:
+        y.backward(gradient=np.ones(2))
+    assert Recorder.seen == [(np.ndarray, (2,), np.float64)]
+    assert_close(x.grad, np.array([3.0, 3.0]))
+
+
+def test_an_observer_does_not_change_the_graph_that_create_graph_records() -> None:
+    def second_pass_ops(observe: bool) -> list[str]:
+        x = Tensor(np.array([0.5, 1.5], dtype=np.float32), requires_grad=True)
+        f = (x ** 3).sum()
+        if observe:
+            with trace_backward():
+                f.backward(create_graph=True)
+        else:
+            f.backward(create_graph=True)
+        g = x.grad
+        x.grad = None
+        with trace_backward() as second:
+            g.sum().backward()
+        return [r.op for r in second]
+
+    assert second_pass_ops(True) == second_pass_ops(False)
+
+
+class MyTensor(Tensor):
+    """A user's subclass: operations with it stay in the graph."""
+
+
+def test_a_tensor_subclass_on_the_right_stays_in_the_graph() -> None:
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    b = MyTensor([3.0, 4.0], requires_grad=True)
+    (a * b + a - b / a).sum().backward()
+    assert_close(b.grad, a.numpy() - 1 / a.numpy())  # d/db (ab + a − b/a) = a − 1/a
+    assert_close(a.grad, b.numpy() + 1 + b.numpy() / a.numpy() ** 2)
+
+
+def test_relu_has_gradient_zero_at_zero_as_in_pytorch() -> None:
+    x = Tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    x.relu().sum().backward()
+    assert_close(x.grad, np.array([0.0, 0.0, 1.0]))
+
+
+def test_flatten_gives_one_axis() -> None:
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    y = x.flatten()
+    assert_close(y, np.arange(6.0))
+    y.backward(gradient=np.arange(6.0))
+    assert_close(x.grad, np.arange(6.0).reshape(2, 3))
+
+
+def test_asarray_with_the_same_dtype_shares_memory() -> None:
+    t = Tensor(np.array([1.0, 2.0], dtype=np.float32))
+    assert np.shares_memory(np.asarray(t, dtype=np.float32), t.numpy())
+    assert np.shares_memory(t.__array__(np.float32), t.numpy())
+    assert t.__array__(np.float64).dtype == np.float64
+
+
+# ---- exact messages and reprs (a test with match= on a fragment lets a garbled message through) ----
+
+def _raises_exactly(exc: type, message: str, fn: Any) -> None:
+    with pytest.raises(exc) as info:
+        fn()
+    assert str(info.value) == message
+
+
+def test_engine_error_messages_read_exactly() -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    _raises_exactly(RuntimeError, "backward() on a tensor that does not require grad: no input of its "
+                    "graph has requires_grad=True", lambda: Tensor([1.0]).backward())
+    _raises_exactly(RuntimeError, "backward() on an output of shape (2,) needs a `gradient` of that shape "
+                    "(only one-element outputs get an implicit 1)", lambda: (x * 2).backward())
+    _raises_exactly(RuntimeError, "requires_grad can only be changed on leaf tensors; use .detach()",
+                    lambda: (x * 2).requires_grad_(False))
+    _raises_exactly(RuntimeError, "retain_grad() needs a tensor that requires grad",
+                    lambda: Tensor([1.0]).retain_grad())
+    _raises_exactly(TypeError, "len() of a 0-d tensor", lambda: len(Tensor(1.0)))
+    _raises_exactly(ValueError, "MatMul (input shapes (2,), ()): matmul needs at least 1-D operands, got "
+                    "shapes (2,) and (); use * to scale by a scalar", lambda: x @ 2)
+    y = (x * x).sum()
+    y.backward()
+    _raises_exactly(RuntimeError, "trying to backward through the graph a second time: the graph below Sum "
+                    "was freed by an earlier backward(); pass retain_graph=True to that backward() to keep it",
+                    lambda: y.backward())
+
+
+def test_a_function_without_forward_or_backward_says_what_to_write() -> None:
+    class Empty(Function):
+        pass
+
+    _raises_exactly(NotImplementedError, "a Function subclass must define forward(ctx, *arrays)",
+                    lambda: Empty.apply(Tensor([1.0])))
+
+    class NoBackward(Function):
+        @staticmethod
+        def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
+            return x * 2
+
+    y = NoBackward.apply(Tensor([1.0], requires_grad=True)).sum()
+    _raises_exactly(NotImplementedError, "a Function subclass must define backward(ctx, grad)", y.backward)
+
+
+def test_repr_reads_like_pytorch() -> None:
+    assert repr(Tensor([1.0, 2.0])) == "Tensor([1., 2.])"
+    assert repr(Tensor([[1.0, 2.0], [3.0, 4.0]])) == "Tensor([[1., 2.],\n        [3., 4.]])"
+    assert repr(Tensor(np.array([1.0], dtype=np.float32), requires_grad=True)) == \
+        "Tensor([1.], dtype=float32, requires_grad=True)"
+    assert repr(Tensor([1, 2])) == "Tensor([1, 2])"
+    assert repr(Tensor([True])) == "Tensor([ True])"
+    assert repr(Tensor(np.array([1, 2], dtype=np.int32))) == "Tensor([1, 2], dtype=int32)"
+    x = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    assert repr(x * 2) == "Tensor([2., 4.], dtype=float32, grad_fn=<Mul>)"
