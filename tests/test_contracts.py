@@ -601,3 +601,55 @@ def test_repr_reads_like_pytorch() -> None:
     assert repr(Tensor(np.array([1, 2], dtype=np.int32))) == "Tensor([1, 2], dtype=int32)"
     x = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
     assert repr(x * 2) == "Tensor([2., 4.], dtype=float32, grad_fn=<Mul>)"
+
+
+def test_ragged_lists_asked_to_be_objects_are_refused_as_ragged() -> None:
+    # NumPy 1.x makes an object array of any ragged list (and NumPy 2 of one with dtype=object):
+    # either way the error says the rows differ in length.
+    _raises_exactly(ValueError, "cannot make a Tensor from this list: the nested sequences have an "
+                    "inhomogeneous shape (rows of different lengths)",
+                    lambda: Tensor([[1.0], [1.0, 2.0]], dtype=object))
+
+
+class _RawObserver:
+    """Sees what the engine hands observers, before the trace turns it into arrays."""
+
+    def __init__(self) -> None:
+        self.input_grads: list[Any] = []
+
+    def forward(self, ctx: Any, inputs: Any, result: Any) -> None:
+        pass
+
+    def backward(self, tensor: Any, grad: Any, input_grads: Any) -> None:
+        if input_grads is not None:
+            self.input_grads.append(input_grads)
+
+
+class SkipsFirst(Function):
+    """x·y whose backward gives no gradient (None) for x and a list for y."""
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x * y
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        return None, [1.0, 1.0]
+
+
+def test_observers_see_conformed_gradients_and_none_stays_none() -> None:
+    from tinygrad_softmax import tensor as engine
+
+    x = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    y = Tensor(np.array([3.0, 4.0], dtype=np.float32), requires_grad=True)
+    out = SkipsFirst.apply(x, y)
+    observer = _RawObserver()
+    engine._observers.append(observer)
+    try:
+        out.backward(gradient=np.ones(2))
+    finally:
+        engine._observers.remove(observer)
+    (g_x, g_y), = observer.input_grads
+    assert g_x is None and x.grad is None
+    assert type(g_y) is np.ndarray and g_y.dtype == np.float32 and g_y.shape == (2,)
+    assert_close(y.grad, np.ones(2, dtype=np.float32))
