@@ -653,3 +653,15 @@ def test_observers_see_conformed_gradients_and_none_stays_none() -> None:
     assert g_x is None and x.grad is None
     assert type(g_y) is np.ndarray and g_y.dtype == np.float32 and g_y.shape == (2,)
     assert_close(y.grad, np.ones(2, dtype=np.float32))
+
+
+@pytest.mark.parametrize("a_shape, b_shape, which", [((2, 3), (4, 5), "second-to-last"),
+                                                     ((2, 3), (4,), "only"),
+                                                     ((3,), (4, 2), "second-to-last"),
+                                                     ((2, 3), (5, 4, 6), "second-to-last")])
+def test_matmul_shape_mismatch_message_reads_exactly(a_shape: Any, b_shape: Any, which: str) -> None:
+    k = b_shape[-2] if len(b_shape) > 1 else b_shape[0]
+    _raises_exactly(ValueError, f"MatMul (input shapes {a_shape}, {b_shape}): matmul shapes {a_shape} and "
+                    f"{b_shape} do not align: the last axis of the first ({a_shape[-1]}) must equal the "
+                    f"{which} axis of the second ({k})",
+                    lambda: Tensor(np.ones(a_shape)) @ Tensor(np.ones(b_shape)))
