@@ -19,7 +19,7 @@ from hypothesis.extra import numpy as hnp
 from tinygrad_softmax import Tensor
 from tinygrad_softmax import functional as F
 from tinygrad_softmax import reference as R
-from tinygrad_softmax.testing import arrays
+from tinygrad_softmax.testing import arrays, assert_close
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # NumPy overflow, divide, invalid
 
@@ -72,12 +72,12 @@ def test_gradient_matches_central_differences(f, problem):
     x, t, kw, upstream = problem
     out, xt = run(f, x, t, kw, upstream)
     expected = torch_cross_entropy(x, t, **kw)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-11, atol=1e-12)
+    assert_close(out.data, expected, rtol=1e-11, atol=1e-12)
     if np.isnan(expected).any():  # mean over an all-ignored batch: nan loss, zero gradient (PyTorch)
-        np.testing.assert_array_equal(xt.grad.data, 0.0)
+        assert_close(xt.grad.data, np.zeros_like(x), rtol=0, atol=0)
         return
     fd = central_difference(lambda z: torch_cross_entropy(z, t, **kw), x, upstream)
-    np.testing.assert_allclose(xt.grad.data, fd, rtol=1e-5, atol=1e-7)
+    assert_close(xt.grad.data, fd, rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("f", LOSSES, ids=["composed", "fused"])
@@ -105,8 +105,8 @@ def test_composed_and_fused_agree_to_1e_10_in_float64(problem):
     x, t, kw, upstream = problem
     a, xa = run(F.cross_entropy, x, t, kw, upstream)
     b, xb = run(F.softmax_cross_entropy, x, t, kw, upstream)
-    np.testing.assert_allclose(a.data, b.data, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(xa.grad.data, xb.grad.data, rtol=1e-10, atol=1e-10)
+    assert_close(a.data, b.data, rtol=1e-10, atol=1e-10)
+    assert_close(xa.grad.data, xb.grad.data, rtol=1e-10, atol=1e-10)
 
 
 @given(problems(scale=1e4, dtypes=(np.float32, np.float64)))
@@ -127,8 +127,8 @@ def test_large_logits_stay_finite_keep_dtype_and_agree(problem):
     expected = torch_cross_entropy(x.astype(np.float64), t, **kw)
     tol = 2e-6 if x.dtype == np.float32 else 1e-12
     for out in (a, b):
-        np.testing.assert_allclose(out.data, expected, rtol=tol, atol=tol * np.abs(x).max(initial=1))
-    np.testing.assert_allclose(xa.grad.data, xb.grad.data, rtol=tol, atol=tol * 10)
+        assert_close(out.data, expected.astype(x.dtype), rtol=tol, atol=tol * np.abs(x).max(initial=1))
+    assert_close(xa.grad.data, xb.grad.data, rtol=tol, atol=tol * 10)
 
 
 # ---- the blog's model, end to end -----------------------------------------------------------------
@@ -149,8 +149,8 @@ def test_blog_model_autodiff_equals_closed_form(f, data):
     loss.backward()
     ref_loss, dW, db = R.loss_and_gradients(X, y, W0, b0, reg)
     assert loss.item() == pytest.approx(ref_loss, rel=1e-10, abs=1e-12)
-    np.testing.assert_allclose(W.grad.data, dW, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(b.grad.data, db, rtol=1e-9, atol=1e-12)
+    assert_close(W.grad.data, dW, rtol=1e-9, atol=1e-12)
+    assert_close(b.grad.data, db, rtol=1e-9, atol=1e-12)
 
 
 # ---- second order ----------------------------------------------------------------------------------
@@ -187,10 +187,11 @@ def test_hessian_of_one_row_by_double_backward(f, problem, data):
     for j in range(x.shape[1]):
         xt.grad = None
         g[n, j].backward(retain_graph=True)
-        other = np.delete(xt.grad.data, n, axis=0) if xt.grad is not None else 0.0
-        np.testing.assert_allclose(other, 0.0, atol=1e-14)  # rows of logits do not interact
+        zeros = np.zeros((x.shape[0] - 1,) + x.shape[1:], dtype=x.dtype)
+        other = np.delete(xt.grad.data, n, axis=0) if xt.grad is not None else zeros
+        assert_close(other, zeros, atol=1e-14)  # rows of logits do not interact
         rows.append(xt.grad.data[n] if xt.grad is not None else np.zeros(x.shape[1]))
-    np.testing.assert_allclose(np.array(rows), analytic_row_hessian(x, t, kw, upstream, n),
+    assert_close(np.array(rows), analytic_row_hessian(x, t, kw, upstream, n),
                                rtol=1e-9, atol=1e-12)
 
 
@@ -203,17 +204,17 @@ def test_invariants(f, problem, data):
     out, xt = run(f, x, t, kw, upstream)
     grad = xt.grad.data
     # 1. each row (sample, spatial position) of dlogits sums to 0
-    np.testing.assert_allclose(grad.sum(axis=1), 0.0, atol=1e-12)
+    assert_close(grad.sum(axis=1), np.zeros((x.shape[0],) + x.shape[2:]), atol=1e-12)
     # 2. shifting every class score of a sample by the same constant changes nothing
     shift_shape = (x.shape[0], 1) + x.shape[2:]
     shift = data.draw(arrays(shift_shape, min_value=-1e3, max_value=1e3), label="shift")
     out2, xt2 = run(f, x + shift, t, kw, upstream)
-    np.testing.assert_allclose(out2.data, out.data, rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(xt2.grad.data, grad, rtol=1e-9, atol=1e-9)
+    assert_close(out2.data, out.data, rtol=1e-9, atol=1e-9)
+    assert_close(xt2.grad.data, grad, rtol=1e-9, atol=1e-9)
     # 3. the gradient is linear in the upstream gradient
     k = data.draw(st.floats(-10.0, 10.0), label="k")
     _, xt3 = run(f, x, t, kw, upstream * k)
-    np.testing.assert_allclose(xt3.grad.data, k * grad, rtol=1e-12, atol=1e-12)
+    assert_close(xt3.grad.data, k * grad, rtol=1e-12, atol=1e-12)
     # 4. the loss is non-negative per sample (non-negative weights, probability targets)
     assert np.all(f(x, t, **{**kw, "reduction": "none"}).data >= -1e-12)
 

@@ -20,6 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tinygrad_softmax import Function, Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from tinygrad_softmax.testing import assert_close
 from tinygrad_softmax.trace import tracing
 
 
@@ -51,8 +52,8 @@ def test_backward_visits_in_exact_topological_order_with_full_gradients():
     assert [tag for tag, _ in log] == ["d", "c", "b", "a"]
     # dd/dc = 1; dd/db = 1 (direct) + 1 (via c) = 2; dd/da = 1 + 1 + 2 = 4; dd/dx = 4 + 2 = 6
     for (_, g), k in zip(log, [1, 1, 2, 4]):
-        np.testing.assert_array_equal(g, k * np.array([1.0, 10.0]))
-    np.testing.assert_array_equal(x.grad.data, [6.0, 60.0])
+        assert_close(g, k * np.array([1.0, 10.0]), rtol=0, atol=0)
+    assert_close(x.grad.data, [6.0, 60.0], rtol=0, atol=0)
 
 
 # A random program: each step applies one op to earlier values (leaves or results, any of them,
@@ -126,7 +127,7 @@ def test_random_graphs_get_finite_difference_gradients_and_a_topological_visit(p
             down[j][i] -= h
             expected[i] = (_run_program(steps, outputs, up) - _run_program(steps, outputs, down)) / (2 * h)
         got = np.zeros(3) if leaf.grad is None else leaf.grad.data
-        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
+        assert_close(got, expected, rtol=1e-6, atol=1e-8)
 
 
 def test_diamond_accumulates_before_passing_on():
@@ -135,13 +136,13 @@ def test_diamond_accumulates_before_passing_on():
     y = h.exp() + h * 2.0
     y.backward()
     # dy/dx = (e^{x²} + 2) * 2x
-    np.testing.assert_allclose(x.grad.item(), (np.exp(9.0) + 2.0) * 6.0, rtol=1e-13)
+    assert_close(x.grad.item(), (np.exp(9.0) + 2.0) * 6.0, rtol=1e-13)
 
 
 def test_tensor_added_to_itself():
     a = Tensor([1.5, -2.0], requires_grad=True)
     (a + a).backward(gradient=np.array([1.0, 3.0]))
-    np.testing.assert_array_equal(a.grad.data, [2.0, 6.0])
+    assert_close(a.grad.data, [2.0, 6.0], rtol=0, atol=0)
 
 
 def test_micrograd_case_b_equals_a_plus_a_then_c_equals_b_plus_b():
@@ -168,7 +169,7 @@ def test_hundred_thousand_deep_chain_needs_no_recursion():
         y.backward()
     finally:
         sys.setrecursionlimit(limit)
-    np.testing.assert_allclose(x.grad.item(), 1.00001**n, rtol=1e-9)
+    assert_close(x.grad.item(), 1.00001**n, rtol=1e-9)
     del y  # freeing the (already released) chain must not recurse either
     assert time.perf_counter() - start < 20
 
@@ -178,10 +179,10 @@ def test_gradients_accumulate_across_backward_calls():
     x = Tensor([1.0, -2.0, 0.5], requires_grad=True)
     (x * x).sum().backward()
     (3.0 * x).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, 2 * np.array([1.0, -2.0, 0.5]) + 3.0)
+    assert_close(x.grad.data, 2 * np.array([1.0, -2.0, 0.5]) + 3.0, rtol=0, atol=0)
     x.grad = None  # the PyTorch way to reset
     (x * 1.0).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0, 1.0])
+    assert_close(x.grad.data, [1.0, 1.0, 1.0], rtol=0, atol=0)
 
 
 def test_grad_is_a_copy_not_an_alias_of_the_upstream_gradient():
@@ -189,8 +190,8 @@ def test_grad_is_a_copy_not_an_alias_of_the_upstream_gradient():
     g = np.array([5.0, 6.0])
     (x + 0.0).backward(gradient=g)
     (x * 1.0).backward(gradient=g)
-    np.testing.assert_array_equal(g, [5.0, 6.0])  # the caller's array is untouched
-    np.testing.assert_array_equal(x.grad.data, [10.0, 12.0])
+    assert_close(g, [5.0, 6.0], rtol=0, atol=0)  # the caller's array is untouched
+    assert_close(x.grad.data, [10.0, 12.0], rtol=0, atol=0)
 
 
 def test_a_leaf_gradient_summed_in_backward_is_kept_without_a_copy_and_aliases_nothing():
@@ -199,11 +200,11 @@ def test_a_leaf_gradient_summed_in_backward_is_kept_without_a_copy_and_aliases_n
     x = Tensor([1.0, 2.0], requires_grad=True)
     g = np.array([5.0, 6.0])
     (x + x).backward(gradient=g)
-    np.testing.assert_array_equal(x.grad.data, [10.0, 12.0])
+    assert_close(x.grad.data, [10.0, 12.0], rtol=0, atol=0)
     x.grad.data[...] = 0.0
-    np.testing.assert_array_equal(g, [5.0, 6.0])
+    assert_close(g, [5.0, 6.0], rtol=0, atol=0)
     (x * 1.0 + x * 2.0).backward(gradient=g)  # a second backward adds to the (kept) buffer's value
-    np.testing.assert_array_equal(x.grad.data, [15.0, 18.0])
+    assert_close(x.grad.data, [15.0, 18.0], rtol=0, atol=0)
 
 
 def test_a_0d_leaf_used_twice_gets_an_array_gradient_that_keeps_adding_up():
@@ -253,9 +254,9 @@ def test_deep_copies_of_a_model_backward_together_with_the_original():
     twin = copy.deepcopy(net)  # its tensors are new tensors: new creation numbers
     x = Tensor(np.random.default_rng(1).normal(size=(4, 2)))
     ((net(x) * net(x)).sum() + (twin(x) * 3.0).sum()).backward()
-    np.testing.assert_allclose(twin.weight.grad.data, 3.0 * x.data.sum(axis=0)[:, None] * np.ones((2, 3)))
+    assert_close(twin.weight.grad.data, 3.0 * x.data.sum(axis=0)[:, None] * np.ones((2, 3)))
     expected = 2 * x.data.T @ (x.data @ net.weight.data + net.bias.data)  # d Σ(xW + b)² / dW
-    np.testing.assert_allclose(net.weight.grad.data, expected, rtol=1e-12)
+    assert_close(net.weight.grad.data, expected, rtol=1e-12)
 
 
 def test_a_graph_unpickled_in_another_process_backwards_in_the_right_order():
@@ -276,7 +277,7 @@ def test_a_graph_unpickled_in_another_process_backwards_in_the_right_order():
     done = subprocess.run([sys.executable, "-c", child], input=pickle.dumps((x, h)), capture_output=True,
                           check=True)
     got = np.array(ast.literal_eval(done.stdout.decode()))  # a list literal printed by the child
-    np.testing.assert_allclose(got, 3.0 * np.exp(3.0 * x.data) + 6.0, rtol=1e-12)
+    assert_close(got, 3.0 * np.exp(3.0 * x.data) + 6.0, rtol=1e-12)
     del keep
 
 
@@ -302,7 +303,7 @@ def test_retain_graph_allows_a_second_backward_and_accumulates():
     y.backward(retain_graph=True)
     y.backward(retain_graph=True)
     y.backward()  # the last one may free
-    np.testing.assert_allclose(x.grad.data, 3 * np.exp(x.data) * (1 + x.data), rtol=1e-14)
+    assert_close(x.grad.data, 3 * np.exp(x.data) * (1 + x.data), rtol=1e-14)
     with pytest.raises(RuntimeError, match="retain_graph"):
         y.backward()
 
@@ -333,7 +334,7 @@ def test_saved_arrays_are_released_after_backward():
     ctx, ectx = y.grad_fn, e.grad_fn
     assert scratch() is not None
     e.sum().backward()
-    np.testing.assert_allclose(x.grad.data, np.exp(np.sin(x.data)) * np.cos(x.data), rtol=1e-14)
+    assert_close(x.grad.data, np.exp(np.sin(x.data)) * np.cos(x.data), rtol=1e-14)
     assert scratch() is None, "the saved cos(x) outlived backward"
     for c in (ctx, ectx):
         assert c.parents == ()
@@ -397,7 +398,7 @@ def test_no_grad_context_records_nothing():
         y.backward()
     z = (y * w).sum()  # y is a constant now: only the direct path reaches w
     z.backward()
-    np.testing.assert_allclose(w.grad.data, np.full(2, np.exp(3.0) + np.exp(6.0)))
+    assert_close(w.grad.data, np.full(2, np.exp(3.0) + np.exp(6.0)))
 
 
 def test_no_grad_as_decorator_and_restores_on_exception():
@@ -507,7 +508,7 @@ def test_requires_grad_propagation_and_is_leaf():
     y2 = (w * c).sum()
     y2.backward()
     assert c.grad is None
-    np.testing.assert_array_equal(w.grad.data, [3.0, 4.0])
+    assert_close(w.grad.data, [3.0, 4.0], rtol=0, atol=0)
 
 
 def test_only_leaves_get_grad_unless_retain_grad():
@@ -516,9 +517,9 @@ def test_only_leaves_get_grad_unless_retain_grad():
     h.retain_grad()
     k = h * 3.0
     (k * k).sum().backward()  # L = 9 x⁴: dL/dh = 18 h, dL/dk = 2k
-    np.testing.assert_allclose(h.grad.data, 18 * x.data**2)
+    assert_close(h.grad.data, 18 * x.data**2)
     assert k.grad is None
-    np.testing.assert_allclose(x.grad.data, 36 * x.data**3)
+    assert_close(x.grad.data, 36 * x.data**3)
     with pytest.raises(RuntimeError):
         Tensor([1.0]).retain_grad()
 
@@ -530,7 +531,7 @@ def test_detach_shares_data_and_stops_gradients():
     assert np.shares_memory(d.data, y.data)
     assert d.is_leaf and not d.requires_grad and d.grad_fn is None
     (d * x).sum().backward()  # d is a constant 2x: gradient 2x, not 4x
-    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+    assert_close(x.grad.data, [2.0, 4.0], rtol=0, atol=0)
 
 
 # ---- NumPy interop and conversions -----------------------------------------------------------
@@ -547,9 +548,9 @@ def test_numpy_interop_returns_tensors_and_differentiates():
                       (np.float64(2.0) * t, 2 * t.data)]:
         assert isinstance(out, Tensor)
         assert out.requires_grad
-        np.testing.assert_array_equal(out.data, want)
+        assert_close(out.data, want, rtol=0, atol=0)
     (arr @ t).sum().backward()  # d/dt sum(arr @ t) = arrᵀ 1
-    np.testing.assert_array_equal(t.grad.data, arr.T @ np.ones((2, 2)))
+    assert_close(t.grad.data, arr.T @ np.ones((2, 2)), rtol=0, atol=0)
 
 
 def test_construction_from_lists_scalars_arrays_and_dtype():
@@ -578,7 +579,7 @@ def test_item_numpy_tolist_len_iter_float():
     assert len(t) == 2
     rows = list(t)
     assert all(isinstance(r, Tensor) for r in rows)
-    np.testing.assert_array_equal(rows[1].data, [3.0, 4.0])
+    assert_close(rows[1].data, [3.0, 4.0], rtol=0, atol=0)
     assert bool(Tensor(1.0)) and not bool(Tensor(0.0))
 
 
@@ -589,7 +590,7 @@ def test_comparisons_are_constant_bool_tensors():
                       (t == 2, [False, True, False]),
                       (t != Tensor([1.0, 0.0, 3.0]), [False, True, False])]:
         assert isinstance(out, Tensor) and out.dtype == np.bool_ and not out.requires_grad
-        np.testing.assert_array_equal(out.data, want)
+        assert_close(out.data, want, rtol=0, atol=0)
 
 
 def test_repr_is_readable():

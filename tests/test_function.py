@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from tinygrad_softmax import Function, Tensor, no_grad
+from tinygrad_softmax.testing import assert_close
 
 
 class Square(Function):
@@ -72,10 +73,10 @@ def test_custom_square_matches_closed_form_and_mixes_with_builtins():
     x = Tensor([1.5, -2.0, 0.5], requires_grad=True)
     y = Square.apply(x)
     assert y.requires_grad and not y.is_leaf and isinstance(y.grad_fn, Square)
-    np.testing.assert_array_equal(y.data, x.data**2)
+    assert_close(y.data, x.data**2, rtol=0, atol=0)
     z = (Square.apply(y) + y * 3.0).sum()  # x⁴ + 3x²  (y is used twice: a diamond)
     z.backward()
-    np.testing.assert_allclose(x.grad.data, 4 * x.data**3 + 6 * x.data)
+    assert_close(x.grad.data, 4 * x.data**3 + 6 * x.data)
 
 
 def test_saved_tensors_are_arrays_in_a_plain_backward_and_graph_tensors_under_create_graph():
@@ -95,22 +96,22 @@ def test_saved_array_that_is_neither_input_nor_output_is_a_constant_under_create
     x = Tensor([0.3, 1.1], requires_grad=True)
     SaveScratch.apply(x).sum().backward(create_graph=True)
     assert SaveScratch.kinds[-1] == (Tensor, False)
-    np.testing.assert_allclose(x.grad.data, np.cos(x.data))
+    assert_close(x.grad.data, np.cos(x.data))
 
 
 def test_second_derivative_of_a_custom_function():
     x = Tensor([1.5, -2.0, 0.5], requires_grad=True)
     (Square.apply(Square.apply(x)) * np.array([1.0, 2.0, -1.0])).sum().backward(create_graph=True)  # r·x⁴
     g = x.grad
-    np.testing.assert_allclose(g.data, np.array([1.0, 2.0, -1.0]) * 4 * x.data**3)
+    assert_close(g.data, np.array([1.0, 2.0, -1.0]) * 4 * x.data**3)
     x.grad = None
     g.sum().backward()
     want = np.array([1.0, 2.0, -1.0]) * 12 * x.data**2
     # the oracle: central differences of the first gradient, computed in float64
     eps = 1e-6
     fd = (np.array([1.0, 2.0, -1.0]) * 4 * ((x.data + eps) ** 3 - (x.data - eps) ** 3)) / (2 * eps)
-    np.testing.assert_allclose(x.grad.data, want, rtol=1e-12)
-    np.testing.assert_allclose(x.grad.data, fd, rtol=1e-7)
+    assert_close(x.grad.data, want, rtol=1e-12)
+    assert_close(x.grad.data, fd, rtol=1e-7)
 
 
 @pytest.mark.parametrize("requires", [(False, True, True), (True, False, True), (True, True, False),
@@ -121,14 +122,14 @@ def test_linear_gets_needs_input_grad_right_and_kwargs_reach_forward(requires):
     x, W, b = (Tensor(a, requires_grad=r) for a, r in zip(xs, requires))
     Linear.log.clear()
     y = Linear.apply(x, W, b, scale=0.5)
-    np.testing.assert_allclose(y.data, 0.5 * (xs[0] @ xs[1] + xs[2]))
+    assert_close(y.data, 0.5 * (xs[0] @ xs[1] + xs[2]))
     r = rng.normal(size=(4, 2))
     y.backward(gradient=r)
     assert Linear.log == [("forward", requires, 0.5), ("backward", requires)]
     want = [0.5 * r @ xs[1].T, 0.5 * xs[0].T @ r, 0.5 * r.sum(axis=0)]
     for t, need, w in zip((x, W, b), requires, want):
         if need:
-            np.testing.assert_allclose(t.grad.data, w, rtol=1e-12)
+            assert_close(t.grad.data, w, rtol=1e-12)
         else:
             assert t.grad is None
 
@@ -150,7 +151,7 @@ def test_linear_against_central_differences():
             loss_plus = np.sum((plus[0] @ plus[1] + plus[2]) * r)
             loss_minus = np.sum((minus[0] @ minus[1] + minus[2]) * r)
             fd[idx] = (loss_plus - loss_minus) / (2 * eps)
-        np.testing.assert_allclose(t.grad.data, fd, rtol=1e-6, atol=1e-8)
+        assert_close(t.grad.data, fd, rtol=1e-6, atol=1e-8)
 
 
 def test_inputs_that_are_arrays_or_numbers_become_constants():
@@ -158,7 +159,7 @@ def test_inputs_that_are_arrays_or_numbers_become_constants():
     y = Linear.apply(np.ones((1, 2)), W, 0.0 * np.ones(2))
     assert y.requires_grad
     y.sum().backward()
-    np.testing.assert_array_equal(W.grad.data, np.ones((2, 2)))
+    assert_close(W.grad.data, np.ones((2, 2)), rtol=0, atol=0)
 
 
 def test_custom_function_records_nothing_without_grad():
@@ -183,7 +184,7 @@ def test_gradient_dtype_follows_the_input():
     x = Tensor(np.array([1.0, 4.0], dtype=np.float32), requires_grad=True)
     Half.apply(x).sum().backward()
     assert x.grad.dtype == np.float32
-    np.testing.assert_array_equal(x.grad.data, [0.5, 0.5])
+    assert_close(x.grad.data, np.array([0.5, 0.5], dtype=np.float32), rtol=0, atol=0)
 
 
 def test_ctx_parents_are_the_input_tensors():

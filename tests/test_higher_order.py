@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_softmax import Tensor, testing
+from tinygrad_softmax.testing import assert_close
 
 EPS = 1e-6
 
@@ -60,7 +61,7 @@ def check_second_order(fn: Callable[..., Tensor], numpy_fn: Callable[..., Any], 
     for i, g in enumerate(grads):
         want = numpy_fd(lambda *xs: float(np.sum(numpy_fn(*xs) * upstream)), arrays, i)
         assert g is not None
-        np.testing.assert_allclose(g.data, want, rtol=rtol, atol=atol, err_msg=f"first grad {i}")
+        assert_close(g.data, want, rtol=rtol, atol=atol, msg=f"first grad {i}")
 
     vs = [rng.uniform(-2.0, 2.0, size=a.shape) for a in arrays]
     s = sum(((g * Tensor(v)).sum() for g, v in zip(grads, vs)), Tensor(0.0))
@@ -76,7 +77,7 @@ def check_second_order(fn: Callable[..., Tensor], numpy_fn: Callable[..., Any], 
         want = numpy_fd(directional, arrays, j)
         got = t.grad.data if t.grad is not None else np.zeros_like(arrays[j])
         assert got.shape == arrays[j].shape
-        np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=f"second derivative, input {j}")
+        assert_close(got, want, rtol=rtol, atol=atol, msg=f"second derivative, input {j}")
 
 
 RNG = np.random.default_rng(2024)
@@ -171,12 +172,12 @@ def test_hessian_vector_product_against_directional_differences():
     f = ((Tensor(X) @ w).tanh() ** 2).sum() + 0.5 * (w * w).sum()
     f.backward(create_graph=True)
     g = w.grad
-    np.testing.assert_allclose(g.data, grad_closed_form(w0), rtol=1e-12)
+    assert_close(g.data, grad_closed_form(w0), rtol=1e-12)
     w.grad = None
     (g * Tensor(v)).sum().backward()
     h = 1e-5
     want = (grad_closed_form(w0 + h * v) - grad_closed_form(w0 - h * v)) / (2 * h)
-    np.testing.assert_allclose(w.grad.data, want, rtol=1e-6, atol=1e-8)
+    assert_close(w.grad.data, want, rtol=1e-6, atol=1e-8)
 
 
 @pytest.mark.parametrize("x0", [1.3, -0.7])
@@ -190,7 +191,7 @@ def test_third_order_of_x_to_the_fourth_and_exp(x0):
     x.grad = None
     g2.backward()
     want = [4 * x0**3, 12 * x0**2, 24 * x0]  # d/dx x⁴, d²/dx², d³/dx³
-    np.testing.assert_allclose([g1.item(), g2.item(), x.grad.item()], want, rtol=1e-12)
+    assert_close([g1.item(), g2.item(), x.grad.item()], want, rtol=1e-12)
 
     y = Tensor(x0, requires_grad=True)
     derivs = []
@@ -199,7 +200,7 @@ def test_third_order_of_x_to_the_fourth_and_exp(x0):
         out.backward(create_graph=True)
         out, y.grad = y.grad, None
         derivs.append(out.item())
-    np.testing.assert_allclose(derivs, [2**n * np.exp(2 * x0) for n in (1, 2, 3)], rtol=1e-12)
+    assert_close(derivs, [2**n * np.exp(2 * x0) for n in (1, 2, 3)], rtol=1e-12)
 
 
 def test_create_graph_retains_graph_by_default_and_gradients_are_graph_tensors():
@@ -209,7 +210,7 @@ def test_create_graph_retains_graph_by_default_and_gradients_are_graph_tensors()
     assert isinstance(x.grad, Tensor) and x.grad.requires_grad and x.grad.grad_fn is not None
     first = x.grad
     y.backward(create_graph=True)  # retain_graph defaulted to True: a second pass works
-    np.testing.assert_allclose(x.grad.data, 2 * 3 * x.data**2)
+    assert_close(x.grad.data, 2 * 3 * x.data**2)
     assert x.grad is not first
     y.backward(retain_graph=False)  # and the graph can still be freed at the end
     with pytest.raises(RuntimeError, match="retain_graph"):

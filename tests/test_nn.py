@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from tinygrad_softmax import Tensor, nn
+from tinygrad_softmax.testing import assert_close
 
 RNG = np.random.default_rng(1234)
 
@@ -81,10 +82,10 @@ def test_linear_forward_and_gradients_match_numpy():
     g = RNG.normal(size=(6, 4))  # a random upstream gradient
     W, b = lin.weight.data.copy(), lin.bias.data.copy()
     out = lin(x)
-    np.testing.assert_allclose(out.data, x @ W + b, rtol=1e-13)
+    assert_close(out.data, x @ W + b, rtol=1e-13)
     (out * Tensor(g)).sum().backward()
-    np.testing.assert_allclose(lin.weight.grad.data, x.T @ g, rtol=1e-12)
-    np.testing.assert_allclose(lin.bias.grad.data, g.sum(axis=0), rtol=1e-12)
+    assert_close(lin.weight.grad.data, x.T @ g, rtol=1e-12)
+    assert_close(lin.bias.grad.data, g.sum(axis=0), rtol=1e-12)
 
 
 def test_linear_default_init_is_pytorch_uniform_and_seeded():
@@ -93,21 +94,21 @@ def test_linear_default_init_is_pytorch_uniform_and_seeded():
     assert lin.weight.shape == (16, 50) and lin.bias.shape == (50,)
     assert np.all(np.abs(lin.weight.data) <= k) and np.all(np.abs(lin.bias.data) <= k)
     assert lin.weight.data.std() > k / 3  # spread over the interval, not bunched at 0
-    np.testing.assert_array_equal(nn.Linear(16, 50, rng=3).weight.data, lin.weight.data)
+    assert_close(nn.Linear(16, 50, rng=3).weight.data, lin.weight.data, rtol=0, atol=0)
     assert not np.array_equal(nn.Linear(16, 50, rng=4).weight.data, lin.weight.data)
 
 
 def test_linear_article_init_gaussian_and_zero_bias():
     lin = nn.Linear(2, 3, rng=7, weight_std=1e-3)
-    np.testing.assert_array_equal(lin.weight.data, np.random.default_rng(7).normal(0.0, 1e-3, (2, 3)))
-    np.testing.assert_array_equal(lin.bias.data, np.zeros(3))
+    assert_close(lin.weight.data, np.random.default_rng(7).normal(0.0, 1e-3, (2, 3)), rtol=0, atol=0)
+    assert_close(lin.bias.data, np.zeros(3), rtol=0, atol=0)
 
 
 def test_linear_without_bias_and_bad_arguments():
     lin = nn.Linear(2, 3, bias=False, rng=0)
     assert lin.bias is None and len(list(lin.parameters())) == 1
     x = RNG.normal(size=(4, 2))
-    np.testing.assert_allclose(lin(x).data, x @ lin.weight.data)
+    assert_close(lin(x).data, x @ lin.weight.data)
     with pytest.raises(ValueError, match=r"3 features, got shape \(4, 2\)"):
         nn.Linear(3, 1)(x)
     with pytest.raises(ValueError, match="in_features"):
@@ -121,7 +122,7 @@ def test_sequential_relu_tanh_match_numpy():
     x = RNG.normal(size=(7, 2))
     W1, b1, W2, b2 = (p.data for p in seq.parameters())
     expected = np.tanh(np.maximum(x @ W1 + b1, 0) @ W2 + b2)
-    np.testing.assert_allclose(seq(x).data, expected, rtol=1e-12)
+    assert_close(seq(x).data, expected, rtol=1e-12)
     assert len(seq) == 4 and isinstance(seq[1], nn.ReLU)
     with pytest.raises(TypeError, match="not a Module"):
         nn.Sequential(nn.ReLU(), lambda x: x)
@@ -136,9 +137,9 @@ def test_cross_entropy_loss_matches_closed_form(fused):
     loss = nn.CrossEntropyLoss(fused=fused)(t, y)
     S = numpy_softmax(logits)
     Y = np.eye(3)[y]
-    np.testing.assert_allclose(loss.item(), -np.mean(np.log(S[np.arange(8), y])), rtol=1e-12)
+    assert_close(loss.item(), -np.mean(np.log(S[np.arange(8), y])), rtol=1e-12)
     loss.backward()
-    np.testing.assert_allclose(t.grad.data, (S - Y) / 8, atol=1e-15)
+    assert_close(t.grad.data, (S - Y) / 8, atol=1e-15)
 
 
 @pytest.mark.parametrize("fused", [True, False])
@@ -150,10 +151,10 @@ def test_cross_entropy_loss_passes_its_options(fused):
     logS = np.log(numpy_softmax(logits))
     keep = y != -1
     expected = -np.sum(w[y[keep]] * logS[keep][np.arange(keep.sum()), y[keep]])
-    np.testing.assert_allclose(loss.item(), expected, rtol=1e-12)
+    assert_close(loss.item(), expected, rtol=1e-12)
     none = nn.CrossEntropyLoss(reduction="none", label_smoothing=0.2, fused=fused)(Tensor(logits), y % 4)
     Q = 0.8 * np.eye(4)[y % 4] + 0.2 / 4
-    np.testing.assert_allclose(none.data, -(Q * logS).sum(axis=1), rtol=1e-12)
+    assert_close(none.data, -(Q * logS).sum(axis=1), rtol=1e-12)
     with pytest.raises(ValueError, match="reduction"):
         nn.CrossEntropyLoss(reduction="avg")
 
@@ -168,7 +169,7 @@ def test_state_dict_round_trip_in_place():
     assert a.hidden.weight is weight_obj  # copied in place: optimizers keep their references
     for (na, pa), (nb, pb) in zip(a.named_parameters(), b.named_parameters()):
         assert na == nb
-        np.testing.assert_array_equal(pa.data, pb.data)
+        assert_close(pa.data, pb.data, rtol=0, atol=0)
     state = a.state_dict()
     state["hidden.weight"][...] = 99.0  # a copy: editing it leaves the model alone
     assert not np.any(a.hidden.weight.data == 99.0)
@@ -189,7 +190,7 @@ def test_load_state_dict_lists_every_problem_and_changes_nothing():
     assert "extra.weight: unexpected" in msg
     assert "hidden.weight: shape (3, 4) in the state, (2, 4) in the model" in msg
     for k, v in m.state_dict().items():
-        np.testing.assert_array_equal(v, before[k])
+        assert_close(v, before[k], rtol=0, atol=0)
     assert isinstance(info.value, ValueError)
 
 
@@ -197,7 +198,7 @@ def test_load_state_dict_non_strict_still_checks_shapes():
     m = TwoLayer()
     part = {"out.bias": np.arange(3.0), "unknown": np.zeros(1)}
     m.load_state_dict(part, strict=False)
-    np.testing.assert_array_equal(m.out.bias.data, np.arange(3.0))
+    assert_close(m.out.bias.data, np.arange(3.0), rtol=0, atol=0)
     with pytest.raises(nn.StateDictError, match="out.bias: shape"):
         m.load_state_dict({"out.bias": np.zeros(4)}, strict=False)
 
@@ -211,10 +212,10 @@ def test_save_load_npz_round_trip(tmp_path):
     dst = nn.Sequential(nn.Linear(2, 5, rng=8), nn.ReLU(), nn.Linear(5, 3, rng=9))
     assert nn.load(dst, path) is dst
     x = RNG.normal(size=(4, 2))
-    np.testing.assert_array_equal(dst(x).data, src(x).data)
+    assert_close(dst(x).data, src(x).data, rtol=0, atol=0)
     dst2 = nn.Sequential(nn.Linear(2, 5), nn.ReLU(), nn.Linear(5, 3))
     dst2.load(path)
-    np.testing.assert_array_equal(dst2(x).data, src(x).data)
+    assert_close(dst2(x).data, src(x).data, rtol=0, atol=0)
 
 
 def test_load_rejects_mismatched_checkpoint_files(tmp_path):
@@ -265,7 +266,7 @@ def test_load_finds_the_npz_that_save_appended(tmp_path):
     nn.save(src, tmp_path / "ckpt")  # NumPy writes ckpt.npz
     assert (tmp_path / "ckpt.npz").exists() and not (tmp_path / "ckpt").exists()
     dst = nn.load(nn.Linear(2, 3, rng=1), tmp_path / "ckpt")  # the same name works for loading
-    np.testing.assert_array_equal(dst.weight.data, src.weight.data)
+    assert_close(dst.weight.data, src.weight.data, rtol=0, atol=0)
     with pytest.raises(nn.StateDictError, match="cannot read checkpoint"):
         nn.load(nn.Linear(2, 3), tmp_path / "missing")
 
@@ -281,6 +282,6 @@ def test_sequential_slices_are_sequentials_sharing_the_modules():
     head = seq[:2]
     assert isinstance(head, nn.Sequential) and len(head) == 2 and head[0] is first and seq[-1] is last
     x = RNG.normal(size=(5, 2))
-    np.testing.assert_allclose(head(x).data, np.tanh(x @ first.weight.data + first.bias.data), rtol=1e-13)
+    assert_close(head(x).data, np.tanh(x @ first.weight.data + first.bias.data), rtol=1e-13)
     with pytest.raises(IndexError, match="out of range for a Sequential of 3"):
         seq[3]

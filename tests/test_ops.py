@@ -24,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_softmax import Tensor, testing
+from tinygrad_softmax.testing import assert_close
 
 EPS = 1e-6
 
@@ -56,7 +57,7 @@ def check_op(tensor_fn: Callable[..., Tensor], numpy_fn: Callable[..., Any], arr
     assert isinstance(out, Tensor)
     assert out.shape == expected.shape, (out.shape, expected.shape)
     assert out.dtype == np.float64
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    assert_close(out.data, expected, rtol=1e-12, atol=1e-12)
     rng = np.random.default_rng(seed)
     upstream = rng.uniform(-2.0, 2.0, size=expected.shape)  # not all ones: a missing "* g" shows
     out.backward(gradient=upstream)
@@ -65,7 +66,7 @@ def check_op(tensor_fn: Callable[..., Tensor], numpy_fn: Callable[..., Any], arr
         assert t.grad is not None, f"input {i} got no gradient"
         assert isinstance(t.grad, Tensor)
         assert t.grad.shape == a.shape, f"input {i}: grad shape {t.grad.shape} != {a.shape}"
-        np.testing.assert_allclose(t.grad.data, want, rtol=rtol, atol=atol, err_msg=f"input {i}")
+        assert_close(t.grad.data, want, rtol=rtol, atol=atol, msg=f"input {i}")
     return tensors
 
 
@@ -252,17 +253,17 @@ def test_max_min_ties_split_the_gradient_evenly(reduce):
     g = np.array([6.0, 8.0, -4.0])
     getattr(xs, reduce)(axis=1).backward(gradient=g)
     want = np.array([[0, 3, 3, 0], [2, 2, 2, 2], [-2, 0, 0, -2]], dtype=float)  # g / k to each tied max
-    np.testing.assert_array_equal(xs.grad.data, want)
-    np.testing.assert_allclose(xs.grad.data.sum(axis=1), g)  # the split adds up to g
+    assert_close(xs.grad.data, want, rtol=0, atol=0)
+    assert_close(xs.grad.data.sum(axis=1), g)  # the split adds up to g
 
 
 def test_max_ties_full_reduction_and_keepdims():
     x = Tensor([[1.0, 7.0], [7.0, 7.0]], requires_grad=True)
     x.max().backward(gradient=np.array(3.0))
-    np.testing.assert_array_equal(x.grad.data, [[0.0, 1.0], [1.0, 1.0]])
+    assert_close(x.grad.data, [[0.0, 1.0], [1.0, 1.0]], rtol=0, atol=0)
     y = Tensor([[4.0, 4.0, 1.0]], requires_grad=True)
     y.max(axis=-1, keepdims=True).backward(gradient=np.array([[5.0]]))
-    np.testing.assert_array_equal(y.grad.data, [[2.5, 2.5, 0.0]])
+    assert_close(y.grad.data, [[2.5, 2.5, 0.0]], rtol=0, atol=0)
 
 
 def test_max_of_one_variable_repeated_is_exactly_differentiable():
@@ -270,7 +271,7 @@ def test_max_of_one_variable_repeated_is_exactly_differentiable():
     x = Tensor(np.array([0.3, -1.2]), requires_grad=True)
     stacked = x.reshape(1, 2) + Tensor(np.zeros((3, 1)))  # three identical rows
     stacked.max(axis=0).backward(gradient=np.array([2.0, -1.0]))
-    np.testing.assert_allclose(x.grad.data, [2.0, -1.0])
+    assert_close(x.grad.data, [2.0, -1.0])
 
 
 # ---- indexing ----------------------------------------------------------------------------------
@@ -334,7 +335,7 @@ def test_getitem_mixed_indices(index):
 def test_getitem_repeated_index_accumulates_exactly():
     x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
     x[np.array([0, 0, 0, 2, -1])].backward(gradient=np.array([1.0, 2.0, 3.0, 4.0, 5.0]))
-    np.testing.assert_array_equal(x.grad.data, [6.0, 0.0, 9.0])
+    assert_close(x.grad.data, [6.0, 0.0, 9.0], rtol=0, atol=0)
 
 
 def test_getitem_with_tensor_index():
@@ -408,24 +409,24 @@ def test_astype_roundtrip_gradient_and_dtypes():
     x = Tensor(np.array([[1.5, -2.0], [0.25, 3.0]]), requires_grad=True)
     y = x.astype(np.float32)
     assert y.dtype == np.float32
-    np.testing.assert_array_equal(y.data, x.data.astype(np.float32))
+    assert_close(y.data, x.data.astype(np.float32), rtol=0, atol=0)
     g = np.array([[1.0, 2.0], [-3.0, 0.5]], dtype=np.float32)
     y.backward(gradient=g)
     assert x.grad.dtype == np.float64
-    np.testing.assert_array_equal(x.grad.data, g.astype(np.float64))
+    assert_close(x.grad.data, g.astype(np.float64), rtol=0, atol=0)
 
     z = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
     w = (z.astype("float64") * np.array([3.0, -4.0])).sum()
     w.backward()
     assert z.grad.dtype == np.float32
-    np.testing.assert_array_equal(z.grad.data, np.array([3.0, -4.0], dtype=np.float32))
+    assert_close(z.grad.data, np.array([3.0, -4.0], dtype=np.float32), rtol=0, atol=0)
 
 
 def test_astype_to_integer_records_nothing():
     x = Tensor([1.7, -2.2], requires_grad=True)
     y = x.astype(np.int64)
     assert y.dtype == np.int64 and not y.requires_grad
-    np.testing.assert_array_equal(y.data, [1, -2])
+    assert_close(y.data, [1, -2], rtol=0, atol=0)
 
 
 FLOAT_OPS: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
@@ -471,8 +472,8 @@ def test_mixed_float32_float64_follow_numpy_promotion():
     assert out.dtype == (a32.data * b64.data).dtype == np.float64
     out.sum().backward()
     assert a32.grad.dtype == np.float32 and b64.grad.dtype == np.float64
-    np.testing.assert_array_equal(a32.grad.data, [3.0, 4.0])
-    np.testing.assert_array_equal(b64.grad.data, [1.0, 2.0])
+    assert_close(a32.grad.data, np.array([3.0, 4.0], dtype=np.float32), rtol=0, atol=0)
+    assert_close(b64.grad.data, [1.0, 2.0], rtol=0, atol=0)
 
 
 def test_ops_on_0d_and_size_one_tensors():

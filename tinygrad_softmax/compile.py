@@ -60,6 +60,7 @@ import numpy as np
 
 from . import creation
 from . import functional as F
+from . import ops as _ops
 from . import tensor as _engine
 from ._shapes import normalize_axes
 from .functional import SoftmaxCrossEntropy
@@ -182,6 +183,15 @@ class _Node:
     def __init__(self, cls: type, ctx: Any, parents: tuple[Tensor, ...], result: Tensor, phase: str):
         self.cls, self.ctx, self.parents, self.result, self.phase = cls, ctx, parents, result, phase
         self.label = ""
+
+
+def _unclone(g: Tensor | None, rec: _Recorder) -> Tensor | None:
+    """The gradient a leaf received, without the copy that ``backward(create_graph=True)`` keeps as
+    its ``.grad`` (so that two leaves never share one): the replay makes a copy of its own."""
+    made_by = {id(n.result): n for n in rec.nodes if n.phase == "backward" and n.cls is _ops.Copy}
+    while g is not None and id(g) in made_by:
+        g = made_by[id(g)].parents[0]
+    return g
 
 
 class _Recorder:
@@ -519,7 +529,7 @@ class Compiled:
                         rec.phase = "backward"
                         loss.backward(create_graph=True)
                         rec.backward(loss, None, None)  # label what is still pending
-                    grads = {id(t): t.grad for t in leaves_grad}
+                    grads = {id(t): _unclone(t.grad, rec) for t in leaves_grad}
             finally:
                 _ACTIVE = None
             for t in leaves_grad:  # the first call's effect, as eager: accumulate into .grad

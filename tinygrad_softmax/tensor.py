@@ -101,6 +101,10 @@ def _as_array(data: Any, dtype: Any = None) -> Array:
         arr = np.asarray(data, dtype=dtype)
     except (ValueError, TypeError) as e:  # ragged nested lists, unparseable values, bad dtype
         raise type(e)(f"cannot make a Tensor from this {type(data).__name__}: {e}") from None
+    if arr.dtype.kind == "O" and any(isinstance(v, (list, tuple, np.ndarray)) for v in arr.flat):
+        # NumPy < 1.24 makes an object array of ragged lists (NumPy 2 raises the ValueError above)
+        raise ValueError(f"cannot make a Tensor from this {type(data).__name__}: the nested sequences have "
+                         "an inhomogeneous shape (rows of different lengths)")
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"Tensor data must be bool, integer or floating point, got dtype {arr.dtype}")
     return arr
@@ -955,6 +959,8 @@ class Tensor:
         A composite (sum times 1/N). Backward: g / N broadcast back over the reduced axes."""
         axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
         s = self.sum(axis=axis, keepdims=keepdims)
+        if not self.data.size:  # an average of nothing: nan, with NumPy's own "Mean of empty slice" warning
+            np.mean(self.data, axis=axis, keepdims=bool(keepdims))
         return s * (s.data.size / self.data.size if self.data.size else np.nan)
 
     def var(self, axis: Any = None, *, dim: Any = None, keepdims: bool | None = None,
@@ -1422,8 +1428,8 @@ def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
 def _accumulate(t: Tensor, g: Any, create_graph: bool, owned: bool = False) -> None:
     """Add ``g`` to ``t.grad`` (PyTorch semantics: gradients add up across backward calls).
     ``owned``: nothing else holds ``g``, so the leaf can keep it without a copy."""
-    if create_graph:
-        t.grad = g if t.grad is None else t.grad + g
+    if create_graph:  # a recorded copy (as PyTorch clones): g may be another leaf's gradient too
+        t.grad = (g if owned else ops.Copy.apply(g)) if t.grad is None else t.grad + g
     elif t.grad is None:  # else a copy: g may also be another tensor's gradient, or the caller's
         t.grad = Tensor._make(g if owned and type(g) is np.ndarray else np.array(g))
     else:  # (NumPy makes a scalar of a 0-d sum: asarray keeps .grad an array)

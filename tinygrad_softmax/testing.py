@@ -31,6 +31,11 @@ reached, not just the convenient one:
 * :func:`integer_dtypes`, :func:`integer_arrays` — every bool/signed/unsigned dtype, extremes included;
 * :func:`index_lists` — integer index lists for one axis, negatives, repeats and the empty list;
 * ``shapes(min_side=0)`` gives shapes with empty axes.
+
+And :func:`assert_close`, an ``assert_allclose`` that also checks shape and dtype: NumPy's
+broadcasts, so a gradient of shape (3, 1) passes against an expected (3,), and it ignores dtype,
+so a float32 tensor that silently became float64 (or an int tensor that lost its fraction)
+passes too.
 """
 
 from __future__ import annotations
@@ -68,6 +73,7 @@ __all__ = [
     "index_lists",
     "INTEGER_DTYPES",
     "assert_grads_match",
+    "assert_close",
 ]
 
 #: Every integer dtype and bool: the dtypes whose reductions must be exact, not computed via floats.
@@ -329,3 +335,37 @@ def assert_grads_match(fn: Callable[..., Tensor], *arrays: Any, eps: float = 1e-
     gradcheck(fn, inputs, eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode)
     if second_order:
         gradgradcheck(fn, inputs, eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode)
+
+
+def _as_checked_array(x: Any, what: str) -> np.ndarray:
+    if x is None:
+        raise AssertionError(f"{what} is None (e.g. a .grad that backward() never filled)")
+    return np.asarray(x.data if isinstance(x, Tensor) else x)
+
+
+def assert_close(actual: Any, expected: Any, *, rtol: float = 1e-7, atol: float = 0.0,
+                 check_dtype: bool = True, equal_nan: bool = True, msg: str = "") -> None:
+    """Assert that ``actual`` equals ``expected`` in shape, dtype and (within tolerance) values.
+
+    Both may be Tensors, ndarrays, NumPy scalars, nested lists or Python numbers. Unlike
+    ``np.testing.assert_allclose`` nothing is broadcast: the shapes must be equal. With
+    ``check_dtype`` (the default) the dtypes must be equal too, except when ``expected`` is a
+    Python number (``3.0``, ``True``), which has no dtype of its own and is compared by value
+    only. Tolerances mean what they mean in NumPy: ``|actual - expected| <= atol + rtol·|expected|``
+    (``rtol=atol=0`` for exact equality). Raises an AssertionError that says which of shape,
+    dtype or values differs; ``msg`` is prepended to it.
+    """
+    prefix = f"{msg}: " if msg else ""
+    a = _as_checked_array(actual, "actual")
+    e = _as_checked_array(expected, "expected")
+    if a.shape != e.shape:
+        raise AssertionError(f"{prefix}shape mismatch: actual has shape {a.shape}, expected {e.shape}")
+    if check_dtype and not isinstance(expected, (bool, int, float)) and a.dtype != e.dtype:
+        raise AssertionError(f"{prefix}dtype mismatch: actual has dtype {a.dtype}, expected {e.dtype}")
+    try:
+        if a.dtype.kind in "biu" and e.dtype.kind in "biu" and rtol == 0 and atol == 0:
+            np.testing.assert_array_equal(a, e)  # exact, without a detour through float64
+        else:
+            np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    except AssertionError as err:
+        raise AssertionError(f"{prefix}value mismatch (shape {a.shape}, dtype {a.dtype}):{err}") from None
