@@ -128,15 +128,18 @@ def docstring_to_markdown(doc: str) -> str:
 
 
 def members(cls: type) -> list[tuple[str, Any]]:
-    """Public methods and properties defined in ``cls`` itself, in definition order."""
-    found = []
-    for name, value in vars(cls).items():
-        if name.startswith("_"):
-            continue
-        if isinstance(value, (staticmethod, classmethod)):
-            value = value.__func__
-        if isinstance(value, property) or inspect.isfunction(value):
-            found.append((name, value))
+    """Public methods and properties defined in ``cls`` itself, in definition order, then those it
+    inherits from our own base classes (``Tensor`` from ``TensorMethods``)."""
+    found: list[tuple[str, Any]] = []
+    own = [cls, *(c for c in cls.__mro__ if c.__module__ == "tinygrad_softmax.tensor_methods")]
+    for klass in own:
+        for name, value in vars(klass).items():
+            if name.startswith("_") or any(name == seen for seen, _ in found):
+                continue
+            if isinstance(value, (staticmethod, classmethod)):
+                value = value.__func__
+            if isinstance(value, property) or inspect.isfunction(value):
+                found.append((name, value))
     return found
 
 

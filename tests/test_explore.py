@@ -18,8 +18,9 @@ import pytest
 from tinygrad_softmax import Tensor
 from tinygrad_softmax import functional as F
 from tinygrad_softmax.commands.explore import main
-from tinygrad_softmax.explore import _walk, explore, explorer_html, graph_svg, layout
+from tinygrad_softmax.explore import explore, explorer_html, graph_svg, layout
 from tinygrad_softmax.trace import traced_backward
+from tinygrad_softmax.viz import reachable
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,7 +60,7 @@ def closed_form(X: np.ndarray, y: np.ndarray, W: np.ndarray, b: np.ndarray, reg:
 def engine_grads(loss: Tensor) -> list[Tensor]:
     """The graph's tensors in the page's order, each with ``.grad`` from a plain backward in which
     every intermediate called retain_grad() (the engine's own path, not the trace)."""
-    tensors, _ = _walk(loss)
+    tensors, _ = reachable(loss)
     for t in tensors:
         if t.requires_grad and t.grad_fn is not None:
             t.retain_grad()
@@ -187,7 +188,7 @@ def test_layouts_are_layered_top_to_bottom_without_overlaps(method):
     if method == "dot":
         dot_available()
     loss = chain_graph(40)  # about 240 tensors
-    tensors, op_of = _walk(loss)
+    tensors, op_of = reachable(loss)
     placed = layout(tensors, op_of, method=method, w=100, h=40)
     assert placed["method"] == method
     c = placed["centres"]

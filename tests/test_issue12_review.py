@@ -175,7 +175,8 @@ def _public_functions() -> list[tuple[str, Any]]:
     from tinygrad_softmax import creation, joining
 
     found = []
-    for name, value in vars(Tensor).items():
+    members = {k: v for cls in reversed(Tensor.__mro__[:-1]) for k, v in vars(cls).items()}  # inherited too
+    for name, value in members.items():
         value = value.fget if isinstance(value, property) else value
         if not name.startswith("_") and name not in NOT_OPS and inspect.isfunction(value):
             found.append((f"Tensor.{name}", value))

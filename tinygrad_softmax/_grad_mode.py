@@ -17,12 +17,6 @@ class _State(threading.local):
 
 
 _state = _State()
-_lock = threading.Lock()
-
-# How many threads have recording switched off right now. While it is 0 -- almost always
-# outside a backward pass -- every thread records, and the engine skips the thread-local
-# lookup, which costs more than reading this global.
-disabled_threads = 0
 
 
 def is_grad_enabled() -> bool:
@@ -31,10 +25,6 @@ def is_grad_enabled() -> bool:
 
 
 def _set_enabled(mode: bool) -> None:
-    global disabled_threads
-    if mode != _state.enabled:
-        with _lock:
-            disabled_threads += -1 if mode else 1
     _state.enabled = mode
 
 

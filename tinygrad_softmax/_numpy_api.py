@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor, _lift
+from .tensor import Tensor
+from .tensor_methods import _lift
 
 _DEFAULT = object()  # "argument not given" (NumPy's own sentinel is private)
 

@@ -37,6 +37,7 @@ import numpy as np
 
 from .tensor import Function, Tensor
 from .trace import BackwardTrace, derivative_formula, op_arguments, traced_backward
+from .viz import reachable
 
 __all__ = ["explore", "explorer_html", "graph_svg", "trace_html", "layout", "composite_paths"]
 
@@ -46,32 +47,6 @@ NODE_W, NODE_H = 176, 78  # explorer node boxes, in pixels (= Graphviz points)
 
 
 # ---- the graph ---------------------------------------------------------------------------
-def _walk(root: Tensor, limit: int | None = None) -> tuple[list[Tensor], dict[int, Function]] | None:
-    """Tensors reachable from ``root`` (root first, then depth first, input 0 first) and the op
-    that made each non-leaf. None if more than ``limit`` tensors. RuntimeError if freed."""
-    tensors: list[Tensor] = []
-    op_of: dict[int, Function] = {}
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        t = stack.pop()
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        tensors.append(t)
-        if limit is not None and len(tensors) > limit:
-            return None
-        ctx = t.grad_fn
-        if ctx is None:
-            continue
-        if ctx._freed:
-            raise RuntimeError(f"cannot show the graph: the graph below {ctx.name} was freed by backward(); "
-                               "build it again, or call backward(retain_graph=True) to keep it")
-        op_of[id(t)] = ctx
-        stack.extend(reversed(ctx.parents))
-    return tensors, op_of
-
-
 def composite_paths(tensors: list[Tensor], op_of: Mapping[int, Function]) -> dict[int, list[tuple[str, int]]]:
     """For each tensor made inside a call marked with ``tensor.composite`` (``cross_entropy``,
     ``log_softmax`` …): the calls it belongs to, outermost first, as ``(name, start)`` pairs.
@@ -343,7 +318,7 @@ def _build(loss: Tensor, names: Mapping[str, Tensor] | None, gradient: Any, titl
     if not loss.requires_grad:
         raise RuntimeError("explore: this tensor has no graph (no input requires grad), so there is no "
                            "backward pass to show")
-    walked = _walk(loss)
+    walked = reachable(loss)
     assert walked is not None
     tensors, op_of = walked
     index = {id(t): i for i, t in enumerate(tensors)}
@@ -458,7 +433,7 @@ def graph_svg(tensor: Tensor, names: Mapping[str, Tensor] | None = None, max_nod
     if tensor.grad_fn is None:
         return None
     try:
-        walked = _walk(tensor, limit=max_nodes)
+        walked = reachable(tensor, limit=max_nodes)
     except RuntimeError:
         return None
     if walked is None:

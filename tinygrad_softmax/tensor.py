@@ -1,4 +1,4 @@
-"""The engine: ``Tensor``, ``Function`` and the backward pass, in one file.
+"""The engine: ``Function``, ``Tensor``'s core and the backward walk. Read it top to bottom.
 
 A ``Tensor`` wraps a NumPy array. Every differentiable operation is a ``Function`` subclass
 (see ``ops.py``): ``Function.apply`` runs its ``forward`` on plain arrays and, when an input
@@ -20,56 +20,40 @@ of the tensors that have received a gradient gives the highest number each time.
 Every built-in backward is written once, with operations that ndarrays and Tensors both
 support (``*``, ``@``, ``.sum``, ``.reshape`` ...), so the same formula serves both modes.
 
-In-place changes (``t += u``, ``t[i] = v``, ``copy_``, an optimizer's step) follow PyTorch: each
-bumps the tensor's ``_version`` and is stamped with a creation number. Before an op's backward
-runs, the walk compares the latest stamp with the op's output number (one comparison); only if
-something changed since the op ran does ``_check_versions`` look closer: an input or output the
-op saved that was changed raises, and an input that an in-place op gave a new history since
-(``_rebase``) is replaced by the tensor holding the history the op used.
+The operator methods (``+``, ``@``, ``.sum`` ...) live in ``tensor_methods.py``; ``Tensor``
+inherits them. In-place changes and their version check are at the end of this file.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
-import math
-import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from heapq import heappop, heappush
-from operator import attrgetter
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
-from . import _grad_mode
 from ._grad_mode import _set_enabled
 from ._grad_mode import _state as _grad_state
-from ._shapes import AxisError, TensorIndexError, normalize_axes, normalize_axis, resolve_axis
 
 Array = np.ndarray
 _F = TypeVar("_F", bound=Callable[..., Any])
-_requires_grad_of = attrgetter("_requires_grad")
-_data_of = attrgetter("data")
 _next_number = itertools.count().__next__  # creation order of tensors: a topological order
-_new_tensor = object.__new__  # a Tensor without __init__: apply fills its slots itself
 
 # Observers watch the engine work: ``observer.forward(ctx, inputs, result)`` after every op and
 # ``observer.backward(tensor, grad, input_grads)`` at every tensor backward visits (input_grads
-# is None for a leaf). The backward trace and anomaly detection are observers. The list is
-# almost always empty, so when unused they cost one truth test per op.
-_observers: list[Any] = []  # registered through ``hooks.observe``, never edited elsewhere
-# The ops whose backward formula is running, innermost last: under create_graph a formula runs
-# ordinary recorded ops, and observers ask ``running_backward()`` which phase those belong to.
-_backward_stack: list[Function] = []
+# is None for a leaf). The backward trace and anomaly detection are observers; they register
+# through ``hooks.observe``, and nothing else edits this list.
+_observers: list[Any] = []
+# The op whose backward formula the walk is running (None in forward): under create_graph a
+# formula runs ordinary recorded ops, and observers ask ``running_backward()`` which phase it is.
+_running_op: Function | None = None
 
 
 def running_backward() -> Function | None:
     """The op whose ``backward`` is running now (the innermost one), or None outside backward."""
-    return _backward_stack[-1] if _backward_stack else None
-
-# The creation number (see ``_next_number``) of the latest in-place change made anywhere (0: none
-# yet). A backward step whose output is newer than it skips the version check: one comparison.
-_last_write = 0
+    return _running_op
 
 
 def composite(name: str) -> Callable[[_F], _F]:
@@ -108,28 +92,6 @@ def _as_array(data: Any, dtype: Any = None) -> Array:
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"Tensor data must be bool, integer or floating point, got dtype {arr.dtype}")
     return arr
-
-
-def _lift(x: Any, like: Tensor) -> Tensor:
-    """Wrap a non-Tensor operand as a constant. A Python number takes ``like``'s float dtype,
-    as NumPy does (``float32_array * 2`` stays float32)."""
-    if type(x) in (int, float, bool) and like.data.dtype.kind == "f":  # the usual case first
-        return Tensor._make(np.asarray(x, dtype=like.data.dtype))
-    if type(x) in (int, float, bool):
-        return Tensor._make(np.asarray(x, dtype=np.result_type(like.data, x)))
-    return x if isinstance(x, Tensor) else Tensor(x)
-
-
-class GradientShapeError(ValueError):
-    """A ``backward`` returned a gradient whose shape is not its input's shape. The attributes say
-    where: ``op`` (the Function's name), ``slot`` (the input's position), ``expected_shape`` (the
-    input's shape) and ``got_shape`` (the gradient's), so tools need not parse the message."""
-
-    def __init__(self, op: str, slot: int, expected_shape: tuple[int, ...],
-                 got_shape: tuple[int, ...]) -> None:
-        super().__init__(f"{op}.backward returned a gradient of shape {got_shape} for "
-                         f"input {slot} of shape {expected_shape}")
-        self.op, self.slot, self.expected_shape, self.got_shape = op, slot, expected_shape, got_shape
 
 
 class Function:
@@ -174,6 +136,43 @@ class Function:
     def backward(ctx: Any, grad: Any) -> Any:
         raise NotImplementedError("a Function subclass must define backward(ctx, grad)")
 
+    @classmethod
+    def apply(cls, *inputs: Any, **params: Any) -> Tensor:
+        """Run the op on ``inputs`` and, if any input requires grad, record it in the graph."""
+        ctx = cls()
+        parents, out = _run_forward(ctx, inputs, params)
+        result = Tensor._make(out)
+        if True in ctx.needs_input_grad and _grad_state.enabled and out.dtype.kind == "f":
+            ctx.parents = parents
+            result._requires_grad, result.grad_fn = True, ctx
+        if _observers:  # almost always empty: one truth test per op
+            for observer in _observers:
+                observer.forward(ctx, parents, result)
+        return result
+
+    def _input_grads(self, grad: Any, output: Tensor, create_graph: bool) -> tuple[Any, ...]:
+        """Run ``backward`` for ``output``, the tensor this op made: one gradient (or None) per
+        input, as the formula returned them (the walk conforms them, see ``_conform``). Raises
+        naming this op if its graph was freed or if it returned another number of gradients."""
+        if self._freed:
+            raise RuntimeError(f"trying to backward through the graph a second time: the graph "
+                               f"below {self.name} was freed by an earlier backward(); pass "
+                               "retain_graph=True to that backward() to keep it")
+        if _last_write > output._number:  # something was changed in place after this op ran
+            _check_versions(self, output)
+        if create_graph:
+            self._output = output  # lets saved_tensors hand back the output tensor itself
+        try:
+            returned = type(self).backward(self, grad)
+        finally:
+            if create_graph:
+                self._output = None
+        grads = returned if type(returned) is tuple else (returned,)
+        if len(grads) != len(self.parents):
+            raise TypeError(f"{self.name}.backward returned {len(grads)} gradients for "
+                            f"{len(self.parents)} inputs")
+        return grads
+
     @property
     def name(self) -> str:
         return type(self).__name__
@@ -207,115 +206,90 @@ class Function:
                 return t
         return Tensor(value)
 
-    @classmethod
-    def apply(cls, *inputs: Any, **params: Any) -> Tensor:
-        """Run the op on ``inputs`` and, if any input requires grad, record it in the graph."""
-        ctx = cls()
-        n = len(inputs)
-        try:  # fast path, unrolled for one or two Tensor inputs (~1 µs less per op than a loop)
-            if n == 2:
-                (a, b) = parents = inputs
-                needs: tuple[bool, ...] = (a._requires_grad, b._requires_grad)
-                arrays: Any = (a.data, b.data)
-            elif n == 1:
-                (a,) = parents = inputs
-                needs, arrays = (a._requires_grad,), (a.data,)
-            else:
-                raise AttributeError
-        except AttributeError:  # an ndarray or number among the inputs, or more than two inputs
-            parents = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
-            needs, arrays = tuple(map(_requires_grad_of, parents)), tuple(map(_data_of, parents))
-        ctx.needs_input_grad = needs
-        try:  # a call without * and ** when it can: 0.2 µs less per op
+    def _as_0d(self, out: Any) -> Array:
+        """A NumPy scalar that ``forward`` returned (NumPy gives scalars for 0-d results) as a 0-d
+        array, also where it was saved: else create_graph would see exp(x) of a 0-d x as a constant."""
+        array = np.asarray(out)
+        self._saved = tuple([array if v is out else v for v in self._saved])
+        return array
+
+
+def _fits(g: Any, p: Tensor, kind: Any) -> bool:
+    """Whether the gradient ``g`` for input ``p`` already has the mode's type, p's dtype and p's
+    shape, as almost every gradient does: the walk then skips ``_conform``, which costs more."""
+    return type(g) is kind and g.dtype is p.data.dtype and g.shape == p.data.shape
+
+
+def _run_forward(ctx: Function, inputs: tuple[Any, ...],
+                 params: dict[str, Any]) -> tuple[tuple[Tensor, ...], Array]:
+    """Run ``ctx``'s ``forward`` on the arrays of ``inputs``, with ``ctx.needs_input_grad`` (and
+    ``ctx._params``) set first. Returns the inputs as tensors (arrays and numbers become
+    constants) and the output as an ndarray. A ValueError from forward gets the op's name and
+    the input shapes added.
+
+    The usual op, on one or two tensors without keyword arguments (``+``, ``*``, ``tanh``), is
+    spelt out: the general path, a loop over the inputs and a call with ``*``, costs about
+    0.3 µs more per op, about a tenth of an add in bench W4 and W5."""
+    n = len(inputs)
+    usual = not params and (n == 2 and type(inputs[0]) is Tensor and type(inputs[1]) is Tensor
+                            or n == 1 and type(inputs[0]) is Tensor)
+    parents = inputs if usual else tuple([x if isinstance(x, Tensor) else Tensor(x) for x in inputs])
+    forward = type(ctx).forward
+    try:
+        if usual and n == 2:
+            a, b = parents
+            ctx.needs_input_grad = (a._requires_grad, b._requires_grad)
+            out = forward(ctx, a.data, b.data)
+        elif usual:
+            ctx.needs_input_grad = (parents[0]._requires_grad,)
+            out = forward(ctx, parents[0].data)
+        else:
+            ctx.needs_input_grad = tuple([p._requires_grad for p in parents])
             if params:
                 ctx._params = params  # the op's arguments (axis, index ...), shown by drawings
-                out = cls.forward(ctx, *arrays, **params)
-            elif n == 2:
-                out = cls.forward(ctx, arrays[0], arrays[1])
-            else:
-                out = cls.forward(ctx, *arrays)
-        except ValueError as e:
-            if type(e) is not ValueError:
-                raise
-            shapes = ", ".join(str(p.shape) for p in parents)  # add the op and input shapes
-            raise ValueError(f"{cls.__name__} (input shapes {shapes}): {e}") from None
-        if not isinstance(out, np.ndarray):  # NumPy returns scalars for 0-d results: keep 0-d
-            scalar, out = out, np.asarray(out)  # arrays, and let a saved scalar output be `out`
-            if ctx._saved:  # (else create_graph would treat exp(x) of a 0-d x as a constant)
-                ctx._saved = tuple([out if v is scalar else v for v in ctx._saved])
-        result = _new_tensor(Tensor)  # Tensor._make inlined: one call less on every op
-        result.data, result.grad, result.grad_fn, result._retains_grad = out, None, None, False
-        result._requires_grad, result._number, result._version = False, _next_number(), 0
-        if True in needs and (not _grad_mode.disabled_threads or _grad_state.enabled) \
-                and out.dtype.kind == "f":
-            ctx.parents = parents
-            result._requires_grad, result.grad_fn = True, ctx
-        if _observers:
-            for observer in _observers:
-                observer.forward(ctx, parents, result)
-        return result
-
-    def _vjp(self, grad: Any, output: Tensor, create_graph: bool) -> tuple[Any, ...]:
-        """Call ``backward`` and return one gradient (or None) per input, or raise a TypeError
-        naming this op if it returned another number of them. (The walk checks each gradient's
-        type, shape and dtype with ``_conform`` as it hands it on.)"""
-        _backward_stack.append(self)
-        try:
-            if create_graph:
-                self._output = output  # lets saved_tensors hand back the output tensor itself
-            returned = type(self).backward(self, grad)
-        finally:
-            _backward_stack.pop()
-            if create_graph:
-                self._output = None
-        grads: tuple[Any, ...] = returned if type(returned) is tuple else (returned,)
-        if len(grads) != len(self.parents):
-            raise TypeError(f"{self.name}.backward returned {len(grads)} gradients for "
-                            f"{len(self.parents)} inputs")
-        return grads
-
-    def _check_versions(self, output: Tensor) -> None:
-        """Before backward: route inputs that an in-place op later gave a new history to the
-        tensor that held their old one, and raise if an input or the output this op saved was
-        changed in place since the op ran (its gradient would silently be wrong)."""
-        n = output._number  # every change made after this op ran has a larger stamp
-        if any(p._number > n for p in self.parents):
-            self.parents = tuple(_history_at(p, n) for p in self.parents)
-        for role, t in [*((f"input {i}", p) for i, p in enumerate(self.parents)), ("output", output)]:
-            log = getattr(t, "_write_log", None)
-            if not log or log[-1] < n or not any(v is t.data or v is t for v in self._saved):
-                continue
-            later = sum(1 for stamp in log if stamp > n)
-            expected = f"{t._version - later}" + (" or earlier" if later == len(log) == _LOG_SIZE else "")
-            raise RuntimeError(
-                f"one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: {role} of {self.name} (a tensor of shape {t.shape}, dtype {t.dtype}) is at "
-                f"version {t._version}; expected version {expected} instead. {self.name} saved it for "
-                "backward, and something changed it in place afterwards (an optimizer's step(), +=, "
-                "item assignment, copy_/fill_/zero_, load_state_dict). Call backward() before changing "
-                "it, or change a copy (t = t + u instead of t += u)")
-
-    def _conform(self, p: Tensor, g: Any, create_graph: bool, grads: tuple[Any, ...]) -> Any:
-        """Bring the gradient ``g`` that ``backward`` returned (among ``grads``) for input ``p``
-        to the mode's type (ndarray, or Tensor under create_graph) and to ``p``'s dtype, or raise
-        a ValueError naming this op if its shape is wrong."""
-        original = g
-        if create_graph:
-            g = g if isinstance(g, Tensor) else Tensor(g)
-        elif type(g) is not np.ndarray:
-            g = g.data if isinstance(g, Tensor) else np.asarray(g)
-        if g.shape != p.data.shape:
-            i = next(i for i, (q, h) in enumerate(zip(self.parents, grads)) if q is p and h is original)
-            raise GradientShapeError(self.name, i, p.shape, g.shape)
-        return g if g.dtype == p.data.dtype else g.astype(p.data.dtype)
-
-    def _conform_all(self, grads: tuple[Any, ...], create_graph: bool) -> tuple[Any, ...]:
-        """``grads`` with each one for an input that requires grad conformed (see ``_conform``)."""
-        return tuple(g if g is None or not p._requires_grad else self._conform(p, g, create_graph, grads)
-                     for p, g in zip(self.parents, grads))
+            out = forward(ctx, *[p.data for p in parents], **params)
+    except ValueError as e:  # NumPy's message, plus which op and which input shapes
+        if type(e) is not ValueError:
+            raise
+        shapes = ", ".join(str(p.shape) for p in parents)
+        raise ValueError(f"{ctx.name} (input shapes {shapes}): {e}") from None
+    return parents, out if isinstance(out, np.ndarray) else ctx._as_0d(out)
 
 
-class Tensor:
+def _conform(op: Function, p: Tensor, g: Any, grads: tuple[Any, ...], create_graph: bool) -> Any:
+    """``g``, the gradient ``op.backward`` returned (among ``grads``) for its input ``p``, in the
+    mode's type and p's dtype (None stays None, and so does a gradient for an input that needs
+    none); a GradientShapeError naming the op and the input if its shape is not p's."""
+    if g is None or not p._requires_grad:
+        return g
+    original = g
+    if create_graph:
+        g = g if isinstance(g, Tensor) else Tensor(g)
+    elif type(g) is not np.ndarray:
+        g = g.data if isinstance(g, Tensor) else np.asarray(g)
+    if g.shape != p.data.shape:
+        i = next(i for i, (q, h) in enumerate(zip(op.parents, grads)) if q is p and h is original)
+        raise GradientShapeError(op.name, i, p.shape, g.shape)
+    return g if g.dtype == p.data.dtype else g.astype(p.data.dtype)
+
+
+class GradientShapeError(ValueError):
+    """A ``backward`` returned a gradient whose shape is not its input's shape. The attributes say
+    where: ``op`` (the Function's name), ``slot`` (the input's position), ``expected_shape`` (the
+    input's shape) and ``got_shape`` (the gradient's), so tools need not parse the message."""
+
+    def __init__(self, op: str, slot: int, expected_shape: tuple[int, ...],
+                 got_shape: tuple[int, ...]) -> None:
+        super().__init__(f"{op}.backward returned a gradient of shape {got_shape} for "
+                         f"input {slot} of shape {expected_shape}")
+        self.op, self.slot, self.expected_shape, self.got_shape = op, slot, expected_shape, got_shape
+
+
+# Tensor's methods are defined apart; that module reads _as_array and composite from here.
+from .tensor_methods import TensorMethods  # noqa: E402
+
+
+class Tensor(TensorMethods):
     """An n-dimensional array that can record the operations applied to it.
 
     ``Tensor(data, requires_grad=False, dtype=None)`` accepts ndarrays, nested lists and
@@ -340,6 +314,17 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
+    @staticmethod
+    def _make(data: Array) -> Tensor:
+        """A tensor holding ``data``, already an ndarray: __init__ without its conversion."""
+        t = object.__new__(Tensor)
+        t.data = data
+        t.grad = t.grad_fn = None
+        t._retains_grad = t._requires_grad = False
+        t._number = _next_number()
+        t._version = 0
+        return t
+
     def __setstate__(self, state: Any) -> None:
         # copy.copy, copy.deepcopy and pickle rebuild a tensor from its slots. The result is a
         # new tensor, so it gets a new creation number: backward's order relies on numbers given
@@ -348,15 +333,6 @@ class Tensor:
         for name, value in slots.items():
             setattr(self, name, value)
         self._number = _next_number()
-
-    @staticmethod
-    def _make(data: Array) -> Tensor:
-        # Skips __init__'s checks: for results whose data is already an ndarray. (Function.apply
-        # sets the same slots inline, one call less per op: a new slot goes in both places.)
-        t = Tensor.__new__(Tensor)
-        t.data, t.grad, t.grad_fn, t._retains_grad, t._requires_grad = data, None, None, False, False
-        t._number, t._version = _next_number(), 0
-        return t
 
     @property
     def requires_grad(self) -> bool:
@@ -401,18 +377,16 @@ class Tensor:
         ``retain_graph`` (default: ``create_graph``) keeps the graph for another backward;
         ``create_graph`` records this backward pass so its gradients can be differentiated.
         """
+        global _running_op
         if not self._requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad: no input of "
                                "its graph has requires_grad=True")
         if retain_graph is None:
             retain_graph = create_graph
-        grad: Any = _seed(self, gradient, create_graph)
-        grads: dict[Tensor, Any] = {self: grad}  # the gradient each waiting tensor has received
-        waiting = [(-self._number, self)]  # heap: the newest waiting tensor comes out first
-        summed: set[Tensor] = set()  # leaves whose gradient is a sum made here, held by no one else
+        grads: dict[Tensor, Any] = {self: _seed(self, gradient, create_graph)}  # received so far
+        waiting = [(-self._number, self)]  # a heap: the newest waiting tensor comes out first
         kind = Tensor if create_graph else np.ndarray  # what each gradient must be
-        outer_mode = _grad_state.enabled
-        last_write = _last_write  # nothing changes in place during the walk
+        outer_mode, outer_op = _grad_state.enabled, _running_op
         _set_enabled(create_graph)  # the backward formulas are recorded only if asked
         try:
             while waiting:
@@ -420,321 +394,42 @@ class Tensor:
                 g = grads.pop(t)
                 ctx = t.grad_fn
                 if ctx is None or t._retains_grad:
-                    _accumulate(t, g, create_graph, owned=t in summed)
-                if ctx is None:
-                    if _observers:
-                        for observer in _observers:
-                            observer.backward(t, g, None)
-                    continue
-                if ctx._freed:
-                    raise RuntimeError(f"trying to backward through the graph a second time: the graph "
-                                       f"below {ctx.name} was freed by an earlier backward(); pass "
-                                       "retain_graph=True to that backward() to keep it")
-                if last_write > t._number:  # something changed in place after this op ran
-                    ctx._check_versions(t)
-                input_grads = ctx._vjp(g, t, create_graph)
-                if _observers:  # they see the gradients as the walk hands them on
-                    input_grads = ctx._conform_all(input_grads, create_graph)
+                    _accumulate(t, g, create_graph)
+                if ctx is None:  # a leaf: nothing further down
                     for observer in _observers:
-                        observer.backward(t, g, input_grads)
+                        observer.backward(t, g, None)
+                    continue
+                _running_op = ctx  # the phase, for observers of the ops the formula runs
+                input_grads = ctx._input_grads(g, t, create_graph)
+                _running_op = outer_op
+                if _observers:  # they see the gradients as the walk hands them on
+                    sent = tuple([_conform(ctx, p, pg, input_grads, create_graph)
+                                  for p, pg in zip(ctx.parents, input_grads)])
+                    for observer in _observers:
+                        observer.backward(t, g, sent)
                 for p, pg in zip(ctx.parents, input_grads):
-                    if pg is not None and p._requires_grad:
-                        d = p.data  # a wrong type, dtype or shape is converted, or rejected naming the op
-                        if type(pg) is not kind or pg.dtype is not d.dtype or pg.shape != d.shape:
-                            pg = ctx._conform(p, pg, create_graph, input_grads)
-                        prev = grads.get(p)
-                        if prev is None:
-                            grads[p] = pg
-                            heappush(waiting, (-p._number, p))
-                        else:
-                            grads[p] = prev + pg  # never in place: pg may alias another gradient
-                            if p.grad_fn is None:
-                                summed.add(p)
-                if not retain_graph:  # free saved arrays, parameters and links right away
+                    if pg is None or not p._requires_grad:
+                        continue
+                    if not _fits(pg, p, kind):
+                        pg = _conform(ctx, p, pg, input_grads, create_graph)
+                    earlier = grads.get(p)
+                    if earlier is None:  # the first gradient to reach p: p now waits its turn
+                        grads[p] = pg
+                        heappush(waiting, (-p._number, p))
+                    else:  # add it to what p has received (not in place: pg may alias another gradient)
+                        grads[p] = earlier + pg
+                if not retain_graph:  # free the saved arrays, parameters and links right away
                     ctx.__dict__.clear()  # (the class-level defaults take over)
-                    ctx._freed = True
+                    ctx._freed = True  # a second backward through ctx is an error
         finally:
             _set_enabled(outer_mode)
+            _running_op = outer_op
 
-    # ---- array facts and conversions -------------------------------------------------
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self.data.shape
-
-    @property
-    def ndim(self) -> int:
-        return self.data.ndim
-
-    @property
-    def dtype(self) -> np.dtype[Any]:
-        return self.data.dtype
-
-    @property
-    def size(self) -> Size:
-        """The number of elements, an int as NumPy's ``a.size``, that PyTorch code can also call:
-        ``t.size()`` is the shape and ``t.size(dim)`` one length (PyTorch's ``size`` is a method)."""
-        return Size(self.data.shape)
-
-    def item(self) -> Any:
-        """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
-        return self.data.item()
-
-    def numpy(self) -> Array:
-        """The underlying ndarray (shared, not copied). Refused on a tensor that requires grad,
-        as in PyTorch: the array would be cut from the graph; use ``t.detach().numpy()``."""
-        if self._requires_grad:
-            raise RuntimeError(_cut_from_graph("numpy()", self))
-        return self.data
-
-    def tolist(self) -> Any:
-        return self.data.tolist()
-
-    # ---- NumPy's protocols: np.<fn>(tensor) runs our op (see _numpy_api.py) -------------
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> Array:
-        """``np.asarray(t)``: the data of a tensor without grad; refused with grad (see numpy())."""
-        if self._requires_grad:
-            raise RuntimeError(_cut_from_graph("np.asarray()/np.array()", self) + ". (An ndarray method "
-                               "given a Tensor, such as X.dot(W), asks for this too: write np.dot(X, W) or "
-                               "X @ W)")
-        data = self.data if dtype is None else self.data.astype(dtype, copy=False)
-        return data.copy() if copy else data
-
-    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        """``np.exp(t)``, ``np.add(arr, t)``, ``arr + t``: the ufunc as our differentiable op."""
-        return _numpy_api.array_ufunc(ufunc, method, inputs, kwargs)
-
-    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        """``np.sum(t, axis=1)``, ``np.dot(X, W)``: the function as our op, or a TypeError."""
-        return _numpy_api.array_function(func, args, kwargs)
-
-    def __len__(self) -> int:
-        if self.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
-
-    def __iter__(self) -> Iterator[Tensor]:
-        return (self[i] for i in range(len(self)))
-
-    def __bool__(self) -> bool:
-        return bool(self.data)
-
-    def __float__(self) -> float:
-        return float(self.item())
-
-    def __int__(self) -> int:
-        return int(self.item())
-
-    __hash__ = object.__hash__  # identity, as in PyTorch (== is elementwise)
-
-    def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
-        extra = "" if self.dtype in (np.float64, np.int64, np.bool_) else f", dtype={self.dtype}"
-        if self.grad_fn is not None:
-            extra += f", grad_fn={self.grad_fn!r}"
-        elif self.requires_grad:
-            extra += ", requires_grad=True"
-        return f"Tensor({body}{extra})"
-
-    def _repr_html_(self) -> str | None:
-        """Jupyter: a tensor with a graph shows a small drawing of it (None: the plain repr)."""
-        from .explore import tensor_html  # drawing code loads only when a notebook asks
-        return tensor_html(self)
-
-    # ---- differentiable operations: each is one Function in ops.py --------------------
-    def __add__(self, other: Any) -> Tensor:
-        return ops.Add.apply(self, other if type(other) is Tensor else _lift(other, self))
-
-    def __radd__(self, other: Any) -> Tensor:
-        return ops.Add.apply(_lift(other, self), self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return ops.Sub.apply(self, other if type(other) is Tensor else _lift(other, self))
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return ops.Sub.apply(_lift(other, self), self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return ops.Mul.apply(self, other if type(other) is Tensor else _lift(other, self))
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return ops.Mul.apply(_lift(other, self), self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return ops.Div.apply(self, other if type(other) is Tensor else _lift(other, self))
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return ops.Div.apply(_lift(other, self), self)
-
-    def __neg__(self) -> Tensor:
-        return ops.Neg.apply(self)
-
-    def __pos__(self) -> Tensor:
-        return self
-
-    def __pow__(self, exponent: Any) -> Tensor:
-        if type(exponent) in (int, float):  # a constant number: stays "weak", as NumPy treats it
-            return ops.Pow.apply(self, exponent=exponent)
-        return ops.PowTensor.apply(self, exponent if type(exponent) is Tensor else _lift(exponent, self))
-
-    def __rpow__(self, base: Any) -> Tensor:
-        return ops.PowTensor.apply(_lift(base, self), self)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        return ops.MatMul.apply(self, other if type(other) is Tensor else _lift(other, self))
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return ops.MatMul.apply(_lift(other, self), self)
-
-    def __getitem__(self, index: Any) -> Tensor:
-        return ops.GetItem.apply(self, index=index)
-
-    # ---- in-place changes (PyTorch's rules; each one bumps _version) ------------------
-    def __setitem__(self, index: Any, value: Any) -> None:
-        """``t[index] = value``: see ``_change_in_place`` for when it is recorded."""
-        if not (_grad_state.enabled and (self._requires_grad or getattr(value, "_requires_grad", False))):
-            idx = ops._prepare_index(index)[0]  # nothing to record: write the array (NumPy's casting)
-            try:
-                self.data[idx] = _data(value)
-            except IndexError as e:
-                raise TensorIndexError(f"cannot index a tensor of shape {self.shape} with {index!r}: "
-                                           f"{e}") from None
-            except ValueError as e:
-                fix = "; write into a copy (t = t.copy())" if "read-only" in str(e) else ""
-                raise ValueError(f"item assignment into a tensor of shape {self.shape} at {index!r}: "
-                                 f"{e}{fix}") from None
-            self._bump_version()
-            return
-
-        def write(t: Tensor) -> Tensor:
-            v = value if isinstance(value, Tensor) else Tensor(np.asarray(value, dtype=t.dtype))
-            return ops.IndexPut.apply(t, v, index=index)
-        self._change_in_place("item assignment", value, write)
-
-    def __iadd__(self, other: Any) -> Tensor:
-        return self._change_in_place("+=", other, lambda t: t + other)
-
-    def __isub__(self, other: Any) -> Tensor:
-        return self._change_in_place("-=", other, lambda t: t - other)
-
-    def __imul__(self, other: Any) -> Tensor:
-        return self._change_in_place("*=", other, lambda t: t * other)
-
-    def __itruediv__(self, other: Any) -> Tensor:
-        return self._change_in_place("/=", other, lambda t: t / other)
-
-    def __ipow__(self, other: Any) -> Tensor:
-        return self._change_in_place("**=", other, lambda t: t**other)
-
-    def add_(self, other: Any) -> Tensor:
-        """``self += other`` (PyTorch's spelling); the gradient is that of ``+``, recorded in place."""
-        return self.__iadd__(other)
-
-    def sub_(self, other: Any) -> Tensor:
-        """``self -= other`` (PyTorch's spelling); the gradient is that of ``-``, recorded in place."""
-        return self.__isub__(other)
-
-    def mul_(self, other: Any) -> Tensor:
-        """``self *= other`` (PyTorch's spelling); the gradient is that of ``*``, recorded in place."""
-        return self.__imul__(other)
-
-    def div_(self, other: Any) -> Tensor:
-        """``self /= other`` (PyTorch's spelling); the gradient is that of ``/``, recorded in place."""
-        return self.__itruediv__(other)
-
-    def copy_(self, src: Any) -> Tensor:
-        """Write ``src`` (broadcast to this shape, cast to this dtype) into this tensor; returns it.
-        Backward: ``src`` receives the gradient (summed over broadcast axes); the old values none."""
-        self[...] = src
-        return self
-
-    def fill_(self, value: Any) -> Tensor:
-        """Set every element to ``value``, in place; returns self. The old values get zero gradient."""
-        self[...] = value
-        return self
-
-    def zero_(self) -> Tensor:
-        """Set every element to 0, in place; returns self. The old values get zero gradient."""
-        return self.fill_(0)
-
-    def _change_in_place(self, what: str, other: Any, compute: Any) -> Tensor:
-        """Make ``self`` hold ``compute(self)`` (an out-of-place Tensor op), as PyTorch's in-place
-        ops do. On a leaf that requires grad it is refused (unless grad mode is off, as in an
-        optimizer). When the result needs recording (self or ``other`` requires grad), self gets
-        the result's history and data (a new array) and its old history moves to a new tensor that
-        earlier uses keep (see ``_rebase``). Otherwise the data array is written in place."""
-        recording = _grad_state.enabled
-        if recording and self._requires_grad and self.grad_fn is None:
-            raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place operation "
-                               f"({what} on a tensor of shape {self.shape}): it would change the value the "
-                               "graph was built from. Write it out of place (t = t + u), or change the "
-                               "parameter under `with no_grad():` as an optimizer does")
-        if recording and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
-            new = compute(self)
-            _check_fits(what, self, new)
-            if new.dtype != self.dtype:
-                new = new.astype(self.dtype)
-            view = self._view_of(what)
-            if view is not None:  # a view (t[idx]): the change goes to its base, and self stays its view
-                base, index = view
-                base[index] = new
-                new = base[index]
-            self._rebase(new)
-            return self
-        with _grad_mode.no_grad():
-            new = compute(self)
-        _check_fits(what, self, new)
-        try:
-            self.data[...] = new.data
-        except ValueError as e:  # a read-only view (broadcast_to)
-            raise ValueError(f"{what}: cannot write into this tensor of shape {self.shape} ({e}); "
-                             "write into a copy (t = t.copy())") from None
-        self._bump_version()
-        return self
-
-    def _view_of(self, what: str) -> tuple[Tensor, Any] | None:
-        """``(base, index)`` if this graph tensor is ``base[index]`` sharing base's memory (an
-        in-place change must then reach the base too, as in PyTorch); None if it is no view. Views
-        made by other ops (reshape, transpose ...) are refused."""
-        ctx = self.grad_fn
-        if ctx is None or not any(np.may_share_memory(self.data, p.data) for p in ctx.parents):
-            return None
-        if isinstance(ctx, ops.GetItem) and ctx.parents[0]._number < self._number:
-            return ctx.parents[0], ctx.index  # type: ignore[attr-defined]
-        raise RuntimeError(f"{what} on a view ({ctx.name} output sharing memory with its input) that is "
-                           "part of the autograd graph is not supported: PyTorch would change the base "
-                           "tensor as well. Change the base tensor (base[idx] += u), or write it out of "
-                           "place (v = v + u)")
-
-    def _rebase(self, new: Tensor) -> None:
-        """Give self ``new``'s data and history, as an in-place op on a graph tensor does in
-        PyTorch. A new tensor (the "shadow") takes self's old data, history and creation number,
-        and replaces self among ``new``'s inputs; ops that used self before keep the old value and
-        are routed to the shadow at backward (``_history_at``), so every gradient stays exact."""
-        ctx = new.grad_fn
-        assert ctx is not None
-        shadow = _new_tensor(Tensor)
-        shadow.data, shadow.grad, shadow.grad_fn, shadow._retains_grad = self.data, None, self.grad_fn, False
-        shadow._requires_grad, shadow._number = self._requires_grad, self._number
-        shadow._version = self._version
-        if getattr(self, "_write_log", None):  # earlier in-place writes belong to the old history
-            shadow._write_log = list(self._write_log)
-        ctx.parents = tuple(shadow if p is self else p for p in ctx.parents)
-        self.data, self.grad_fn, self._requires_grad = new.data, ctx, True
-        stamp = self._bump_version()  # tells older ops that self changed (they are routed to the shadow)
-        self._number = _next_number()  # newer than that change: it is this history's own
-        # Listed by the stamp of the change, for the ops that used self before it (_history_at).
-        # (So a tensor changed in place while in a graph keeps its earlier values while it lives.)
-        links = getattr(self, "_rebased_from", None)
-        if links is None:
-            self._rebased_from = links = []
-        links.append((stamp, shadow))
 
     def _bump_version(self) -> int:
         """Record that this tensor's data was changed in place (every in-place write made by
         the library calls it): ``_version`` goes up and the change is stamped, so backward can
-        tell that a value an op saved was changed after the op ran."""
+        tell that a value an op saved was changed after the op ran (see the end of this file)."""
         global _last_write
         _last_write = stamp = _next_number()
         self._version += 1
@@ -747,654 +442,67 @@ class Tensor:
                 del log[0]
         return stamp
 
-    # ---- NumPy's ndarray methods ------------------------------------------------------
-    def dot(self, other: Any) -> Tensor:
-        """NumPy's ``a.dot(b)``: a matrix or inner product (``@``), or ``*`` when one side is 0-d; the
-        gradient is that of ``@`` (or ``*``)."""
-        return _numpy_api.dot(self, other)
 
-    def copy(self) -> Tensor:
-        """A copy with its own data (differentiable: the gradient passes through unchanged)."""
-        return ops.Copy.apply(self)
-
-    def ravel(self) -> Tensor:
-        """The elements as a 1-D tensor (NumPy's ``ravel``); the gradient is reshaped back."""
-        return self.reshape(-1)
-
-    def exp(self) -> Tensor:
-        """eˣ elementwise. Backward: g·eˣ (the saved output)."""
-        return ops.Exp.apply(self)
-
-    def log(self) -> Tensor:
-        """Natural logarithm elementwise. Backward: g / x."""
-        return ops.Log.apply(self)
-
-    def tanh(self) -> Tensor:
-        """tanh(x) elementwise. Backward: g·(1 − tanh²(x))."""
-        return ops.Tanh.apply(self)
-
-    # ---- more elementwise functions (each one Function in ops.py; derivatives there) ----
-    def sqrt(self) -> Tensor:
-        """√x elementwise; the gradient is 1/(2√x) (inf at 0)."""
-        return ops.Sqrt.apply(self)
-
-    def abs(self) -> Tensor:
-        """|x| elementwise; the gradient is sign(x), 0 at x = 0 (as in PyTorch)."""
-        return ops.Abs.apply(self)
-
-    def __abs__(self) -> Tensor:
-        return ops.Abs.apply(self)
-
-    def sigmoid(self) -> Tensor:
-        """1 / (1 + e⁻ˣ) elementwise, without overflow; the gradient is σ(x)(1 − σ(x))."""
-        return ops.Sigmoid.apply(self)
-
-    def clamp(self, min: Any = None, max: Any = None) -> Tensor:
-        """Limit the values to [min, max] (either may be None); PyTorch's ``clamp``.
-
-        The bounds are constants: numbers, or arrays/tensors that broadcast with this one (a
-        bound that requires grad raises: write ``maximum``/``minimum`` instead). The gradient is
-        1 where min ≤ x ≤ max (the bounds included, as PyTorch) and 0 outside; if min > max
-        every value becomes max.
-        """
-        if min is None and max is None:
-            raise ValueError("clamp: at least one of min and max must not be None")
-        return ops.Clamp.apply(self, lo=_bound(min, "min"), hi=_bound(max, "max"))
-
-    def clip(self, a_min: Any = None, a_max: Any = None, *, min: Any = None,
-             max: Any = None) -> Tensor:
-        """NumPy's spelling of :meth:`clamp` (``a_min``/``a_max``, or ``min``/``max`` as PyTorch's
-        ``clip``); the same op, with the same gradient (1 inside the bounds, 0 outside)."""
-        if a_min is not None and min is not None or a_max is not None and max is not None:
-            raise TypeError("clip: give each bound once, as a_min/a_max (NumPy) or min/max (PyTorch)")
-        return self.clamp(a_min if min is None else min, a_max if max is None else max)
-
-    def maximum(self, other: Any) -> Tensor:
-        """Elementwise max(self, other), broadcasting. The gradient goes to the larger input;
-        on a tie each gets half (PyTorch's rule)."""
-        return ops.Maximum.apply(self, other if type(other) is Tensor else _lift(other, self))
-
-    def minimum(self, other: Any) -> Tensor:
-        """Elementwise min(self, other), broadcasting. The gradient goes to the smaller input;
-        on a tie each gets half (PyTorch's rule)."""
-        return ops.Minimum.apply(self, other if type(other) is Tensor else _lift(other, self))
-
-    def sin(self) -> Tensor:
-        """sin(x) elementwise; the gradient is cos(x)."""
-        return ops.Sin.apply(self)
-
-    def cos(self) -> Tensor:
-        """cos(x) elementwise; the gradient is −sin(x)."""
-        return ops.Cos.apply(self)
-
-    def log1p(self) -> Tensor:
-        """log(1 + x), accurate for small x; the gradient is 1/(1 + x)."""
-        return ops.Log1p.apply(self)
-
-    def expm1(self) -> Tensor:
-        """eˣ − 1, accurate for small x; the gradient is eˣ."""
-        return ops.Expm1.apply(self)
-
-    def square(self) -> Tensor:
-        """x² elementwise; the gradient is 2x."""
-        return ops.Square.apply(self)
-
-    def sign(self) -> Tensor:
-        """−1, 0 or 1 elementwise; zero gradient (as PyTorch)."""
-        return ops.Sign.apply(self)
-
-    def floor(self) -> Tensor:
-        """Round down elementwise; zero gradient."""
-        return ops.Floor.apply(self)
-
-    def ceil(self) -> Tensor:
-        """Round up elementwise; zero gradient."""
-        return ops.Ceil.apply(self)
-
-    def round(self, decimals: int = 0) -> Tensor:
-        """Round to ``decimals`` digits, halves to even (as NumPy and PyTorch); zero gradient."""
-        return ops.Round.apply(self, decimals=operator.index(decimals))
-
-    def softmax(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
-        """``functional.softmax`` along ``dim`` (or ``axis``), which must be given; the gradient
-        (Jacobian-vector product) is s ⊙ (g − Σ g·s)."""
-        from .functional import softmax
-
-        return softmax(self, operator.index(_required_axis("softmax", axis, dim)))
-
-    def log_softmax(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
-        """``functional.log_softmax`` along ``dim`` (or ``axis``), which must be given; the
-        gradient is g − softmax(x)·Σ g."""
-        from .functional import log_softmax
-
-        return log_softmax(self, operator.index(_required_axis("log_softmax", axis, dim)))
-
-    # ---- reductions: NumPy's axis/keepdims or PyTorch's dim/keepdim (both → TypeError) ----
-    def sum(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
-            keepdim: bool | None = None) -> Tensor:
-        """Sum over ``axis``/``dim`` (None: all; an int or a tuple). Backward: g broadcast back over
-        the summed axes."""
-        if dim is not None or keepdim is not None:  # (the hot NumPy spelling skips a call)
-            axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
-        return ops.Sum.apply(self, axis=axis, keepdims=bool(keepdims))
-
-    def max(self, *args: Any, axis: Any = None, keepdims: bool | None = None, dim: Any = None,
-            keepdim: bool | None = None) -> Any:
-        """Maximum over ``axis`` (values, as NumPy's ``a.max(axis=...)``), or with ``dim=`` an int,
-        PyTorch's ``(values, indices)`` namedtuple. On ties the gradient is split evenly among the
-        maxima. Exact for every dtype. A positional axis is refused (NumPy and PyTorch read it
-        differently)."""
-        return self._extremum(ops.Max, "max", args, axis, dim, keepdims, keepdim)
-
-    def min(self, *args: Any, axis: Any = None, keepdims: bool | None = None, dim: Any = None,
-            keepdim: bool | None = None) -> Any:
-        """Minimum, as :meth:`max` (values with ``axis=``, ``(values, indices)`` with ``dim=``).
-        Backward: g to the minima, split evenly among ties."""
-        return self._extremum(ops.Min, "min", args, axis, dim, keepdims, keepdim)
-
-    def _extremum(self, op: Any, name: str, args: tuple[Any, ...], axis: Any, dim: Any,
-                  keepdims: bool | None, keepdim: bool | None) -> Any:
-        if args:
-            what = "the elementwise maximum/minimum of two tensors: use maximum/minimum(a, b), or " \
-                if isinstance(args[0], Tensor) else ""
-            raise TypeError(f"t.{name}({', '.join(map(repr, args))}) is ambiguous: NumPy's a.{name}(1) "
-                            f"returns the values, PyTorch's t.{name}(1) returns (values, indices). For "
-                            f"{what}a "
-                            f"reduction, write t.{name}(axis=1) for the values or t.{name}(dim=1) for "
-                            "(values, indices)")
-        axis_, keep = resolve_axis(axis, dim, keepdims, keepdim)
-        values = op.apply(self, axis=axis_, keepdims=keep)
-        if dim is None:
-            return values
-        if isinstance(dim, (tuple, list)):
-            raise TypeError(f"{name}(dim=...) takes one int (it returns values and indices, as PyTorch's); "
-                            f"for several axes write {name}(axis={tuple(dim)!r}) (values only)")
-        pick = np.argmax if name == "max" else np.argmin
-        indices = pick(self.data, axis=normalize_axis(dim, self.ndim) if self.ndim else None, keepdims=keep)
-        return ValuesIndices(values, Tensor._make(np.asarray(indices, dtype=np.int64)))
-
-    def amax(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
-             keepdim: bool | None = None) -> Tensor:
-        """Maximum values over ``axis``/``dim`` (an int or a tuple), as PyTorch's ``amax``.
-        Backward: g to the maxima, split evenly among ties."""
-        axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
-        return ops.Max.apply(self, axis=axis, keepdims=keepdims)
-
-    def amin(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
-             keepdim: bool | None = None) -> Tensor:
-        """Minimum values over ``axis``/``dim`` (an int or a tuple), as PyTorch's ``amin``.
-        Backward: g to the minima, split evenly among ties."""
-        axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
-        return ops.Min.apply(self, axis=axis, keepdims=keepdims)
-
-    def argmax(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
-               keepdim: bool | None = None) -> Tensor:
-        """Index (int64) of the first maximum along ``axis``/``dim`` (an int), or into the flattened
-        tensor if None. No gradient: the result is an integer constant."""
-        return self._arg(np.argmax, axis, dim, keepdims, keepdim)
-
-    def argmin(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
-               keepdim: bool | None = None) -> Tensor:
-        """Index (int64) of the first minimum, as :meth:`argmax`. No gradient (an integer result)."""
-        return self._arg(np.argmin, axis, dim, keepdims, keepdim)
-
-    def _arg(self, pick: Any, axis: Any, dim: Any, keepdims: bool | None, keepdim: bool | None) -> Tensor:
-        axis, keep = resolve_axis(axis, dim, keepdims, keepdim)
-        if axis is not None:
-            axis = normalize_axis(axis, self.ndim) if self.ndim else None
-        if self.size == 0:
-            raise ValueError(f"arg{pick.__name__[3:]} of an empty tensor of shape {self.shape}")
-        return Tensor._make(np.asarray(pick(self.data, axis=axis, keepdims=keep), dtype=np.int64))
-
-    def prod(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
-             keepdim: bool | None = None) -> Tensor:
-        """Product over ``axis``/``dim``; gradient = product of the other entries (exact with zeros)."""
-        axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
-        return ops.Prod.apply(self, axis=axis, keepdims=keepdims)
-
-    @composite("mean")
-    def mean(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
-             keepdim: bool | None = None) -> Tensor:
-        """Mean over ``axis``/``dim`` (None: all; an int or a tuple); nan for an empty reduction.
-        A composite (sum times 1/N). Backward: g / N broadcast back over the reduced axes."""
-        axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
-        s = self.sum(axis=axis, keepdims=keepdims)
-        if not self.data.size:  # an average of nothing: nan, with NumPy's own "Mean of empty slice" warning
-            np.mean(self.data, axis=axis, keepdims=bool(keepdims))
-        return s * (s.data.size / self.data.size if self.data.size else np.nan)
-
-    def var(self, axis: Any = None, *, dim: Any = None, keepdims: bool | None = None,
-            keepdim: bool | None = None, correction: float | None = None, unbiased: bool | None = None,
-            ddof: float | None = None) -> Tensor:
-        """Σ (x − mean)² / (N − correction) over ``axis``/``dim``, N the number of entries reduced.
-
-        The divisor must be chosen: PyTorch's ``correction=1`` (or ``unbiased=True``; ``unbiased=False``
-        is ``correction=0``) or NumPy's ``ddof=``. A bare ``t.var()`` is a TypeError, because PyTorch
-        (N − 1) and NumPy (N) mean different things by it. N ≤ correction gives inf or nan, as both do.
-        A composite of exact ops: gradient 2 (x − mean) / (N − correction), differentiable again.
-        """
-        axis, keepdims = resolve_axis(axis, dim, keepdims, keepdim)
-        c = _correction("var", correction, unbiased, ddof)
-        n = math.prod(self.shape[a] for a in normalize_axes(axis, self.ndim))  # entries per result
-        d = self - self.mean(axis=axis, keepdims=True)
-        scale = 1.0 / (n - c) if n > c else math.inf
-        with np.errstate(invalid="ignore"):  # 0 · inf = nan: a variance of too few entries
-            return (d * d).sum(axis=axis, keepdims=keepdims) * scale
-
-    def std(self, axis: Any = None, *, dim: Any = None, keepdims: bool | None = None,
-            keepdim: bool | None = None, correction: float | None = None, unbiased: bool | None = None,
-            ddof: float | None = None) -> Tensor:
-        """sqrt(var) with the same arguments (a bare ``t.std()`` is a TypeError, see :meth:`var`).
-        Gradient (x − mean) / ((N − correction)·std); nan where std = 0 (not differentiable), as PyTorch."""
-        c = _correction("std", correction, unbiased, ddof)
-        return self.var(axis=axis, dim=dim, keepdims=keepdims, keepdim=keepdim, correction=c) ** 0.5
-
-    def any(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
-            keepdim: bool | None = None) -> Tensor:
-        """Whether any entry is nonzero over ``axis``/``dim`` (a bool tensor, no gradient)."""
-        return self._logical(np.logical_or, axis, dim, keepdims, keepdim)
-
-    def all(self, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
-            keepdim: bool | None = None) -> Tensor:
-        """Whether every entry is nonzero over ``axis``/``dim`` (a bool tensor, no gradient)."""
-        return self._logical(np.logical_and, axis, dim, keepdims, keepdim)
-
-    def _logical(self, ufunc: Any, axis: Any, dim: Any, keepdims: bool | None,
-                 keepdim: bool | None) -> Tensor:
-        axis, keep = resolve_axis(axis, dim, keepdims, keepdim)
-        out = ufunc.reduce(self.data, axis=normalize_axes(axis, self.ndim), keepdims=keep)
-        return Tensor._make(np.asarray(out))
-
-    def cumsum(self, axis: Any = None, *, dim: Any = None) -> Tensor:
-        """Cumulative sum along ``axis``/``dim`` (an int); None, NumPy's default, runs over the
-        flattened tensor. Gradient: the cumulative sum of g taken from the end."""
-        axis, _ = resolve_axis(axis, dim)
-        if axis is None:
-            return ops.CumSum.apply(self.reshape(-1), axis=0)
-        if self.ndim == 0:  # PyTorch allows dim 0 (or −1) on a 0-d tensor
-            normalize_axis(axis, 0)
-            return ops.CumSum.apply(self.reshape(1), axis=0).reshape(())
-        return ops.CumSum.apply(self, axis=axis)
-
-    def logsumexp(self, dim: Any = None, keepdim: bool | None = None, *, axis: Any = None,
-                  keepdims: bool | None = None) -> Tensor:
-        """log Σ exp over ``dim``/``axis`` (required, an int or a tuple): ``functional.logsumexp``.
-        Backward: g·softmax(x) along the reduced axes."""
-        return functional.logsumexp(self, _required_axis("logsumexp", axis, dim), keepdim, keepdims=keepdims)
-
-    def reshape(self, *shape: Any) -> Tensor:
-        """The same entries in a new shape (ints or one tuple; one −1 is inferred).
-        Backward: g reshaped back."""
-        return ops.Reshape.apply(self, shape=shape[0] if len(shape) == 1 else shape)
-
-    def transpose(self, *dims: Any) -> Tensor:
-        """PyTorch's ``transpose(dim0, dim1)``: swap two dimensions.
-
-        NumPy's meanings are kept only where PyTorch would fail: ``transpose()`` reverses all axes,
-        ``transpose((2, 0, 1))`` (one tuple or list) permutes them, and so do ndim ints for ndim ≥ 3
-        (``transpose(2, 0, 1)``). See :meth:`permute`. Backward: g with the inverse permutation.
-        """
-        if not dims or (len(dims) == 1 and dims[0] is None):
-            return ops.Transpose.apply(self, axes=None)
-        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-            return self.permute(*dims[0]) if dims[0] else ops.Transpose.apply(self, axes=None)
-        if len(dims) == 2:
-            return self.swapaxes(*dims)
-        if len(dims) == self.ndim and self.ndim != 2:
-            return self.permute(*dims)
-        raise TypeError(f"transpose{dims} on a tensor of shape {self.shape}: pass two dims to swap "
-                        f"(PyTorch's transpose(dim0, dim1)) or a full permutation, as permute(*dims)")
-
-    def permute(self, *dims: Any) -> Tensor:
-        """The axes reordered, ``out.shape[i] = shape[dims[i]]``: ``permute(2, 0, 1)`` or
-        ``permute((2, 0, 1))``. Backward: g permuted back (the inverse permutation)."""
-        perm = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
-        if len(perm) != self.ndim:
-            raise ValueError(f"permute{perm} needs {self.ndim} dims for a tensor of shape {self.shape}, "
-                             f"got {len(perm)}")
-        return ops.Transpose.apply(self, axes=perm)
-
-    def broadcast_to(self, shape: Any) -> Tensor:
-        """NumPy's ``broadcast_to``: the tensor repeated along new or size-1 axes.
-        Backward: g summed over the broadcast axes."""
-        return ops.BroadcastTo.apply(self, shape=shape)
-
-    # ---- more shape ops (PyTorch names; most are reshapes, broadcasts or indexing) ---------
-    def unsqueeze(self, dim: Any = None, *, axis: Any = None) -> Tensor:
-        """A new axis of size 1 at position ``dim`` (or ``axis``; in [-ndim-1, ndim], as in PyTorch).
-        Backward: the gradient reshaped back (a composite of ``reshape``)."""
-        d = normalize_axis(_required_axis("unsqueeze", axis, dim), self.ndim + 1, "unsqueeze: dim")
-        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
-
-    def expand_dims(self, axis: Any = None, *, dim: Any = None) -> Tensor:
-        """NumPy's ``expand_dims``: new size-1 axes at the positions ``axis`` (an int or a tuple;
-        ``dim`` is PyTorch's spelling) of the result. Backward: the gradient reshaped back."""
-        axis, _ = resolve_axis(axis, dim)
-        if axis is None:
-            raise TypeError("expand_dims() needs axis= (the position of the new axis)")
-        axes = (axis,) if not isinstance(axis, (tuple, list)) else tuple(axis)
-        ndim = self.ndim + len(axes)
-        new = {normalize_axis(a, ndim, "expand_dims: axis") for a in axes}
-        if len(new) != len(axes):
-            raise ValueError(f"repeated axis in expand_dims({axis!r})")
-        rest = iter(self.shape)
-        return self.reshape(tuple(1 if i in new else next(rest) for i in range(ndim)))
-
-    def squeeze(self, dim: Any = None, *, axis: Any = None) -> Tensor:
-        """Drop size-1 axes: all of them, or those among ``dim`` (an int or a tuple; ``axis`` is
-        NumPy's spelling). As in PyTorch, a named axis whose size is not 1 is left alone (NumPy
-        raises there). Backward: the gradient reshaped back."""
-        dim, _ = resolve_axis(axis, dim)
-        if dim is None:
-            return self.reshape(tuple(n for n in self.shape if n != 1))
-        dims = (dim,) if not isinstance(dim, (tuple, list)) else tuple(dim)
-        picked = {normalize_axis(d, max(self.ndim, 1), "squeeze: dim") for d in dims}
-        return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in picked and n == 1)))
-
-    def view(self, *shape: Any) -> Tensor:
-        """PyTorch's ``view``: the same as ``reshape`` here (no contiguity is needed). Backward:
-        the gradient reshaped back."""
-        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
-            raise TypeError(f"view({shape[0]!r}): reinterpreting the bytes as another dtype is not "
-                            "supported; use .astype(dtype) to convert values, or view(*shape) to reshape")
-        return self.reshape(*shape)
-
-    def expand(self, *sizes: Any) -> Tensor:
-        """Broadcast to ``sizes`` (ints or one tuple); -1 keeps that axis's size, and new axes may
-        be added in front (PyTorch's ``expand``). Backward: the gradient summed back."""
-        want = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
-        lead = len(want) - self.ndim
-        if lead < 0:
-            raise ValueError(f"expand{want}: the number of sizes ({len(want)}) must be at least the "
-                             f"number of dimensions of the tensor of shape {self.shape}")
-        out = []
-        for i, n in enumerate(want):
-            if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
-                raise TypeError(f"expand sizes must be ints, got {want!r}")
-            have = self.shape[i - lead] if i >= lead else None
-            if n == -1:
-                if have is None:
-                    raise ValueError(f"expand{want}: -1 is not allowed for the new leading axis {i}")
-                n = have
-            elif n < 0 or (have is not None and have not in (1, n)):
-                raise ValueError(f"expand{want}: cannot expand a tensor of shape {self.shape} to size "
-                                 f"{n} at axis {i} (only axes of size 1 can be expanded)")
-            out.append(int(n))
-        return self.broadcast_to(tuple(out))
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        """Merge the axes ``start_dim`` .. ``end_dim`` (inclusive) into one; a 0-d tensor becomes
-        shape (1,) as in PyTorch. Backward: the gradient reshaped back."""
-        if self.ndim == 0:
-            normalize_axis(start_dim, 1, "flatten: start_dim")
-            normalize_axis(end_dim, 1, "flatten: end_dim")
-            return self.reshape(1)
-        s = normalize_axis(start_dim, self.ndim, "flatten: start_dim")
-        e = normalize_axis(end_dim, self.ndim, "flatten: end_dim")
-        if s > e:
-            raise ValueError(f"flatten: start_dim ({start_dim}) comes after end_dim ({end_dim}) for a "
-                             f"tensor of shape {self.shape}")
-        return self.reshape(self.shape[:s] + (int(np.prod(self.shape[s:e + 1])),) + self.shape[e + 1:])
-
-    def flip(self, *args: Any, dims: Any = None, axis: Any = None) -> Tensor:
-        """Reverse the order of the entries along ``dims`` (``t.flip(0)``, ``t.flip((0, 1))``,
-        ``t.flip(dims=...)``, or NumPy's ``axis=``). With no dims at all every axis is reversed,
-        as ``np.flip`` does (PyTorch requires dims). Backward: the gradient flipped back."""
-        given = [a for a in (args or None, dims, axis) if a is not None]
-        if len(given) > 1:
-            raise TypeError("flip() got dims more than once (positionally, as dims= or as axis=); pass one")
-        picked: Any = given[0] if given else ()
-        if isinstance(picked, tuple) and len(picked) == 1 and isinstance(picked[0], (tuple, list)):
-            picked = picked[0]  # t.flip((0, 1)) as well as t.flip(0, 1)
-        dims = tuple(picked) if isinstance(picked, (tuple, list)) else (picked,)
-        if not dims:
-            dims = tuple(range(self.ndim))
-        axes = tuple(normalize_axis(d, self.ndim, "flip: dim") for d in dims)
-        if len(set(axes)) != len(axes):
-            raise ValueError(f"flip: dims {dims!r} has a repeated axis")
-        return ops.Flip.apply(self, dims=axes)
-
-    def repeat(self, *sizes: Any, axis: Any = None) -> Tensor:
-        """PyTorch's ``repeat``: tile the tensor ``sizes[d]`` times along axis d (NumPy's
-        ``np.tile``). ``len(sizes)`` must be at least ``ndim``; extra sizes add leading axes.
-        NumPy's ``ndarray.repeat(repeats, axis)`` (repeat each element) is a different operation
-        and is refused with a TypeError. Backward: the gradient summed over the tiles."""
-        if axis is not None:
-            raise TypeError("repeat follows PyTorch (tile the whole tensor, like np.tile); NumPy's "
-                            "element-wise repeat(repeats, axis=...) is not supported")
-        want = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
-        if any(not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0 for n in want):
-            raise ValueError(f"repeat sizes must be non-negative ints, got {want!r}")
-        if len(want) < self.ndim:
-            raise ValueError(f"repeat{want}: the number of sizes ({len(want)}) must be at least the "
-                             f"number of dimensions of the tensor of shape {self.shape}")
-        return ops.Repeat.apply(self, sizes=tuple(int(n) for n in want))
-
-    def split(self, split_size_or_sections: Any, dim: Any = None, *, axis: Any = None) -> tuple[Tensor, ...]:
-        """PyTorch's ``split``: pieces of ``split_size_or_sections`` entries along ``dim`` (the last
-        one smaller if needed), or pieces of the sizes in a list (which must add up to the axis's
-        size). Not NumPy's ``np.split``, whose int means a number of pieces. Each piece is a slice
-        (``GetItem``): its gradient lands in its part of the input, zeros elsewhere."""
-        dim, _ = resolve_axis(axis, dim, default=0)
-        if self.ndim == 0:
-            raise ValueError("split needs a tensor of at least one dimension, got a 0-d tensor")
-        d = normalize_axis(dim, self.ndim, "split: dim")
-        n = self.shape[d]
-        arg = split_size_or_sections
-        if isinstance(arg, (int, np.integer)) and not isinstance(arg, bool):
-            size = int(arg)
-            if size <= 0 and not (size == 0 and n == 0):
-                raise ValueError(f"split: split_size must be a positive int, got {size}")
-            sizes = [min(size, n - start) for start in range(0, n, size)] if n else [0]
-        elif isinstance(split_size_or_sections, (tuple, list)):
-            sizes = [int(s) for s in split_size_or_sections]
-            if any(s < 0 for s in sizes) or sum(sizes) != n:
-                raise ValueError(f"split: the sections {list(split_size_or_sections)} must be non-negative "
-                                 f"and add up to {n}, the size of dim {dim} of a tensor of shape "
-                                 f"{self.shape}")
-        else:
-            raise TypeError(f"split: split_size_or_sections must be an int or a list of ints, got "
-                            f"{split_size_or_sections!r}")
-        lead = (slice(None),) * d
-        starts = np.cumsum([0] + sizes[:-1])
-        return tuple(self[lead + (slice(int(a), int(a) + s),)] for a, s in zip(starts, sizes))
-
-    def chunk(self, chunks: int, dim: Any = None, *, axis: Any = None) -> tuple[Tensor, ...]:
-        """PyTorch's ``chunk``: split along ``dim`` into pieces of ``ceil(size / chunks)`` entries
-        (so possibly fewer than ``chunks`` pieces, the last one smaller). Each piece is a slice:
-        its gradient lands in its part of the input, zeros elsewhere."""
-        if not isinstance(chunks, (int, np.integer)) or isinstance(chunks, bool) or chunks <= 0:
-            raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
-        dim, _ = resolve_axis(axis, dim, default=0)
-        if self.ndim == 0:
-            raise ValueError("chunk needs a tensor of at least one dimension, got a 0-d tensor")
-        n = self.shape[normalize_axis(dim, self.ndim, "chunk: dim")]
-        return self.split(max(-(-n // int(chunks)), 1), dim)
-
-    def gather(self, dim: Any = None, index: Any = None, *, axis: Any = None) -> Tensor:
-        """PyTorch's ``gather``: ``out[i][j][k] = self[index[i][j][k]][j][k]`` for dim 0 (and so on).
-        ``index`` is an integer tensor with as many axes as self, no larger than self on the other
-        axes; out has index's shape. Backward: g added at the gathered positions (a scatter-add;
-        a position gathered twice receives both gradients)."""
-        dim = _required_axis("gather", axis, dim)
-        if index is None:
-            raise TypeError("gather() needs index=, an integer tensor: t.gather(dim, index)")
-        idx = ops.index_array(index, "gather")
-        d = normalize_axis(dim, max(self.ndim, 1), "gather: dim")
-        if idx.ndim != self.ndim:
-            raise ValueError(f"gather: index must have as many dimensions as the input, got index shape "
-                             f"{idx.shape} for input shape {self.shape}")
-        if self.ndim == 0:  # as PyTorch: a 0-d input takes a 0-d index (whose value must be 0)
-            return self.reshape(1).gather(0, idx.reshape(1)).reshape(())
-        bad = [i for i in range(self.ndim) if i != d and idx.shape[i] > self.shape[i]]
-        if bad:
-            raise ValueError(f"gather: index shape {idx.shape} is larger than input shape {self.shape} "
-                             f"at dimension {bad[0]} (only dimension {d} may differ freely)")
-        if idx.size and (idx.min() < 0 or idx.max() >= self.shape[d]):
-            raise TensorIndexError(f"gather: index values must lie in [0, {self.shape[d] - 1}] for "
-                                   f"dim {dim} of shape {self.shape}, got values in "
-                                   f"[{idx.min()}, {idx.max()}]")
-        grid = np.ogrid[tuple(slice(n) for n in idx.shape)]
-        return self[tuple(idx if i == d else g for i, g in enumerate(grid))]
-
-    def masked_fill(self, mask: Any, value: Any) -> Tensor:
-        """``value`` where the boolean ``mask`` (broadcast to self's shape) is True, self elsewhere.
-        ``value`` is a number or a 0-d tensor (differentiable). Backward: g where the mask is
-        False to self, the sum of g where it is True to a tensor value."""
-        m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
-        if m.dtype != np.bool_:
-            raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {m.dtype}; "
-                            "compare first, e.g. t.masked_fill(t < 0, 0.0)")
-        if np.broadcast_shapes(m.shape, self.shape) != self.shape:
-            raise ValueError(f"masked_fill: mask of shape {m.shape} does not broadcast to the tensor's "
-                             f"shape {self.shape}")
-        if isinstance(value, Tensor):
-            if value.ndim != 0:
-                raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got shape "
-                                 f"{value.shape}")
-            if value.dtype != self.dtype:
-                value = value.astype(self.dtype)
-        else:
-            value = Tensor._make(np.asarray(value).astype(self.dtype))
-        return ops.Where.apply(value, self, condition=m)
-
-    def astype(self, dtype: Any) -> Tensor:
-        """The values converted to ``dtype`` (NumPy's ``astype``). Backward: g converted back to
-        this tensor's dtype."""
-        return ops.Cast.apply(self, dtype=np.dtype(dtype))
-
-    # ---- composites: written with the primitives above -------------------------------
-    @property
-    def T(self) -> Tensor:  # noqa: N802 - NumPy's name
-        """The axes reversed (NumPy's ``.T``). Backward: g with the axes reversed."""
-        return self.transpose()
-
-    @property
-    def mT(self) -> Tensor:  # noqa: N802 - NumPy's name
-        """The last two axes swapped (a batch of matrices transposed). Backward: g with them swapped."""
-        return self.swapaxes(-1, -2)
-
-    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
-        """Swap two axes (PyTorch's ``transpose(dim0, dim1)``). Backward: g with the same two axes
-        swapped."""
-        perm = list(range(self.ndim))
-        a = normalize_axis(axis0, self.ndim, "swapaxes: axis0", self.shape)
-        b = normalize_axis(axis1, self.ndim, "swapaxes: axis1", self.shape)
-        if self.ndim:  # (a 0-d tensor, where PyTorch allows transpose(0, 0), has nothing to swap)
-            perm[a], perm[b] = perm[b], perm[a]
-        return ops.Transpose.apply(self, axes=tuple(perm))
-
-    def relu(self) -> Tensor:
-        """max(x, 0) elementwise; the gradient is 1 where x > 0, else 0 (also at 0, as PyTorch)."""
-        return ops.ReLU.apply(self)
-
-    # ---- comparisons give constant boolean tensors ------------------------------------
-    def __lt__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self.data < _data(other)))
-
-    def __le__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self.data <= _data(other)))
-
-    def __gt__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self.data > _data(other)))
-
-    def __ge__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self.data >= _data(other)))
-
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor._make(np.asarray(self.data == _data(other)))
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor._make(np.asarray(self.data != _data(other)))
-
-
-class Size(int):
-    """``Tensor.size``: the element count (an int, NumPy's meaning), callable as PyTorch's method:
-    ``size()`` returns the shape tuple and ``size(dim)`` the length of one dimension."""
-
-    shape: tuple[int, ...]
-
-    def __new__(cls, shape: tuple[int, ...]) -> Size:
-        obj = super().__new__(cls, math.prod(shape))
-        obj.shape = shape
-        return obj
-
-    def __call__(self, dim: Any = None) -> Any:
-        if dim is None:
-            return self.shape
-        if not self.shape:  # as PyTorch: a 0-d tensor has no dimension to ask about
-            raise AxisError(f"size({dim!r}) of a 0-d tensor: it has no dimensions")
-        return self.shape[normalize_axis(dim, len(self.shape), "size: dim", self.shape)]
-
-
-class ValuesIndices(NamedTuple):
-    """What ``t.max(dim=...)`` and ``t.min(dim=...)`` return, as PyTorch's ``torch.return_types``:
-    the values (differentiable) and their int64 indices."""
-
-    values: Tensor
-    indices: Tensor
-
-
-def _correction(name: str, correction: Any, unbiased: Any, ddof: Any) -> Any:
-    """The divisor offset of var/std from exactly one of correction=, unbiased=, ddof=."""
-    given = {k: v for k, v in (("correction", correction), ("unbiased", unbiased), ("ddof", ddof))
-             if v is not None}
-    if not given:
-        raise TypeError(f"{name}() without arguments means N − 1 in PyTorch and N in NumPy: say which, "
-                        f"{name}(correction=1) (PyTorch's default, or unbiased=True) or {name}(ddof=0) "
-                        "(NumPy's default)")
-    if len(given) > 1:
-        raise TypeError(f"{name}() takes one of correction=, unbiased=, ddof=, got {', '.join(given)}")
-    if unbiased is not None:
-        return 1 if unbiased else 0
-    return correction if correction is not None else ddof
-
-
-def _data(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
-
-
-def _bound(value: Any, name: str) -> Any:
-    """A clamp bound as a constant: None, a number, or an array (from a Tensor without grad)."""
-    if value is None or type(value) in (int, float):
-        return value
-    if isinstance(value, Tensor):
-        if value.requires_grad:
-            raise TypeError(f"clamp: the {name} bound requires grad, but clamp treats its bounds as "
-                            f"constants; write x.maximum(lo) / x.minimum(hi) to differentiate them")
-        return value.data
-    return _as_array(value)
-
-
-def _required_axis(name: str, axis: Any, dim: Any) -> Any:
-    """The axis of a method that has no default axis (softmax, log_softmax, logsumexp), from
-    either spelling (:func:`resolve_axis`); a TypeError saying what to write if neither is given."""
-    chosen, _ = resolve_axis(axis, dim)
-    if chosen is None:
-        raise TypeError(f"{name}() needs the axis, e.g. t.{name}(dim=-1) or t.{name}(axis=-1) (PyTorch's "
-                        "implicit choice of dim is deprecated there and not copied here)")
-    return chosen
-
-
-
+def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
+    """dL/dL, where the walk starts: 1 for a one-element output, else ``gradient`` (of the
+    output's shape; converted to its dtype). A Tensor under create_graph, else an ndarray."""
+    if gradient is None:
+        if root.data.size != 1:
+            raise RuntimeError(f"backward() on an output of shape {root.shape} needs a `gradient` "
+                               "of that shape (only one-element outputs get an implicit 1)")
+        gradient = np.ones_like(root.data)
+    seed = gradient if isinstance(gradient, Tensor) and create_graph else Tensor(gradient)
+    if seed.shape != root.shape:
+        raise ValueError(f"backward(gradient=...) got shape {seed.shape}, but the output has "
+                         f"shape {root.shape}")
+    if seed.dtype != root.dtype:
+        seed = seed.astype(root.dtype)
+    return seed if create_graph else seed.data
+
+
+def _accumulate(t: Tensor, g: Any, create_graph: bool) -> None:
+    """Add ``g`` to ``t.grad`` (PyTorch semantics: gradients add up across backward calls)."""
+    if create_graph:  # a recorded copy (as PyTorch clones): g may be another leaf's gradient too
+        t.grad = ops.Copy.apply(g) if t.grad is None else t.grad + g
+    elif t.grad is None:  # a copy: g may also be another tensor's gradient, or the caller's array
+        t.grad = Tensor._make(np.array(g))
+    else:  # (NumPy makes a scalar of a 0-d sum: asarray keeps .grad an array)
+        t.grad = Tensor._make(np.asarray(t.grad.data + g))
+
+
+# ---- in-place changes: versions, and the check before an op's backward -------------------
+# In-place changes (``t += u``, ``t[i] = v``, ``copy_``, an optimizer's step) follow PyTorch: each
+# bumps the tensor's ``_version`` and is stamped with a creation number (``Tensor._bump_version``).
+# Before an op's backward runs, the walk compares the latest stamp with the op's output number
+# (one comparison); only if something changed since the op ran does ``_check_versions`` look
+# closer: an input or output the op saved that was changed raises, and an input that an
+# in-place op gave a new history since (``_rebase``) is replaced by the tensor holding the
+# history the op used.
 _LOG_SIZE = 64  # how many recent in-place changes a tensor remembers (for the error's expected version)
+# The creation number of the latest in-place change made anywhere (0: none yet).
+_last_write = 0
 
 
-def _cut_from_graph(call: str, t: Tensor) -> str:
-    return (f"can't call {call} on a Tensor that requires grad (shape {t.shape}): the ndarray would be cut "
-            "from the autograd graph and gradients through it silently lost. Call .detach() first "
-            "(t.detach().numpy()), or read t.data")
-
-
-def _check_fits(what: str, t: Tensor, new: Tensor) -> None:
-    """An in-place result must keep the tensor's shape and be castable to its dtype (PyTorch's rules)."""
-    if new.shape != t.shape:
-        raise ValueError(f"{what}: the result has shape {new.shape} but the tensor changed in place has "
-                         f"shape {t.shape}; an in-place operation cannot change the shape")
-    if new.dtype != t.dtype and not np.can_cast(new.dtype, t.dtype, "same_kind"):
-        raise TypeError(f"{what}: result type {new.dtype} can't be cast to the tensor's dtype {t.dtype}; "
-                        f"convert first (t = t.astype({str(new.dtype)!r}))")
-
+def _check_versions(op: Function, output: Tensor) -> None:
+    """Before backward: route inputs that an in-place op later gave a new history to the
+    tensor that held their old one, and raise if an input or the output this op saved was
+    changed in place since the op ran (its gradient would silently be wrong)."""
+    n = output._number  # every change made after this op ran has a larger stamp
+    if any(p._number > n for p in op.parents):
+        op.parents = tuple(_history_at(p, n) for p in op.parents)
+    for role, t in [*((f"input {i}", p) for i, p in enumerate(op.parents)), ("output", output)]:
+        log = getattr(t, "_write_log", None)
+        if not log or log[-1] < n or not any(v is t.data or v is t for v in op._saved):
+            continue
+        later = sum(1 for stamp in log if stamp > n)
+        expected = f"{t._version - later}" + (" or earlier" if later == len(log) == _LOG_SIZE else "")
+        raise RuntimeError(
+            f"one of the variables needed for gradient computation has been modified by an inplace "
+            f"operation: {role} of {op.name} (a tensor of shape {t.shape}, dtype {t.dtype}) is at "
+            f"version {t._version}; expected version {expected} instead. {op.name} saved it for "
+            "backward, and something changed it in place afterwards (an optimizer's step(), +=, "
+            "item assignment, copy_/fill_/zero_, load_state_dict). Call backward() before changing "
+            "it, or change a copy (t = t + u instead of t += u)")
 
 def _history_at(t: Tensor, number: int) -> Tensor:
     """The tensor that held ``t``'s history when the tensor numbered ``number`` was made:
@@ -1405,35 +513,7 @@ def _history_at(t: Tensor, number: int) -> Tensor:
     return t
 
 
-def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
-    """The gradient backward starts from: ones for a one-element output, else ``gradient``."""
-    if gradient is None:
-        if root.data.size != 1:
-            raise RuntimeError(f"backward() on an output of shape {root.shape} needs a `gradient` "
-                               "of that shape (only one-element outputs get an implicit 1)")
-        seed: Any = np.array(1, root.data.dtype).reshape(root.data.shape)  # np.ones costs 0.6 µs more
-        return Tensor._make(seed) if create_graph else seed  # right shape and dtype by construction
-    elif isinstance(gradient, Tensor) and create_graph:
-        seed = gradient
-    else:
-        seed = _as_array(gradient)
-    if seed.shape != root.shape:
-        raise ValueError(f"backward(gradient=...) got shape {seed.shape}, but the output has "
-                         f"shape {root.shape}")
-    if seed.dtype != root.dtype:
-        seed = seed.astype(root.dtype)
-    return Tensor(seed) if create_graph and not isinstance(seed, Tensor) else seed
 
+from . import _numpy_api, functional, ops, tensor_methods  # noqa: E402  (they build on Tensor and Function)
 
-def _accumulate(t: Tensor, g: Any, create_graph: bool, owned: bool = False) -> None:
-    """Add ``g`` to ``t.grad`` (PyTorch semantics: gradients add up across backward calls).
-    ``owned``: nothing else holds ``g``, so the leaf can keep it without a copy."""
-    if create_graph:  # a recorded copy (as PyTorch clones): g may be another leaf's gradient too
-        t.grad = (g if owned else ops.Copy.apply(g)) if t.grad is None else t.grad + g
-    elif t.grad is None:  # else a copy: g may also be another tensor's gradient, or the caller's
-        t.grad = Tensor._make(g if owned and type(g) is np.ndarray else np.array(g))
-    else:  # (NumPy makes a scalar of a 0-d sum: asarray keeps .grad an array)
-        t.grad = Tensor._make(np.asarray(t.grad.data + g))
-
-
-from . import _numpy_api, functional, ops  # noqa: E402  (they build on Tensor and Function, so they come last)
+tensor_methods._bind(Tensor, ops, functional, _numpy_api)

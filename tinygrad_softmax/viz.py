@@ -79,34 +79,47 @@ def _array_text(a: np.ndarray, max_label: int) -> str:
         return _cap(np.array2string(np.asarray(a), separator=", "), max_label)
 
 
+def reachable(root: Tensor, limit: int | None = None) -> tuple[list[Tensor], dict[int, Function]] | None:
+    """The tensors reachable from ``root`` (root first, then depth first, input 0 first) and the
+    op that made each non-leaf (by ``id`` of the tensor); None if there are more than ``limit``
+    tensors. A RuntimeError if backward has freed part of the graph. Drawings and the explorer
+    both walk the graph with it."""
+    tensors: list[Tensor] = []
+    op_of: dict[int, Function] = {}
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        tensors.append(t)
+        if limit is not None and len(tensors) > limit:
+            return None
+        ctx = t.grad_fn
+        if ctx is None:
+            continue
+        if ctx._freed:
+            raise RuntimeError(f"cannot draw or show the graph: the graph below {ctx.name} was freed by "
+                               "backward(); build it again, or call backward(retain_graph=True) to keep it")
+        op_of[id(t)] = ctx
+        stack.extend(reversed(ctx.parents))  # reversed: input 0 is visited first
+    return tensors, op_of
+
+
 class _Graph:
     """The tensors and ops reachable from a root, in a fixed (depth-first) order."""
 
     def __init__(self, root: Tensor) -> None:
-        self.tensors: list[Tensor] = []
-        self.ops: list[Function] = []
+        walked = reachable(root)
+        assert walked is not None  # (no limit)
+        self.tensors, op_of = walked
+        self.ops: list[Function] = [op_of[id(t)] for t in self.tensors if id(t) in op_of]
+        self.output_of: dict[int, Tensor] = {id(op_of[id(t)]): t for t in self.tensors if id(t) in op_of}
         self.consumers: dict[int, list[Function]] = {}  # id(tensor) -> ops that read it
-        self.output_of: dict[int, Tensor] = {}  # id(op) -> the tensor it produced
-        seen: set[int] = set()
-        stack = [root]
-        while stack:
-            t = stack.pop()
-            if id(t) in seen:
-                continue
-            seen.add(id(t))
-            self.tensors.append(t)
-            ctx = t.grad_fn
-            if ctx is None:
-                continue
-            if ctx._freed:
-                raise RuntimeError(
-                    f"cannot draw the graph: the graph below {ctx.name} was freed by backward(); "
-                    "draw before backward, or call backward(retain_graph=True) to keep it")
-            self.ops.append(ctx)
-            self.output_of[id(ctx)] = t
-            for p in ctx.parents:
-                self.consumers.setdefault(id(p), []).append(ctx)
-            stack.extend(reversed(ctx.parents))  # reversed: input 0 is visited first
+        for op in self.ops:
+            for p in op.parents:
+                self.consumers.setdefault(id(p), []).append(op)
 
     def chains(self, min_length: int, root: Tensor) -> list[list[Function]]:
         """Maximal runs of same-type ops o1 → o2 → … where each output feeds only the next op

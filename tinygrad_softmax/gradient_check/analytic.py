@@ -48,17 +48,10 @@ def _blame(err: Exception, out: Tensor, leaves: list[Any]) -> tuple[list[int] | 
             " - a backward must return one gradient of exactly its input's shape (a transpose or "
             "reshape missing?)")
     blamed: set[int] = set()
-    stack, seen = [out], set()
-    while stack:
-        u = stack.pop()
-        if id(u) in seen or u.grad_fn is None:
-            continue
-        seen.add(id(u))
-        ctx = u.grad_fn
-        parents = getattr(ctx, "parents", ())
+    for ctx in graph_nodes(out):  # (an op the failed walk already freed has no parents left)
+        parents = ctx.parents
         if ctx.name == op and i < len(parents) and parents[i].shape == x_shape:
             blamed.update(_leaves_behind(parents[i], leaves))
-        stack.extend(parents)
     return (sorted(blamed) or None), msg + hint
 
 
