@@ -87,11 +87,17 @@ class Optimizer:
         self.param_groups[0]["lr"] = value
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Clear every parameter's ``.grad`` (to None by default, as PyTorch does; to zeros
-        with ``set_to_none=False``)."""
+        """Clear every parameter's ``.grad``: to None by default, as PyTorch does; with
+        ``set_to_none=False``, fill the existing gradient arrays with zeros in place (as PyTorch's
+        ``grad.zero_()``: a reference to the old ``.grad`` sees the zeros), so that a compiled step
+        then accumulates into the same arrays every call without allocating them."""
         for p in self.params:
-            if set_to_none or p.grad is None:
+            g = p.grad
+            if set_to_none or g is None:
                 p.grad = None
+            elif g.grad_fn is None and type(g.data) is np.ndarray and g.data.flags.writeable:
+                g.data.fill(0)  # in place, as PyTorch's zero_(): whoever holds this .grad sees zeros
+                g._bump_version()
             else:
                 p.grad = Tensor(np.zeros_like(p.data))
 
@@ -133,19 +139,42 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         lr = self.lr
-        for p, g, state in self._grads():
-            if self.weight_decay:
-                g = g + self.weight_decay * p.data
-            if self.momentum:
+        wd, mom = self.weight_decay, self.momentum
+        for p, state in zip(self.params, self.state):
+            gt = p.grad
+            if gt is None:
+                continue
+            g, d = gt.data, p.data
+            if wd:
+                g = g + wd * d
+            if mom:
                 buf = state.get("momentum_buffer")
                 if buf is None:
                     buf = state["momentum_buffer"] = np.array(g, copy=True)
                 else:
-                    buf *= self.momentum
+                    buf *= mom
                     buf += (1 - self.dampening) * g
-                g = g + self.momentum * buf if self.nesterov else buf
-            p.data -= lr * g
+                g = g + mom * buf if self.nesterov else buf
+            _subtract_scaled(d, g, lr, state)
             p._bump_version()  # a graph that saved p before this step can no longer backward
+
+
+def _subtract_scaled(d: np.ndarray, g: Any, lr: float, state: dict[str, Any]) -> None:
+    """``d -= lr * g`` in place, without a temporary per call: ``lr * g`` goes into a scratch
+    array kept in the parameter's state under ``"_scratch"`` (same rounding: one product, then
+    one subtraction, in d's dtype). A gradient of another shape or dtype than the parameter
+    (which broadcasting or casting would need) takes the plain expression."""
+    s = state.get("_scratch")
+    if s is None or s.shape != d.shape or s.dtype != d.dtype:
+        if type(d) is not np.ndarray or type(g) is not np.ndarray or g.shape != d.shape or g.dtype != d.dtype:
+            d -= lr * g
+            return
+        s = state["_scratch"] = np.empty_like(d)
+    elif type(g) is not np.ndarray or g.shape != d.shape or g.dtype != d.dtype:
+        d -= lr * g
+        return
+    np.multiply(g, lr, s)  # out= given positionally: ~0.1 µs less per call
+    np.subtract(d, s, d)
 
 
 class Adam(Optimizer):
