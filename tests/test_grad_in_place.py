@@ -1,6 +1,6 @@
 """Gradients accumulated in place (PyTorch semantics) by a compiled step, zero_grad(set_to_none=False)
-zeroing in place, and SGD updating without temporaries: values as eager, and what a holder of the
-old ``.grad`` array sees."""
+zeroing in place, and SGD's update: values as eager, and what a holder of the old ``.grad`` array
+sees."""
 
 from __future__ import annotations
 
@@ -137,14 +137,14 @@ def test_compiled_training_with_zero_grad_in_place_matches_eager_and_allocates_n
     assert current - base < 2048
 
 
-def test_sgd_update_without_temporaries_equals_the_plain_expression_bit_for_bit():
+def test_sgd_update_equals_the_plain_expression_bit_for_bit():
     rng = np.random.default_rng(3)
     for dtype in (np.float64, np.float32):
         p0, g0 = rng.standard_normal((7, 5)).astype(dtype), rng.standard_normal((7, 5)).astype(dtype)
         p = Tensor(p0.copy(), requires_grad=True)
         opt = tg.optim.SGD([p], lr=0.3)
         expected = p0.copy()
-        for k in range(3):  # the scratch array is made once, then reused
+        for k in range(3):
             p.grad = Tensor(g0 * (k + 1))
             opt.step()
             expected -= 0.3 * (g0 * (k + 1))
@@ -152,11 +152,11 @@ def test_sgd_update_without_temporaries_equals_the_plain_expression_bit_for_bit(
         assert p.data.dtype == dtype and p._version == 3
 
 
-def test_sgd_with_a_broadcasting_grad_still_takes_the_plain_expression():
+def test_sgd_with_a_broadcasting_grad_updates_as_the_plain_expression():
     p = Tensor(np.ones((2, 3)), requires_grad=True)
     opt = tg.optim.SGD([p], lr=0.5)
     p.grad = Tensor(np.ones((2, 3)))
-    opt.step()  # makes the scratch array
+    opt.step()
     p.grad = Tensor(np.array([1.0, 2.0, 3.0]))  # broadcasts over the rows, as p.data -= lr * g
     opt.step()
     np.testing.assert_array_equal(p.data, np.array([[0.0, -0.5, -1.0]] * 2))
