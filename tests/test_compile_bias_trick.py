@@ -1,4 +1,5 @@
-"""compile's bias trick: ``x @ W + b`` replayed as ``[x, 1] @ [W; b]`` when x has few columns.
+"""compile's bias trick: ``x @ W + b`` replayed as ``[x, 1] @ [W; b]`` when x has few columns (and the
+gradients of W and b as the rows of one product ``[x, 1]ᵀ g``).
 Values and gradients as eager (float64 to 1e-12) over calls with new data and updated weights, and
 no fusion where the product is read elsewhere or the copies would cost more than the add."""
 
@@ -64,6 +65,19 @@ def _data(dtype: type, d: int = 2) -> Callable[[int], tuple]:
 def test_bias_trick_replays_as_eager_in_float64(bias_shape):
     source = _run_both(_mlp(40, np.float64, bias_shape), _data(np.float64), 1e-12)
     assert "bias trick" in source and "MatMul + Add" in source
+    assert "[x, 1]ᵀ g" in source  # the gradients of W and b: one product, handed out as its rows
+
+
+def test_fused_gradients_accumulate_across_calls_as_eager():
+    (W1, b1, W2), fn = _mlp(40, np.float64, lambda n: (n,))()
+    (V1, c1, V2), fn_e = _mlp(40, np.float64, lambda n: (n,))()
+    step = tg.compile(fn, backward=True)
+    for i in range(3):  # no zero_grad: the gradients add up (in place in the compiled step)
+        step(*_data(np.float64)(i))
+        fn_e(*_data(np.float64)(i)).backward()
+    for p, q in ((W1, V1), (b1, c1), (W2, V2)):
+        np.testing.assert_allclose(p.grad.data, q.grad.data, rtol=1e-12, atol=1e-15)
+    assert "[x, 1]ᵀ g" in step.source
 
 
 def test_bias_trick_in_float32():

@@ -1050,6 +1050,7 @@ class _Program:
         for v in self._outputs():
             reads[id(v)] = reads.get(id(v), 0) + 2
         fused: set[int] = set()
+        done: list[_Op] = []
         for op in self.ops:
             if op.rule != "Add" or len(op.ins) != 2:
                 continue
@@ -1072,9 +1073,53 @@ class _Program:
                 op.params = {"_xa": xa, "_wa": wa, "k": k}
                 op.label = op.label.replace("Add", "MatMul + Add")
                 fused.add(id(mm))
+                done.append(op)
                 break
         if fused:
             self.ops = [op for op in self.ops if id(op) not in fused]
+            for i, op in enumerate(self.ops):
+                op.index = i
+        for op in done:
+            self._fuse_bias_grads(op)
+
+    def _fuse_bias_grads(self, fop: _Op) -> None:
+        """With ``[x, 1]`` in a buffer (the bias trick), ``xᵀ g`` and the column sums of ``g``
+        (the gradients of W and b) are one product ``[x, 1]ᵀ g``: the first of the two ops computes
+        it, both take their rows of it."""
+        x, xa, k = fop.ins[0], fop.params["_xa"], fop.params["k"]
+        rows = x.shape[0]
+        x_t = {id(op.out) for op in self.ops if op.rule == "Transpose" and op.ins[0] is x
+               and op.out.shape == (k, rows)}
+        products = {id(op.ins[1]): op for op in self.ops if op.rule == "MatMul" and op.index > fop.index
+                    and len(op.ins) == 2 and id(op.ins[0]) in x_t and len(op.ins[1].shape) == 2
+                    and op.ins[1].shape[0] == rows and op.out.shape == (k, op.ins[1].shape[1])
+                    and op.ins[1].dtype == x.dtype}
+        sums: dict[int, _Op] = {}
+        for op in self.ops:
+            g = op.ins[0] if op.rule == "Sum" and op.ins else None
+            if g is None or id(g) not in products or op.index <= fop.index or id(g) in sums:
+                continue
+            axis = op.params.get("axis")
+            if axis is None or normalize_axes(axis, 2) != (0,) \
+                    or tuple(op.out.shape) not in ((g.shape[1],), (1, g.shape[1])):
+                continue
+            sums[id(g)] = op
+        for gid, s_op in sums.items():
+            m_op = products[gid]
+            xb = _identifier("_xb", self.taken)
+            first, second = (m_op, s_op) if m_op.index < s_op.index else (s_op, m_op)
+            rows_of = {id(m_op): f"{xb}[:{k}]",
+                       id(s_op): f"{xb}[{k}]" if len(s_op.out.shape) == 1 else f"{xb}[{k}:{k + 1}]"}
+            for op in (first, second):
+                op.params = {"_xb": xb, "_xa": xa, "_take": rows_of[id(op)], "_first": op is first}
+                op.rule = "BiasGrad"
+                op.label += " (rows of [x, 1]ᵀ g)"
+            m_op.ins = [m_op.ins[1]]  # xᵀ is read from [x, 1] now
+        if sums:  # a transpose of x nobody reads any more goes
+            read = {id(w) for op in self.ops for w in [*op.ins, *op.extra, *op.params.values()]
+                    if isinstance(w, _Val)} | {id(v) for v in self._outputs()}
+            self.ops = [op for op in self.ops if not (op.rule == "Transpose" and id(op.out) in x_t
+                                                      and id(op.out) not in read)]
             for i, op in enumerate(self.ops):
                 op.index = i
 
@@ -1301,6 +1346,13 @@ class _Program:
                     f"{wa}[:{k}] = {ins[1]}",
                     f"{wa}[{k}] = {ins[2]}",
                     f"{o} = {wrap(f'np.matmul({xa}, {wa}{out})')}{comment}"]
+        if r == "BiasGrad":
+            p = op.params
+            lines = []
+            if p["_first"]:
+                lines.append(f"{p['_xb']} = np.matmul({p['_xa']}.T, {op.ins[0].name})  # [x, 1]ᵀ g: xᵀ g and "
+                             "the column sums of g, one product")
+            return lines + [f"{o} = {p['_take']}{comment}"]
         if r == "MatMul":
             if buf:
                 return [f"{o} = np.matmul({ins[0]}, {ins[1]}, out={buf}){comment}"]
