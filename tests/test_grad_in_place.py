@@ -160,3 +160,54 @@ def test_sgd_with_a_broadcasting_grad_updates_as_the_plain_expression():
     p.grad = Tensor(np.array([1.0, 2.0, 3.0]))  # broadcasts over the rows, as p.data -= lr * g
     opt.step()
     np.testing.assert_array_equal(p.data, np.array([[0.0, -0.5, -1.0]] * 2))
+
+
+def _wide_model() -> tuple[Tensor, np.ndarray, Tensor, Tensor, object]:
+    """A weight of 500 x 10 float64 (40,000 bytes): its gradient array is recycled between calls."""
+    rng = np.random.default_rng(5)
+    X = Tensor(rng.standard_normal((30, 500)))
+    y = rng.integers(0, 10, 30)
+    W = Tensor(rng.normal(0, 0.05, (500, 10)), requires_grad=True)
+    b = Tensor(np.zeros(10), requires_grad=True)
+
+    def loss_of(X: Tensor, y: np.ndarray) -> Tensor:
+        return F.softmax_cross_entropy(X @ W + b, y) + 0.05 * (W * W).sum()
+    return X, y, W, b, loss_of
+
+
+def test_a_large_gradient_nobody_holds_is_written_into_last_calls_array():
+    X, y, W, b, loss_of = _wide_model()
+    step = tg.compile(loss_of, backward=True)
+    opt = tg.optim.SGD([W, b], lr=0.1)
+    step(X, y)  # traces
+    opt.zero_grad()
+    step(X, y)
+    first = id(W.grad.data)
+    for _ in range(3):
+        opt.zero_grad()  # the old .grad is dropped: its array is free again
+        step(X, y)
+        dW, _ = _closed_form_grads(X.data, y, W.data, b.data)
+        np.testing.assert_allclose(W.grad.data, dW, rtol=1e-12)
+        assert id(W.grad.data) == first
+        opt.step()
+    assert "_refs(_r)" in step.source
+
+
+def test_a_gradient_someone_still_holds_is_never_overwritten():
+    X, y, W, b, loss_of = _wide_model()
+    step = tg.compile(loss_of, backward=True)
+    step(X, y)
+    W.grad = None
+    step(X, y)
+    held = W.grad  # the user keeps the old gradient tensor ...
+    arr = W.grad.data.copy()
+    W.grad = None
+    step(X, y)  # ... so the next call writes a new array
+    np.testing.assert_array_equal(held.data, arr)
+    assert W.grad.data is not held.data
+    view = W.grad.data[:5]  # a view keeps it too
+    kept = view.copy()
+    W.grad = None
+    W.data += 0.5  # a different gradient next call
+    step(X, y)
+    np.testing.assert_array_equal(view, kept)
