@@ -51,3 +51,14 @@ def test_python_dash_m_runs_the_bench():
                           "--reps", "1", "--json"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["results"][0]["name"] == "W5"
+
+
+def test_cpu_clock_option_times_with_process_cpu_time(capsys, monkeypatch):
+    calls = []
+    real = bench.time.process_time
+    monkeypatch.setattr(bench.time, "process_time", lambda: calls.append(1) or real())
+    assert bench.main(["--quick", "--json", "--only", "W4", "--reps", "1", "--clock", "cpu"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["machine"]["clock"] == "process CPU time" and calls
+    assert bench.main(["--quick", "--json", "--only", "W4", "--reps", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["machine"]["clock"] == "wall clock"

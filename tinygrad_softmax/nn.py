@@ -116,10 +116,15 @@ class Module:
             yield p
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Clear the gradients of every parameter (``None`` by default, as PyTorch does)."""
+        """Clear the gradients of every parameter (``None`` by default, as PyTorch does; with
+        ``set_to_none=False`` zeros written into the existing arrays, as ``optim``'s ``zero_grad``)."""
         for p in self.parameters():
-            if set_to_none or p.grad is None:
+            g = p.grad
+            if set_to_none or g is None:
                 p.grad = None
+            elif g.grad_fn is None and type(g.data) is np.ndarray and g.data.flags.writeable:
+                g.data.fill(0)  # in place, as PyTorch's zero_()
+                g._bump_version()
             else:
                 p.grad = Tensor(np.zeros_like(p.data))
 

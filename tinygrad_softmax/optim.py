@@ -87,11 +87,17 @@ class Optimizer:
         self.param_groups[0]["lr"] = value
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Clear every parameter's ``.grad`` (to None by default, as PyTorch does; to zeros
-        with ``set_to_none=False``)."""
+        """Clear every parameter's ``.grad``: to None by default, as PyTorch does; with
+        ``set_to_none=False``, fill the existing gradient arrays with zeros in place (as PyTorch's
+        ``grad.zero_()``: a reference to the old ``.grad`` sees the zeros), so that a compiled step
+        then accumulates into the same arrays every call without allocating them."""
         for p in self.params:
-            if set_to_none or p.grad is None:
+            g = p.grad
+            if set_to_none or g is None:
                 p.grad = None
+            elif g.grad_fn is None and type(g.data) is np.ndarray and g.data.flags.writeable:
+                g.data.fill(0)  # in place, as PyTorch's zero_(): whoever holds this .grad sees zeros
+                g._bump_version()
             else:
                 p.grad = Tensor(np.zeros_like(p.data))
 
@@ -133,18 +139,23 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         lr = self.lr
-        for p, g, state in self._grads():
-            if self.weight_decay:
-                g = g + self.weight_decay * p.data
-            if self.momentum:
+        wd, mom = self.weight_decay, self.momentum
+        for p, state in zip(self.params, self.state):
+            gt = p.grad
+            if gt is None:
+                continue
+            g, d = gt.data, p.data
+            if wd:
+                g = g + wd * d
+            if mom:
                 buf = state.get("momentum_buffer")
                 if buf is None:
                     buf = state["momentum_buffer"] = np.array(g, copy=True)
                 else:
-                    buf *= self.momentum
+                    buf *= mom
                     buf += (1 - self.dampening) * g
-                g = g + self.momentum * buf if self.nesterov else buf
-            p.data -= lr * g
+                g = g + mom * buf if self.nesterov else buf
+            d -= lr * g  # in place (a scratch array for lr * g measured no faster here)
             p._bump_version()  # a graph that saved p before this step can no longer backward
 
 
