@@ -569,7 +569,8 @@ class Floor(_ZeroGradient):
 
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
-        return np.floor(x)
+        # an integer is its own floor; NumPy < 2.1 would return float64 for integer input
+        return x.copy() if x.dtype.kind in "biu" else np.floor(x)
 
 
 class Ceil(_ZeroGradient):
@@ -577,7 +578,8 @@ class Ceil(_ZeroGradient):
 
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
-        return np.ceil(x)
+        # an integer is its own ceil; NumPy < 2.1 would return float64 for integer input
+        return x.copy() if x.dtype.kind in "biu" else np.ceil(x)
 
 
 class Round(_ZeroGradient):
