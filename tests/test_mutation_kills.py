@@ -25,7 +25,8 @@ def _message(exc_type: type[BaseException], fn, *args, **kwargs) -> str:  # type
 
 
 # ---- erf's Taylor table ----------------------------------------------------------------------
-def test_the_erf_table_builder_gives_polynomials_within_ulps_of_math_erf(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_erf_table_builder_gives_polynomials_within_ulps_of_math_erf(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     # The table is built once, at import; build it again here (so a change of the builder shows)
     # and evaluate erf with it, at the centers, half-way between them and in between.
     table = ops._erf_taylor_table(ops._ERF_STEP, ops._ERF_TOP, 11)
@@ -96,7 +97,8 @@ F3 = Tensor(np.array([0.2, 0.7, 0.5]))
 
 @pytest.mark.parametrize("name", ["leaky_relu", "elu", "gelu", "silu", "softplus"])
 def test_activations_name_themselves_when_refusing_an_integer_input(name: str) -> None:
-    assert _message(TypeError, getattr(F, name), INT) == f"{name}: input must be floating point, got dtype int64"
+    assert _message(TypeError, getattr(F, name), INT) == (
+        f"{name}: input must be floating point, got dtype int64")
 
 
 @pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "binary_cross_entropy",
@@ -113,7 +115,8 @@ def test_elementwise_losses_name_themselves_in_every_message(name: str) -> None:
         return
     assert _message(TypeError, fn, INT, F2) == f"{name}: input must be floating point, got dtype int64"
     assert _message(ValueError, fn, F2, F3) == (
-        f"{name}: target size (3,) differs from input size (2,); give them the same shape (as PyTorch requires)")
+        f"{name}: target size (3,) differs from input size (2,); give them the same shape "
+        "(as PyTorch requires)")
     assert _message(ValueError, fn, F2, F2, weight=np.ones(3)) == (
         f"{name}: weight of shape (3,) does not broadcast to the input's shape (2,)")
     if name == "binary_cross_entropy":
@@ -135,7 +138,8 @@ def test_nll_loss_messages_read_exactly() -> None:
     assert _message(ValueError, F.nll_loss, Tensor(1.0), np.array(0)) == (
         "nll_loss: input must have a class axis, shape (C,), (N, C) or (N, C, d1, ...); got a 0-d tensor")
     assert _message(ValueError, F.nll_loss, logp, np.array([0, 3])) == (
-        "nll_loss: target value 3 is out of bounds: class indices must lie in [0, 2] or equal ignore_index=-100")
+        "nll_loss: target value 3 is out of bounds: class indices must lie in [0, 2] or equal "
+        "ignore_index=-100")
     assert _message(ValueError, F.nll_loss, logp, y, weight=Tensor(np.ones(3), requires_grad=True)) == (
         "nll_loss: weight must not require grad (class weights are constants, as in PyTorch's nll_loss)")
     assert _message(ValueError, F.nll_loss, logp, y, weight=np.ones(4)) == (
