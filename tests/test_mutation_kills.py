@@ -119,6 +119,8 @@ def test_elementwise_losses_name_themselves_in_every_message(name: str) -> None:
         "(as PyTorch requires)")
     assert _message(ValueError, fn, F2, F2, weight=np.ones(3)) == (
         f"{name}: weight of shape (3,) does not broadcast to the input's shape (2,)")
+    assert _message(TypeError, fn, F2, F2, weight=np.array(["a", "b"])) == (
+        f"{name}: weight must be numeric, got dtype <U1")
     if name == "binary_cross_entropy":
         assert _message(ValueError, fn, Tensor([1.5, 0.5]), F2) == (
             "binary_cross_entropy: all elements of input must lie in [0, 1] (probabilities); "
@@ -195,9 +197,13 @@ def test_binary_cross_entropy_with_logits_has_no_linear_tail() -> None:
 
 def test_softplus_linear_tail_starts_past_20_by_default() -> None:
     # PyTorch: softplus(x) = x where beta * x > threshold = 20
-    out = F.softplus(Tensor(np.array([20.5, 19.5])))
+    x = Tensor(np.array([20.5, 19.5, 20.0]), requires_grad=True)
+    out = F.softplus(x)
     assert out.data[0] == 20.5
-    assert_close(out.data[1], np.logaddexp(0.0, 19.5), rtol=1e-15)
+    # at exactly 20 the smooth branch still applies (strict >): log(1 + e^20) = 20 + 2.1e-9
+    assert_close(out.data[1:], np.logaddexp(0.0, np.array([19.5, 20.0])), rtol=1e-15)
+    out.sum().backward()
+    assert_close(x.grad, np.array([1.0, 1 / (1 + np.exp(-19.5)), 1 / (1 + np.exp(-20.0))]), rtol=1e-15)
 
 
 def test_loss_weights_that_require_grad_receive_their_gradient() -> None:
@@ -283,3 +289,79 @@ def test_an_empty_list_is_an_integer_index_and_an_empty_bool_array_is_not() -> N
 def test_logsumexp_signature_shows_the_default_axis_as_minus_one() -> None:
     import inspect
     assert "dim: 'Any' = -1" in str(inspect.signature(F.logsumexp))
+
+
+# ---- einsum ----------------------------------------------------------------------------------------
+def test_einsum_ignores_spaces_and_names_its_refusals() -> None:
+    a, b = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
+    assert_close(F.einsum("ij, jk -> ik", Tensor(a), Tensor(b)), np.einsum("ij,jk->ik", a, b))
+    assert _message(ValueError, F.einsum, "ij") == "einsum needs at least one operand"
+    assert _message(TypeError, F.einsum, 3, Tensor(a)) == (
+        "einsum subscripts must be a string such as 'ij,jk->ik', got 3")
+
+
+def test_einsum_ellipsis_for_several_axes_and_for_none() -> None:
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 3, 4, 5)), rng.standard_normal((2, 3, 5, 2))
+    assert_close(F.einsum("...ij,...jk->...ik", Tensor(a), Tensor(b)), a @ b, rtol=1e-13)
+    a2, b2 = a[0, 0], b[0, 0]  # '...' standing for no axis at all
+    assert_close(F.einsum("...ij,...jk->...ik", Tensor(a2), Tensor(b2)), a2 @ b2, rtol=1e-13)
+    # more '...' axes than there are letters of one case (27 unit axes)
+    c = rng.standard_normal((1,) * 27 + (3,))
+    assert_close(F.einsum("...i->...", Tensor(c)), c.sum(axis=-1), rtol=1e-13)
+
+
+@pytest.mark.parametrize("letters", ["abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"])
+def test_einsum_gradient_of_a_diagonal_when_one_alphabet_is_used_up(letters: str) -> None:
+    # the backward needs a fresh letter for the repeated one; all letters of one case are taken
+    x = Tensor(np.arange(4.0).reshape((1,) * 25 + (2, 2)), requires_grad=True)
+    out = F.einsum(letters + letters[-1] + "->", x)  # the trace of the last two axes
+    assert_close(out, 0.0 + 3.0)
+    out.backward()
+    assert_close(x.grad, np.eye(2).reshape(x.shape))
+
+
+def test_einsum_gradient_of_a_later_operand_when_an_earlier_one_needs_none() -> None:
+    a = Tensor(np.arange(6.0).reshape(2, 3))  # a constant
+    b = Tensor(np.ones((3, 2)), requires_grad=True)
+    F.einsum("ij,jk->ik", a, b).sum().backward()
+    assert_close(b.grad, np.repeat(a.data.sum(axis=0)[:, None], 2, axis=1))
+
+
+def test_einsum_gradient_with_two_repeated_letters() -> None:
+    x = Tensor(np.arange(16.0).reshape(2, 2, 2, 2), requires_grad=True)
+    out = F.einsum("iijj->", x)  # Σ_ij x[i, i, j, j]
+    assert_close(out, sum(x.data[i, i, j, j] for i in range(2) for j in range(2)))
+    out.backward()
+    want = np.einsum("ik,jl->ikjl", np.eye(2), np.eye(2))
+    assert_close(x.grad, want)
+
+
+# ---- where, cumsum, pow: more modes and edges ------------------------------------------------------
+def test_where_gradients_in_create_graph_mode_follow_the_condition() -> None:
+    from tinygrad_softmax import where
+    x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    y = Tensor(np.array([4.0, 5.0, 6.0]), requires_grad=True)
+    cond = np.array([True, False, True])
+    (where(cond, x, y) * where(cond, x, y)).sum().backward(create_graph=True)
+    assert_close(x.grad, np.array([2.0, 0.0, 6.0]))
+    assert_close(y.grad, np.array([0.0, 10.0, 0.0]))
+
+
+def test_cumsum_along_the_last_axis_of_a_vector() -> None:
+    x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    out = x.cumsum(dim=-1)
+    assert_close(out, np.cumsum(x.data))
+    out.sum().backward()
+    assert_close(x.grad, np.array([3.0, 2.0, 1.0]))
+
+
+def test_pow_backward_that_overflows_to_inf_does_not_warn() -> None:
+    import warnings
+    x = Tensor(np.array([1e-300, 2.0]), requires_grad=True)
+    y = Tensor(np.array([-1.0, 2.0]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (x**y).sum().backward()
+    # d(x**y)/dx = y·x**(y−1): −1e600 overflows to −inf (the right limit), 2·2 = 4
+    assert_close(x.grad, np.array([-np.inf, 4.0]))
