@@ -365,3 +365,34 @@ def test_pow_backward_that_overflows_to_inf_does_not_warn() -> None:
         (x**y).sum().backward()
     # d(x**y)/dx = y·x**(y−1): −1e600 overflows to −inf (the right limit), 2·2 = 4
     assert_close(x.grad, np.array([-np.inf, 4.0]))
+
+
+# ---- softmax's and cross_entropy's messages, max over a NaN row -------------------------------------
+def test_softmax_of_3d_and_4d_inputs_names_pytorchs_implicit_dim() -> None:
+    for shape, dim in (((2, 2, 2), 0), ((2, 2, 2, 2), 1)):
+        assert _message(TypeError, F.softmax, Tensor(np.zeros(shape))) == (
+            f"softmax() of a {len(shape)}-D tensor (shape {shape}) needs dim= (or axis=): PyTorch's "
+            f"implicit choice would be dim {dim}, not the last axis")
+
+
+def test_cross_entropy_argument_messages_read_exactly() -> None:
+    x, y = Tensor(np.zeros((2, 3))), np.array([0, 1])
+    for fn in (F.cross_entropy, F.softmax_cross_entropy):
+        assert _message(ValueError, fn, Tensor(1.0), np.array(0)) == (
+            "logits must have at least one dimension (the classes), got a 0-d tensor")
+        assert _message(ValueError, fn, x, y, weight=Tensor(np.ones(3), requires_grad=True)) == (
+            "weight must not require grad: gradients with respect to class weights are not supported "
+            "(as in torch.nn.functional.cross_entropy)")
+        assert _message(TypeError, fn, x, y, weight=np.array(["a", "b", "c"])) == (
+            "weight must be numeric, got dtype <U1")
+
+
+def test_max_over_a_row_of_nans_is_nan_without_a_warning() -> None:
+    import warnings
+    x = Tensor(np.array([[np.nan, np.nan], [1.0, 2.0]]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = x.max(axis=1)
+        out.sum().backward()
+    assert np.isnan(out.data[0]) and out.data[1] == 2.0
+    assert np.all(np.isnan(x.grad.data[0])) and x.grad.data[1].tolist() == [0.0, 1.0]
