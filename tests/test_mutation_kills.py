@@ -396,3 +396,8 @@ def test_max_over_a_row_of_nans_is_nan_without_a_warning() -> None:
         out.sum().backward()
     assert np.isnan(out.data[0]) and out.data[1] == 2.0
     assert np.all(np.isnan(x.grad.data[0])) and x.grad.data[1].tolist() == [0.0, 1.0]
+
+
+def test_erf_of_an_integer_tensor_is_float64() -> None:
+    out = ops.Erf.apply(Tensor(np.array([0, 1, -2])))
+    assert_close(out, np.array([0.0, math.erf(1.0), math.erf(-2.0)]), rtol=1e-15)
