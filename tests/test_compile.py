@@ -239,6 +239,7 @@ def test_composed_loss_with_new_targets_retraces_rather_than_replaying_stale_val
     for y2 in (np.roll(y, 3), y[::-1].copy()):
         got = compiled(X, y2)
         _close(got.data, step(X, y2).data)
+    assert compiled.traces == 3  # each new target array traced again, not replayed stale
 
 
 def test_new_shapes_dtypes_and_values_trace_again():
@@ -280,6 +281,7 @@ def test_an_input_that_requires_grad_receives_its_gradient():
         x = Tensor(np.arange(4.0) + k, requires_grad=True)
         compiled(x)
         _close(x.grad.data, 2 * x.data)
+    assert compiled.traces == 1
 
 
 def test_custom_function_backward_runs_opaquely_at_every_call():
@@ -321,6 +323,7 @@ def test_no_grad_regions_inside_the_function_carry_no_gradient():
         x = Tensor(np.array([1.0, -1.0]) * (k + 1))
         compiled(x)
         _close(w.grad.data, x.data * (w.data @ w.data))
+    assert compiled.traces == 1
 
 
 @pytest.mark.parametrize("escape", [bool, float, lambda t: t.item(), lambda t: t.numpy(),
@@ -343,6 +346,7 @@ def test_comparisons_and_masks_are_recomputed_at_every_call():
     for k in (-1.0, 1.0):
         x = Tensor(np.array([1.0, -2.0, 3.0]) * k)
         _close(compiled(x).data, np.maximum(x.data, 0).sum())
+    assert compiled.traces == 1  # the second call replayed, with the mask recomputed
 
 
 def test_random_ops_are_refused():

@@ -378,7 +378,8 @@ def test_size_is_an_int_and_a_method():
 # ---- the widened strategies reach the classes of input they promise ------------------------------
 def test_special_arrays_reach_zero_negative_and_infinite_values():
     from hypothesis import find
-    find(special_arrays((3,)), lambda a: 0.0 in a and np.isinf(a).any() and (a < 0).any())
+    found = find(special_arrays((3,)), lambda a: 0.0 in a and np.isinf(a).any() and (a < 0).any())
+    assert 0.0 in found and np.isinf(found).any() and (found < 0).any()  # find raises if none is drawn
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.int64, np.uint64, np.bool_])
