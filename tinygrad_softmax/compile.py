@@ -1348,16 +1348,15 @@ class _Program:
 
         def wrap(expr: str) -> str:  # NumPy gives a scalar for a 0-d result: what we hand out is an array
             return expr if op.out.shape or not escapes else f"np.asarray({expr})"
+        def kernel(func: str, args: list[str], plain: str) -> list[str]:
+            # into the op's buffer when it has one, else the plain expression
+            if buf:
+                return [f"{o} = np.{func}({', '.join(args)}, out={buf}){comment}"]
+            return [f"{o} = {wrap(plain)}{comment}"]
         if r in _ELEMENTWISE:
-            if buf:
-                return [f"{o} = np.{_ELEMENTWISE[r]}({ins[0]}, {ins[1]}, out={buf}){comment}"]
-            expr = f"{ins[0]} {_OPERATOR[r]} {ins[1]}"
-            return [f"{o} = {wrap(expr)}{comment}"]
+            return kernel(_ELEMENTWISE[r], ins[:2], f"{ins[0]} {_OPERATOR[r]} {ins[1]}")
         if r in _ELEMENTWISE_1:
-            if buf:
-                return [f"{o} = np.{_ELEMENTWISE_1[r]}({ins[0]}, out={buf}){comment}"]
-            expr = f"np.{_ELEMENTWISE_1[r]}({ins[0]})"
-            return [f"{o} = {wrap(expr)}{comment}"]
+            return kernel(_ELEMENTWISE_1[r], ins[:1], f"np.{_ELEMENTWISE_1[r]}({ins[0]})")
         if r == "SumSquares":
             return [f"{o} = {wrap(f'np.vdot({ins[0]}, {ins[0]})')}{comment} (Σ x², as one dot product)"]
         if r == "Pow":
@@ -1390,10 +1389,7 @@ class _Program:
                              "the column sums of g, one product")
             return lines + [f"{o} = {p['_take']}{comment}"]
         if r == "MatMul":
-            if buf:
-                return [f"{o} = np.matmul({ins[0]}, {ins[1]}, out={buf}){comment}"]
-            expr = f"{ins[0]} @ {ins[1]}"
-            return [f"{o} = {wrap(expr)}{comment}"]
+            return kernel("matmul", ins[:2], f"{ins[0]} @ {ins[1]}")
         if r == "Reshape":
             return [f"{o} = {ins[0]}.reshape({tuple(op.out.shape)!r}){comment}"]
         if r == "Transpose":
