@@ -205,12 +205,13 @@ def _mask(cond: Any, dtype: Any) -> Any:
 
 
 class _Unary(Function):
-    """An elementwise function of one input, stated by its subclass as ``f``, the values (a NumPy
-    ufunc such as ``np.exp``, or a static method), and ``vjp(g, v)``, the backward
-    dL/dx = g · f'(x) written with v = x, or with v = the output when ``saves_output`` (where the
-    derivative is simplest in terms of f, as exp' = exp). ``forward`` saves that one value and
-    ``backward`` hands it to ``vjp``; the formulas use only operations ndarrays and Tensors share
-    (or ``_apply``), so a create_graph backward records them for a second derivative."""
+    """A differentiable elementwise function of one input, stated by its subclass as ``f``, its
+    values, and ``vjp(g, v)``, its derivative as the backward dL/dx = g · f'(x).
+
+    ``vjp`` gets v = x, or v = the output where ``saves_output`` (when f' is simplest in terms of
+    f, as exp' = exp); ``forward`` saves that one value. ``f`` is a NumPy ufunc such as ``np.exp``
+    or a static method. The formulas use only operations ndarrays and Tensors share (or
+    ``_apply``), so a create_graph backward records them for a second derivative."""
 
     f: Any  # a NumPy ufunc (a class attribute, not bound as a method) or a static method
     saves_output = False
