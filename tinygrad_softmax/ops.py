@@ -12,6 +12,7 @@ shape with ``sum_to``, the one place where broadcasting is undone.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -186,63 +187,6 @@ class PowTensor(Function):
 
 
 # ---- elementwise functions ---------------------------------------------------------------
-class Exp(Function):
-    """out = exp(x).  Backward: dL/dx = g * exp(x) = g * out (the output is saved, not x)."""
-
-    @staticmethod
-    def forward(ctx: Any, x: Any) -> Any:
-        out = np.exp(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx: Any, g: Any) -> Any:
-        (out,) = ctx.saved_tensors
-        return g * out
-
-
-class Log(Function):
-    """out = log(x) (natural).  Backward: dL/dx = g / x."""
-
-    @staticmethod
-    def forward(ctx: Any, x: Any) -> Any:
-        ctx.save_for_backward(x)
-        return np.log(x)
-
-    @staticmethod
-    def backward(ctx: Any, g: Any) -> Any:
-        (x,) = ctx.saved_tensors
-        return g / x
-
-
-class Tanh(Function):
-    """out = tanh(x).  Backward: dL/dx = g * (1 - out²)."""
-
-    @staticmethod
-    def forward(ctx: Any, x: Any) -> Any:
-        out = np.tanh(x)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx: Any, g: Any) -> Any:
-        (out,) = ctx.saved_tensors
-        return g * (1 - out * out)
-
-
-class Cast(Function):
-    """out = x converted to ``dtype``.  Backward: dL/dx = g converted back to x's dtype."""
-
-    @staticmethod
-    def forward(ctx: Any, x: Any, dtype: Any) -> Any:
-        return x.astype(dtype)
-
-    @staticmethod
-    def backward(ctx: Any, g: Any) -> Any:
-        return g.astype(ctx.parents[0].dtype)
-
-
-# ---- more elementwise functions ----------------------------------------------------------
 # A backward that needs a function of its input (cos for sin, exp for erf ...) calls ``_apply``:
 # on the ndarrays of a plain backward it just computes the values; on the Tensors of a
 # create_graph backward it records the op, so the gradient can be differentiated again.
@@ -260,18 +204,87 @@ def _mask(cond: Any, dtype: Any) -> Any:
     return np.asarray(cond).astype(dtype if np.dtype(dtype).kind == "f" else np.float64)
 
 
-class Sqrt(Function):
-    """out = √x.  Backward: dL/dx = g / (2√x) = g / (2·out) (inf at x = 0, as in PyTorch)."""
+class _Unary(Function):
+    """A differentiable elementwise function of one input, stated by its subclass as ``f``, its
+    values, and ``vjp(g, v)``, its derivative as the backward dL/dx = g · f'(x).
+
+    ``vjp`` gets v = x, or v = the output where ``saves_output`` (when f' is simplest in terms of
+    f, as exp' = exp); ``forward`` saves that one value. ``f`` is a NumPy ufunc such as ``np.exp``
+    or a static method. The formulas use only operations ndarrays and Tensors share (or
+    ``_apply``), so a create_graph backward records them for a second derivative."""
+
+    f: Any  # a NumPy ufunc (a class attribute, not bound as a method) or a static method
+    saves_output = False
+
+    @staticmethod
+    def vjp(g: Any, v: Any) -> Any:
+        raise NotImplementedError("a _Unary op states vjp(g, v), its derivative")
 
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
-        out = np.sqrt(x)
-        ctx.save_for_backward(out)
+        out = ctx.f(x)
+        ctx.save_for_backward(out if ctx.saves_output else x)
         return out
 
     @staticmethod
     def backward(ctx: Any, g: Any) -> Any:
-        (out,) = ctx.saved_tensors
+        (v,) = ctx.saved_tensors
+        return ctx.vjp(g, v)
+
+
+class Exp(_Unary):
+    """out = exp(x).  Backward: dL/dx = g * exp(x) = g * out (the output is saved, not x)."""
+
+    f = np.exp
+    saves_output = True  # exp' = exp
+
+    @staticmethod
+    def vjp(g: Any, out: Any) -> Any:
+        return g * out
+
+
+class Log(_Unary):
+    """out = log(x) (natural).  Backward: dL/dx = g / x."""
+
+    f = np.log
+
+    @staticmethod
+    def vjp(g: Any, x: Any) -> Any:
+        return g / x
+
+
+class Tanh(_Unary):
+    """out = tanh(x).  Backward: dL/dx = g * (1 - out²)."""
+
+    f = np.tanh
+    saves_output = True  # tanh' = 1 − tanh²
+
+    @staticmethod
+    def vjp(g: Any, out: Any) -> Any:
+        return g * (1 - out * out)
+
+
+class Cast(Function):
+    """out = x converted to ``dtype``.  Backward: dL/dx = g converted back to x's dtype."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, dtype: np.dtype[Any]) -> Any:
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        return g.astype(ctx.parents[0].dtype)
+
+
+# ---- more elementwise functions ----------------------------------------------------------
+class Sqrt(_Unary):
+    """out = √x.  Backward: dL/dx = g / (2√x) = g / (2·out) (inf at x = 0, as in PyTorch)."""
+
+    f = np.sqrt
+    saves_output = True  # (√x)' = 1 / (2√x)
+
+    @staticmethod
+    def vjp(g: Any, out: Any) -> Any:
         return g / (2 * out)
 
 
@@ -301,23 +314,22 @@ class ReLU(Function):
         return g * ctx.mask
 
 
-class Sigmoid(Function):
+class Sigmoid(_Unary):
     """out = σ(x) = 1 / (1 + e⁻ˣ).  Backward: dL/dx = g · out · (1 − out).
 
     Computed as 1/(1 + e^−|x|) or e^−|x|/(1 + e^−|x|) by sign, so no exp overflows and tiny
     outputs keep their relative precision.
     """
 
-    @staticmethod
-    def forward(ctx: Any, x: Any) -> Any:
-        e = np.exp(-np.abs(x))
-        out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-        ctx.save_for_backward(out)
-        return out
+    saves_output = True  # σ' = σ(1 − σ)
 
     @staticmethod
-    def backward(ctx: Any, g: Any) -> Any:
-        (out,) = ctx.saved_tensors
+    def f(x: Any) -> Any:
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+    @staticmethod
+    def vjp(g: Any, out: Any) -> Any:
         return g * out * (1 - out)
 
 
@@ -344,26 +356,24 @@ class Clamp(Function):
         return sum_to(g * ctx.mask, ctx.parents[0].shape)
 
 
-def _tie_weights(a: Any, b: Any, a_wins: Any, b_wins: Any, dtype: Any) -> tuple[Any, Any]:
-    """Gradient shares of a and b for maximum/minimum: 1 to the winner, ½ each on a tie and
-    1 to both when neither wins nor ties (a NaN), as PyTorch."""
-    tie = a == b
-    return (np.where(tie, 0.5, np.where(b_wins, 0.0, 1.0)).astype(dtype),
-            np.where(tie, 0.5, np.where(a_wins, 0.0, 1.0)).astype(dtype))
-
-
 class Maximum(Function):
     """out = max(a, b) elementwise, broadcasting; NaN if either is NaN.
 
     Backward: dL/da = g where a > b, dL/db = g where b > a; on a tie a and b get g/2 each
-    (PyTorch's rule: the total stays g). Summed back to each input's shape.
+    (PyTorch's rule: the total stays g), and where a NaN makes neither win nor tie, both get g
+    (as PyTorch). Summed back to each input's shape.
     """
+
+    pick: np.ufunc = np.maximum  # Minimum, below, is this op with np.minimum and np.less
+    wins: np.ufunc = np.greater
 
     @staticmethod
     def forward(ctx: Any, a: Any, b: Any) -> Any:
-        out = np.asarray(np.maximum(a, b))
-        if out.dtype.kind == "f":
-            ctx.wa, ctx.wb = _tie_weights(a, b, a > b, b > a, out.dtype)
+        out = np.asarray(ctx.pick(a, b))
+        if out.dtype.kind == "f":  # the shares of g: 0 to the loser, ½ each on a tie, else 1
+            tie = a == b
+            ctx.wa = np.where(tie, 0.5, np.where(ctx.wins(b, a), 0.0, 1.0)).astype(out.dtype)
+            ctx.wb = np.where(tie, 0.5, np.where(ctx.wins(a, b), 0.0, 1.0)).astype(out.dtype)
         return out
 
     @staticmethod
@@ -374,95 +384,64 @@ class Maximum(Function):
                 sum_to(g * ctx.wb, b.shape) if need_b else None)
 
 
-class Minimum(Function):
+class Minimum(Maximum):
     """out = min(a, b) elementwise, broadcasting; NaN if either is NaN.
 
-    Backward: dL/da = g where a < b, dL/db = g where b < a; on a tie g/2 each (as PyTorch).
+    Backward: dL/da = g where a < b, dL/db = g where b < a; on a tie g/2 each (as PyTorch), as
+    :class:`Maximum` with the order reversed.
     """
 
-    @staticmethod
-    def forward(ctx: Any, a: Any, b: Any) -> Any:
-        out = np.asarray(np.minimum(a, b))
-        if out.dtype.kind == "f":
-            ctx.wa, ctx.wb = _tie_weights(a, b, a < b, b < a, out.dtype)
-        return out
-
-    @staticmethod
-    def backward(ctx: Any, g: Any) -> Any:
-        a, b = ctx.parents
-        need_a, need_b = ctx.needs_input_grad
-        return (sum_to(g * ctx.wa, a.shape) if need_a else None,
-                sum_to(g * ctx.wb, b.shape) if need_b else None)
+    pick, wins = np.minimum, np.less
 
 
-class Sin(Function):
+class Sin(_Unary):
     """out = sin(x).  Backward: dL/dx = g · cos(x)."""
 
-    @staticmethod
-    def forward(ctx: Any, x: Any) -> Any:
-        ctx.save_for_backward(x)
-        return np.sin(x)
+    f = np.sin
 
     @staticmethod
-    def backward(ctx: Any, g: Any) -> Any:
-        (x,) = ctx.saved_tensors
+    def vjp(g: Any, x: Any) -> Any:
         return g * _apply(Cos, x)
 
 
-class Cos(Function):
+class Cos(_Unary):
     """out = cos(x).  Backward: dL/dx = −g · sin(x)."""
 
-    @staticmethod
-    def forward(ctx: Any, x: Any) -> Any:
-        ctx.save_for_backward(x)
-        return np.cos(x)
+    f = np.cos
 
     @staticmethod
-    def backward(ctx: Any, g: Any) -> Any:
-        (x,) = ctx.saved_tensors
+    def vjp(g: Any, x: Any) -> Any:
         return -(g * _apply(Sin, x))
 
 
-class Log1p(Function):
+class Log1p(_Unary):
     """out = log(1 + x), accurate for small x.  Backward: dL/dx = g / (1 + x)."""
 
-    @staticmethod
-    def forward(ctx: Any, x: Any) -> Any:
-        ctx.save_for_backward(x)
-        return np.log1p(x)
+    f = np.log1p
 
     @staticmethod
-    def backward(ctx: Any, g: Any) -> Any:
-        (x,) = ctx.saved_tensors
+    def vjp(g: Any, x: Any) -> Any:
         return g / (1 + x)
 
 
-class Expm1(Function):
+class Expm1(_Unary):
     """out = eˣ − 1, accurate for small x.  Backward: dL/dx = g · eˣ = g · (out + 1)."""
 
-    @staticmethod
-    def forward(ctx: Any, x: Any) -> Any:
-        out = np.expm1(x)
-        ctx.save_for_backward(out)
-        return out
+    f = np.expm1
+    saves_output = True  # (eˣ − 1)' = eˣ = out + 1
 
     @staticmethod
-    def backward(ctx: Any, g: Any) -> Any:
-        (out,) = ctx.saved_tensors
+    def vjp(g: Any, out: Any) -> Any:
         return g * (out + 1)
 
 
-class Square(Function):
+class Square(_Unary):
     """out = x².  Backward: dL/dx = 2 · g · x."""
 
-    @staticmethod
-    def forward(ctx: Any, x: Any) -> Any:
-        ctx.save_for_backward(x)
-        return np.square(x)
+    f = np.square
 
     @staticmethod
-    def backward(ctx: Any, g: Any) -> Any:
-        (x,) = ctx.saved_tensors
+    def vjp(g: Any, x: Any) -> Any:
         return g * (2 * x)
 
 
@@ -509,18 +488,16 @@ def _erf(x: Any) -> Any:
     return np.copysign(acc, x)  # erf(−0) = −0, as math.erf
 
 
-class Erf(Function):
+class Erf(_Unary):
     """out = erf(x) = (2/√π) ∫₀ˣ e^(−t²) dt.  Backward: dL/dx = g · (2/√π) · e^(−x²)."""
 
     @staticmethod
-    def forward(ctx: Any, x: Any) -> Any:
-        ctx.save_for_backward(x)
+    def f(x: Any) -> Any:
         dtype = x.dtype if x.dtype.kind == "f" else np.float64
         return np.asarray(_erf(x), dtype=np.float64).astype(dtype, copy=False)
 
     @staticmethod
-    def backward(ctx: Any, g: Any) -> Any:
-        (x,) = ctx.saved_tensors
+    def vjp(g: Any, x: Any) -> Any:
         return g * (_apply(Exp, -(x * x)) * (2 / math.sqrt(math.pi)))
 
 
@@ -872,7 +849,7 @@ class Reshape(Function):
     """out = x with a new shape (same elements, same order).  Backward: g reshaped back."""
 
     @staticmethod
-    def forward(ctx: Any, x: Any, shape: Any) -> Any:
+    def forward(ctx: Any, x: Any, shape: int | Sequence[int]) -> Any:
         return x.reshape(shape)
 
     @staticmethod
