@@ -38,11 +38,12 @@ def test_the_table_names_each_workload_and_its_target(capsys):
 
 def test_a_wrong_loss_fails_the_correctness_check(capsys, monkeypatch):
     real = F.softmax_cross_entropy
-    monkeypatch.setattr(F, "softmax_cross_entropy", lambda logits, y: real(logits, y) * 2.0)
-    assert bench.main(["--quick", "--json", "--only", "W1", "--reps", "1"]) == 1
+    monkeypatch.setattr(F, "softmax_cross_entropy", lambda logits, y, **kw: real(logits, y, **kw) * 2.0)
+    assert bench.main(["--quick", "--json", "--only", "W1,W3", "--reps", "1"]) == 1
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)["results"]}
-    for name in ("W1", "W1 compiled"):  # both run the framework's loss; the plain NumPy step does not
+    for name in ("W1", "W1 compiled", "W3", "W3 compiled"):  # the framework's loss; "W1 plain" is NumPy's
         assert rows[name]["check"].startswith("MISMATCH") and rows[name]["ratio"] is None
+        assert "max |d param|" in rows[name]["check"]  # how far the parameters moved off the floor's
     assert not rows["W1 plain"]["check"].startswith("MISMATCH")
 
 

@@ -274,6 +274,7 @@ def test_demo_help_through_the_command_line_lists_every_option():
     for option in ("--out", "--quiet", "--no-plots", "--fused", "--composed", "--seed", "--iters",
                    "--max-iters", "--early-stopping-rounds"):
         assert option in res.stdout
+    assert "5. Draw the decision boundaries" in res.stdout  # the module docstring's steps head the help
     bad = subprocess.run([sys.executable, "-m", "tinygrad_softmax", "demo", "--iters", "-1"],
                          capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert bad.returncode == 2 and "--iters" in bad.stderr

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _cube import WrongCube
 
 import tinygrad_softmax as tg
 from tinygrad_softmax import (
@@ -315,18 +316,13 @@ def test_broadcast_reduced_with_mean_instead_of_sum_is_caught_numerically():
 
 
 def test_backward_that_ignores_the_upstream_gradient_is_caught():
-    class Square(Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
-
+    class ForgetsG(Square):  # Square (the second-derivative section): x², saving x; a wrong backward
         @staticmethod
         def backward(ctx, g):
             (x,) = ctx.saved_tensors
             return 2 * x  # forgot "* g": invisible in a sum (g = 1), caught by the zero-gradient probe
 
-    _, msg = _fails_only(lambda x: Square.apply(x).sum(), [randn(3)], ["x"])
+    _, msg = _fails_only(lambda x: ForgetsG.apply(x).sum(), [randn(3)], ["x"])
     assert "ignores the upstream gradient" in msg
 
 
@@ -351,12 +347,7 @@ def test_non_scalar_output_checks_every_output_element():
 
 
 def test_message_gives_errors_index_and_values():
-    class Square(Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
-
+    class ThreeX(Square):  # Square (the second-derivative section): x², saving x; a wrong backward
         @staticmethod
         def backward(ctx, g):
             (x,) = ctx.saved_tensors
@@ -364,7 +355,7 @@ def test_message_gives_errors_index_and_values():
 
     x = np.array([0.5, -2.0, 1.25])
     with pytest.raises(GradcheckError) as info:
-        gradcheck(lambda x: Square.apply(x).sum(), x)
+        gradcheck(lambda x: ThreeX.apply(x).sum(), x)
     msg = str(info.value)
     assert "max abs error 2, max rel error 0.5" in msg          # |3x − 2x| = |x|, relative |x|/|2x|
     assert "3 of 3 elements fail" in msg
@@ -393,22 +384,11 @@ def test_fast_mode_needs_few_evaluations_and_falls_back_on_failure():
 
 
 def test_fast_mode_alone_judges_a_jacobian_too_large_for_the_full_check():
-    class Cube(Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x**3
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return 2 * x * x * g  # should be 3x²
-
     x = randn(3000)  # a 3000 × 3000 Jacobian: 9e6 entries
     with pytest.raises(ValueError, match="fast_mode=True"):
         gradcheck(lambda t: t * 2, x)
     assert gradcheck(lambda t: t * 2, x, fast_mode=True)
-    rep = gradcheck(lambda t: Cube.apply(t), x, fast_mode=True, raise_exception=False)
+    rep = gradcheck(lambda t: WrongCube.apply(t), x, fast_mode=True, raise_exception=False)  # 2x², not 3x²
     assert not rep and rep.mode.startswith("fast") and [c.name for c in rep.failed] == ["t"]
     c = rep["t"]
     # the projection: analytic Σ 2x²·v·s·u against the right 3x²·v·s·u, so their ratio is 2/3

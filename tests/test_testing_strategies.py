@@ -6,10 +6,11 @@ import sys
 
 import numpy as np
 import pytest
+from _cube import Cube, WrongCube
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinygrad_softmax import Function, GradcheckError, Tensor
+from tinygrad_softmax import GradcheckError, Tensor
 from tinygrad_softmax import functional as F
 from tinygrad_softmax.testing import (
     arrays,
@@ -126,26 +127,6 @@ def test_axes_are_valid(arg):
 
 
 # ---- the assertion helper ----------------------------------------------------------------------
-class Cube(Function):
-    """x³ with dL/dx = 3x²·g; ``factor`` lets a test inject a wrong derivative."""
-
-    factor = 3.0
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x**3
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return ctx.factor * x * x * g
-
-
-class WrongCube(Cube):
-    factor = 2.0
-
-
 @settings(max_examples=20)
 @given(arrays(shapes(max_dims=2, max_side=3), min_value=-3, max_value=3))
 def test_assert_grads_match_passes_a_correct_function(x):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
@@ -38,6 +38,28 @@ def _bind(tensor: type, ops_module: ModuleType, functional_module: ModuleType,
     """Called once by ``tensor.py`` when the modules the methods call have loaded."""
     globals().update(Tensor=tensor, ops=ops_module, functional=functional_module,
                      _numpy_api=numpy_api_module)
+
+
+_Operator = Callable[["TensorMethods", Any], "Tensor"]
+
+
+def _binary(op: str) -> tuple[_Operator, _Operator]:
+    """The two methods of a binary operator: ``self op other`` and the reflected ``other op self``,
+    both one call of ``ops.<op>``, whose backward gives the gradient. A number or an array operand
+    becomes a constant first (``_lift``); ``ops`` is looked up at call time because it loads after
+    this module."""
+    def method(self: TensorMethods, other: Any) -> Tensor:
+        """``self op other`` as ``ops.<op>``, whose backward gives both gradients."""
+        function: type[Function] = getattr(ops, op)
+        return function.apply(self, other if type(other) is Tensor else _lift(other, self))
+
+    def reflected(self: TensorMethods, other: Any) -> Tensor:
+        """``other op self`` for a number or an array ``other``, as ``ops.<op>``: its backward gives
+        the gradient."""
+        function: type[Function] = getattr(ops, op)
+        return function.apply(_lift(other, self), self)
+
+    return method, reflected
 
 
 class TensorMethods:
@@ -149,29 +171,12 @@ class TensorMethods:
         return tensor_html(cast("Tensor", self))
 
     # ---- differentiable operations: each is one Function in ops.py --------------------
-    def __add__(self, other: Any) -> Tensor:
-        return ops.Add.apply(self, other if type(other) is Tensor else _lift(other, self))
-
-    def __radd__(self, other: Any) -> Tensor:
-        return ops.Add.apply(_lift(other, self), self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return ops.Sub.apply(self, other if type(other) is Tensor else _lift(other, self))
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return ops.Sub.apply(_lift(other, self), self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return ops.Mul.apply(self, other if type(other) is Tensor else _lift(other, self))
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return ops.Mul.apply(_lift(other, self), self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return ops.Div.apply(self, other if type(other) is Tensor else _lift(other, self))
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return ops.Div.apply(_lift(other, self), self)
+    # ``a + b`` calls a.__add__(b), and b.__radd__(a) when ``a`` (a number, an array) cannot add a Tensor
+    __add__, __radd__ = _binary("Add")
+    __sub__, __rsub__ = _binary("Sub")
+    __mul__, __rmul__ = _binary("Mul")
+    __truediv__, __rtruediv__ = _binary("Div")
+    __matmul__, __rmatmul__ = _binary("MatMul")
 
     def __neg__(self) -> Tensor:
         return ops.Neg.apply(self)
@@ -186,12 +191,6 @@ class TensorMethods:
 
     def __rpow__(self, base: Any) -> Tensor:
         return ops.PowTensor.apply(_lift(base, self), self)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        return ops.MatMul.apply(self, other if type(other) is Tensor else _lift(other, self))
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return ops.MatMul.apply(_lift(other, self), self)
 
     def __getitem__(self, index: Any) -> Tensor:
         return ops.GetItem.apply(self, index=index)

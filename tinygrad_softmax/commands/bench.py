@@ -185,6 +185,32 @@ def _close(a: Any, b: Any, rtol: float) -> bool:
                             rtol=rtol, atol=rtol * 1e-3))
 
 
+def _check_then_compare(impls: list[tuple[Row, Any]], floor: Callable[[], float],
+                        floor_params: Callable[[], Any], what: str, rtol: float, reps: int,
+                        budget: float) -> list[Row]:
+    """Take one training step with the floor and with each implementation (``impls``: a row and a
+    pair (step, params) each, all from the same start) and write in each row's check whether its
+    loss and parameters (``what`` names them) agree with the floor's. Time the rows against the
+    floor only if every one agrees: a speed of a step that computes something else means nothing."""
+    import numpy as np
+
+    loss_floor, expected = floor(), floor_params()
+    all_agree = True
+    for row, (step, params) in impls:
+        loss, got = step(), params()
+        agree = _close(loss, loss_floor, rtol) and all(_close(a, b, rtol) for a, b in zip(got, expected))
+        if agree:
+            row.check = f"{what} agree with the floor after one step"
+        else:
+            worst = max(float(np.max(np.abs(np.asarray(a, dtype=np.float64) - b)))
+                        for a, b in zip(got, expected))
+            row.check = f"MISMATCH: loss {loss} vs {loss_floor}, max |d param| {worst}"
+        all_agree = all_agree and agree
+    if all_agree:
+        compare([(row, step) for row, (step, _) in impls], floor, reps, budget)
+    return [row for row, _ in impls]
+
+
 def article_step(X: Any, y: Any, W: Any, b: Any, lr: float, reg: float) -> tuple[float, Any, Any]:
     """One gradient-descent step of the article's classifier, hand-written in NumPy with its
     closed form dW = Xᵀ(S − Y)/N + λW, db = Σ(S − Y)/N; returns (loss, new W, new b)."""
@@ -333,19 +359,7 @@ def _linear_softmax_workload(name: str, desc: str, X: Any, y: Any, reg: float, l
         impls.append((Row(f"{name} plain", "the article's plain NumPy step (np.max, fancy-index "
                           "one-hot, np.sum): " + desc, None), plain_impl()))
     floor, floor_params = careful_linear_step(X, y, W0, np.zeros(c, dtype), lr, reg)
-    l_floor = floor()
-    Wf, bf = floor_params()
-    ok_all = True
-    for row, (step, params) in impls:
-        l1 = step()
-        W1, b1 = params()
-        ok = _close(l1, l_floor, rtol) and _close(W1, Wf, rtol) and _close(b1, bf, rtol)
-        row.check = "loss, W and b agree with the floor after one step" if ok else \
-            f"MISMATCH: loss {l1} vs {l_floor}, max |dW| {np.max(np.abs(np.asarray(W1) - Wf))}"
-        ok_all = ok_all and ok
-    if ok_all:
-        compare([(row, step) for row, (step, _) in impls], floor, reps, budget)
-    return [row for row, _ in impls]
+    return _check_then_compare(impls, floor, floor_params, "loss, W and b", rtol, reps, budget)
 
 
 def careful_mlp_step(X: Any, y: Any, params: list[Any], lr: float, reg: float) -> tuple[Any, Any]:
@@ -472,17 +486,7 @@ def workload_mlp(reps: int, budget: float, torch: Any = None) -> list[Row]:
         impls = [(Row("W3", desc, 1.2), framework(False)),
                  (Row("W3 compiled", "compile(step, backward=True): " + desc, 1.0), framework(True))]
     floor, floor_params = careful_mlp_step(X, y, init, lr, reg)
-    l_floor = floor()
-    ok_all = True
-    for row, (step, params) in impls:
-        l1 = step()
-        ok = _close(l1, l_floor, 1e-10) and all(_close(a, b, 1e-10) for a, b in zip(params(), floor_params()))
-        row.check = "loss and all weights agree with the floor after one step" if ok else \
-            f"MISMATCH: loss {l1} vs {l_floor}"
-        ok_all = ok_all and ok
-    if ok_all:
-        compare([(row, step) for row, (step, _) in impls], floor, reps, budget)
-    return [row for row, _ in impls]
+    return _check_then_compare(impls, floor, floor_params, "loss and all weights", 1e-10, reps, budget)
 
 
 def workload_tiny_ops(reps: int, budget: float, torch: Any = None) -> list[Row]:

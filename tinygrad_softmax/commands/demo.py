@@ -1,14 +1,13 @@
-"""``tinygrad-softmax demo``: the article reproduced end to end on its own dataset.
+"""Reproduce the article 'Gradient descent on a Softmax cross-entropy cost function' end to end
+on its own dataset:
 
-1. Train the article's ``Softmax`` classifier with early stopping on the first 800 points,
+1. Train the article's Softmax classifier with early stopping on the first 800 points,
    validating on the last 200 (learning_rate=1e-2, reg=0.1, early_stopping_rounds=300).
 2. Train a fresh one on all 1000 points for 1000 iterations, as the article does.
 3. Print the accuracies next to the ones the article reports.
-4. Check the gradient that ``backward()`` gives at the trained weights against the article's
-   closed form (``reference.gradients``).
+4. Check the gradient that backward() gives at the trained weights against the article's
+   closed form (reference.gradients).
 5. Draw the decision boundaries and the loss curves (PNG files; needs matplotlib).
-
-Every option is described by ``tinygrad-softmax demo --help``.
 """
 
 from __future__ import annotations
@@ -32,12 +31,9 @@ LEARNING_RATE, REG, ROUNDS, FULL_ITERS, N_TRAIN = 1e-2, 0.1, 300, 1000, 800
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="tinygrad-softmax demo",
-        description="Reproduce the article 'Gradient descent on a Softmax cross-entropy cost function' "
-                    "on its dataset: train with early stopping (800/200 split) and on the full set, "
-                    "compare the accuracies with the article's, check the autodiff gradient against "
-                    "the closed form, and draw the decision boundaries and loss curves.")
+    # the module docstring says what the command does; it is also the head of --help
+    p = argparse.ArgumentParser(prog="tinygrad-softmax demo", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", metavar="DIR", default=os.path.join("out", "demo"),
                    help="directory for the PNG files (created if missing; default: %(default)s)")
     p.add_argument("--quiet", action="store_true",

@@ -309,10 +309,12 @@ class BackwardSearchReport:
 
     def __init__(self, nodes: list[NodeCheck], builtin: int, notes: list[str]) -> None:
         self.nodes, self.builtin, self.notes = nodes, builtin, notes
-
-    @property
-    def wrong(self) -> NodeCheck | None:
-        return next((n for n in self.nodes if not n.passed), None)
+        self.wrong: NodeCheck | None = next((n for n in nodes if not n.passed), None)
+        w = self.wrong  # the fields of the first wrong node, None for all when every node agrees
+        self.op: str | None = None if w is None else w.op
+        self.slot: int | None = None if w is None else w.slot
+        self.kind: str | None = None if w is None else w.kind
+        self.message: str | None = None if w is None else w.message
 
     @property
     def passed(self) -> bool:
@@ -320,22 +322,6 @@ class BackwardSearchReport:
 
     def __bool__(self) -> bool:
         return self.passed
-
-    @property
-    def op(self) -> str | None:
-        return None if self.wrong is None else self.wrong.op
-
-    @property
-    def slot(self) -> int | None:
-        return None if self.wrong is None else self.wrong.slot
-
-    @property
-    def kind(self) -> str | None:
-        return None if self.wrong is None else self.wrong.kind
-
-    @property
-    def message(self) -> str | None:
-        return None if self.wrong is None else self.wrong.message
 
     def __repr__(self) -> str:
         return str(self)
