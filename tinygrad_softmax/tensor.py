@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Callable
+from contextvars import ContextVar
 from heapq import heappop, heappush
 from typing import Any, TypeVar
 
@@ -41,11 +42,17 @@ Array = np.ndarray
 _F = TypeVar("_F", bound=Callable[..., Any])
 _next_number = itertools.count().__next__  # creation order of tensors: a topological order
 
-# Observers watch the engine work: ``observer.forward(ctx, inputs, result)`` after every op and
-# ``observer.backward(tensor, grad, input_grads)`` at every tensor backward visits (input_grads
-# is None for a leaf). The backward trace and anomaly detection are observers; they register
-# through ``hooks.observe``, and nothing else edits this list.
+# Who watches the engine (``hooks.py`` is the public API; nothing else edits these):
+# * observers, process-wide: ``observer.forward(ctx, inputs, result)`` after every op and
+#   ``observer.backward(tensor, grad, input_grads)`` at every tensor backward visits (input_grads
+#   is None for a leaf). The backward trace and anomaly detection are observers.
+# * one tracer per thread (``hooks.Tracer``, what ``compile`` traces with): an observer of its
+#   thread's ops that the engine also asks at a few points (a value read on the host, an
+#   in-place write, a random draw, a constant computed from data, an op's backward formula).
+# ``_hooked`` counts both, in all threads: while it is 0, every hook point costs one test of it.
 _observers: list[Any] = []
+_tracer: ContextVar[Any] = ContextVar("tinygrad_softmax_tracer", default=None)
+_hooked = 0
 # The op whose backward formula the walk is running (None in forward): under create_graph a
 # formula runs ordinary recorded ops, and observers ask ``running_backward()`` which phase it is.
 _running_op: Function | None = None
@@ -54,6 +61,12 @@ _running_op: Function | None = None
 def running_backward() -> Function | None:
     """The op whose ``backward`` is running now (the innermost one), or None outside backward."""
     return _running_op
+
+
+def _watchers() -> list[Any]:
+    """The observers, then this thread's tracer if there is one (asked only while ``_hooked``)."""
+    tracer = _tracer.get()
+    return _observers if tracer is None else [*_observers, tracer]
 
 
 def composite(name: str) -> Callable[[_F], _F]:
@@ -145,9 +158,9 @@ class Function:
         if True in ctx.needs_input_grad and _grad_state.enabled and out.dtype.kind == "f":
             ctx.parents = parents
             result._requires_grad, result.grad_fn = True, ctx
-        if _observers:  # almost always empty: one truth test per op
-            for observer in _observers:
-                observer.forward(ctx, parents, result)
+        if _hooked:  # almost always 0: one truth test per op
+            for watcher in _watchers():
+                watcher.forward(ctx, parents, result)
         return result
 
     def _input_grads(self, grad: Any, output: Tensor, create_graph: bool) -> tuple[Any, ...]:
@@ -163,7 +176,10 @@ class Function:
         if create_graph:
             self._output = output  # lets saved_tensors hand back the output tensor itself
         try:
-            returned = type(self).backward(self, grad)
+            if _hooked and (tracer := _tracer.get()) is not None:  # it may record a kernel instead
+                returned = tracer.run_backward(self, grad, type(self).backward)
+            else:
+                returned = type(self).backward(self, grad)
         finally:
             if create_graph:
                 self._output = None
@@ -396,17 +412,18 @@ class Tensor(TensorMethods):
                 if ctx is None or t._retains_grad:
                     _accumulate(t, g, create_graph)
                 if ctx is None:  # a leaf: nothing further down
-                    for observer in _observers:
-                        observer.backward(t, g, None)
+                    if _hooked:
+                        for watcher in _watchers():
+                            watcher.backward(t, g, None)
                     continue
                 _running_op = ctx  # the phase, for observers of the ops the formula runs
                 input_grads = ctx._input_grads(g, t, create_graph)
                 _running_op = outer_op
-                if _observers:  # they see the gradients as the walk hands them on
+                if _hooked:  # watchers see the gradients as the walk hands them on
                     sent = tuple([_conform(ctx, p, pg, input_grads, create_graph)
                                   for p, pg in zip(ctx.parents, input_grads)])
-                    for observer in _observers:
-                        observer.backward(t, g, sent)
+                    for watcher in _watchers():
+                        watcher.backward(t, g, sent)
                 for p, pg in zip(ctx.parents, input_grads):
                     if pg is None or not p._requires_grad:
                         continue
@@ -431,6 +448,8 @@ class Tensor(TensorMethods):
         the library calls it): ``_version`` goes up and the change is stamped, so backward can
         tell that a value an op saved was changed after the op ran (see the end of this file)."""
         global _last_write
+        if _hooked and (tracer := _tracer.get()) is not None:  # compile refuses in-place writes
+            tracer.write_in_place(self)
         _last_write = stamp = _next_number()
         self._version += 1
         log = getattr(self, "_write_log", None)
