@@ -85,8 +85,8 @@ class Tracer(Observer):
         ``"float()"``, ``"int()"``, ``".item()"``, ``".numpy()"`` or ``".tolist()"``."""
 
     def write_in_place(self, tensor: Tensor) -> None:
-        """Before ``tensor`` is changed in place (``+=``, ``t[i] = v``, ``copy_``, an optimizer's
-        step: every write that bumps its version)."""
+        """When ``tensor`` has just been changed in place (``+=``, ``t[i] = v``, ``copy_``, an
+        optimizer's step: every write that bumps its version), before its version is bumped."""
 
     def draw_random(self, what: str) -> None:
         """Before random numbers are drawn; ``what`` is ``"dropout with training=True"``,
