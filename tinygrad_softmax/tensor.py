@@ -63,10 +63,34 @@ def running_backward() -> Function | None:
     return _running_op
 
 
+# ---- the hook points of the mechanism: called only while ``_hooked`` ------------------------
 def _watchers() -> list[Any]:
-    """The observers, then this thread's tracer if there is one (asked only while ``_hooked``)."""
+    """The observers, then this thread's tracer if there is one."""
     tracer = _tracer.get()
     return _observers if tracer is None else [*_observers, tracer]
+
+
+def _watch_forward(ctx: Function, parents: tuple[Tensor, ...], result: Tensor) -> None:
+    for watcher in _watchers():
+        watcher.forward(ctx, parents, result)
+
+
+def _watch_backward(t: Tensor, g: Any, input_grads: tuple[Any, ...] | None, create_graph: bool) -> None:
+    """Show the watchers the visit of ``t``: the gradient ``g`` it received and what its op sends
+    to each input, as the walk will hand them on (None for a leaf)."""
+    ctx = t.grad_fn
+    sent = None if ctx is None or input_grads is None else \
+        tuple([_conform(ctx, p, pg, input_grads, create_graph) for p, pg in zip(ctx.parents, input_grads)])
+    for watcher in _watchers():
+        watcher.backward(t, g, sent)
+
+
+def _watched_backward(ctx: Function, grad: Any) -> Any:
+    """Run ``ctx``'s backward formula, through this thread's tracer if there is one (compile
+    records the fused loss's and a custom Function's backward as one op)."""
+    tracer = _tracer.get()
+    formula = type(ctx).backward
+    return formula(ctx, grad) if tracer is None else tracer.run_backward(ctx, grad, formula)
 
 
 def composite(name: str) -> Callable[[_F], _F]:
@@ -159,30 +183,27 @@ class Function:
             ctx.parents = parents
             result._requires_grad, result.grad_fn = True, ctx
         if _hooked:  # almost always 0: one truth test per op
-            for watcher in _watchers():
-                watcher.forward(ctx, parents, result)
+            _watch_forward(ctx, parents, result)
         return result
 
     def _input_grads(self, grad: Any, output: Tensor, create_graph: bool) -> tuple[Any, ...]:
         """Run ``backward`` for ``output``, the tensor this op made: one gradient (or None) per
         input, as the formula returned them (the walk conforms them, see ``_conform``). Raises
         naming this op if its graph was freed or if it returned another number of gradients."""
+        global _running_op
         if self._freed:
             raise RuntimeError(f"trying to backward through the graph a second time: the graph "
                                f"below {self.name} was freed by an earlier backward(); pass "
                                "retain_graph=True to that backward() to keep it")
         if _last_write > output._number:  # something was changed in place after this op ran
             _check_versions(self, output)
+        outer, _running_op = _running_op, self  # the phase, for observers of the ops the formula runs
         if create_graph:
             self._output = output  # lets saved_tensors hand back the output tensor itself
         try:
-            if _hooked and (tracer := _tracer.get()) is not None:  # it may record a kernel instead
-                returned = tracer.run_backward(self, grad, type(self).backward)
-            else:
-                returned = type(self).backward(self, grad)
+            returned = _watched_backward(self, grad) if _hooked else type(self).backward(self, grad)
         finally:
-            if create_graph:
-                self._output = None
+            _running_op, self._output = outer, None
         grads = returned if type(returned) is tuple else (returned,)
         if len(grads) != len(self.parents):
             raise TypeError(f"{self.name}.backward returned {len(grads)} gradients for "
@@ -393,16 +414,14 @@ class Tensor(TensorMethods):
         ``retain_graph`` (default: ``create_graph``) keeps the graph for another backward;
         ``create_graph`` records this backward pass so its gradients can be differentiated.
         """
-        global _running_op
         if not self._requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad: no input of "
                                "its graph has requires_grad=True")
-        if retain_graph is None:
-            retain_graph = create_graph
+        retain_graph = create_graph if retain_graph is None else retain_graph
         grads: dict[Tensor, Any] = {self: _seed(self, gradient, create_graph)}  # received so far
         waiting = [(-self._number, self)]  # a heap: the newest waiting tensor comes out first
         kind = Tensor if create_graph else np.ndarray  # what each gradient must be
-        outer_mode, outer_op = _grad_state.enabled, _running_op
+        outer_mode = _grad_state.enabled
         _set_enabled(create_graph)  # the backward formulas are recorded only if asked
         try:
             while waiting:
@@ -413,17 +432,11 @@ class Tensor(TensorMethods):
                     _accumulate(t, g, create_graph)
                 if ctx is None:  # a leaf: nothing further down
                     if _hooked:
-                        for watcher in _watchers():
-                            watcher.backward(t, g, None)
+                        _watch_backward(t, g, None, create_graph)
                     continue
-                _running_op = ctx  # the phase, for observers of the ops the formula runs
                 input_grads = ctx._input_grads(g, t, create_graph)
-                _running_op = outer_op
-                if _hooked:  # watchers see the gradients as the walk hands them on
-                    sent = tuple([_conform(ctx, p, pg, input_grads, create_graph)
-                                  for p, pg in zip(ctx.parents, input_grads)])
-                    for watcher in _watchers():
-                        watcher.backward(t, g, sent)
+                if _hooked:
+                    _watch_backward(t, g, input_grads, create_graph)
                 for p, pg in zip(ctx.parents, input_grads):
                     if pg is None or not p._requires_grad:
                         continue
@@ -440,7 +453,6 @@ class Tensor(TensorMethods):
                     ctx._freed = True  # a second backward through ctx is an error
         finally:
             _set_enabled(outer_mode)
-            _running_op = outer_op
 
 
     def _bump_version(self) -> int:
