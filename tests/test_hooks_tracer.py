@@ -248,3 +248,16 @@ def test_compile_assigns_no_attribute_of_the_engines_classes_or_modules():
                 patched.append(f"line {node.lineno}: {target.value.id}.{target.attr} = ...")
     assert not patched, f"compile.py changes the engine instead of using hooks: {patched}"
     assert "monkeypatch" not in path.read_text(encoding="utf-8").lower()
+
+
+def test_a_compiled_function_called_inside_another_ones_trace_is_recorded_not_baked():
+    W = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    inner = tg.compile(lambda x: (x * W).sum())
+    outer = tg.compile(lambda x: inner(x) * 2.0 + (x * W).sum(), backward=True)
+    inner(Tensor(np.zeros(2)))  # inner has a program for this shape: a replay would bake its value
+    for k in (1.0, 2.0, 3.0):  # the first call traces outer (running inner eagerly), then replays
+        W.grad = None
+        x = np.array([k, k])
+        np.testing.assert_allclose(outer(Tensor(x)).data, 3 * (x * W.data).sum())
+        np.testing.assert_allclose(W.grad.data, 3 * x)
+    assert outer.traces == 1

@@ -60,7 +60,7 @@ import numpy as np
 from . import tensor as _engine
 from ._shapes import normalize_axes
 from .functional import SoftmaxCrossEntropy
-from .hooks import Tracer, use_tracer
+from .hooks import Tracer, current_tracer, use_tracer
 from .tensor import Function, Tensor
 
 __all__ = ["compile", "Compiled", "CompileError", "TracingError"]
@@ -414,6 +414,8 @@ class Compiled:
         return tuple(parts)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _engine._hooked and isinstance(current_tracer(), _Recorder):  # called while another
+            return self.fn(*args, **kwargs)  # compiled function traces: run eagerly, so it is recorded
         try:
             key = self._key(args, kwargs)
             prog = self._cache.get(key)
