@@ -107,16 +107,16 @@ def test_a_tracers_constant_replaces_the_eager_comparison():
     assert kept.data.tolist() == [False, True]
 
 
-class Square(Function):
+class Cube(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x * x
+        return x ** 3
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx, grad):  # d(x³)/dx = 3x²
         (x,) = ctx.saved_tensors
-        return 2 * x * grad
+        return 3 * x * x * grad
 
 
 def test_a_tracer_may_run_a_backward_formula_its_own_way():
@@ -127,13 +127,13 @@ def test_a_tracer_may_run_a_backward_formula_its_own_way():
         def run_backward(self, op, grad, formula):
             self.ran.append(op.name)
             got = formula(op, grad)
-            return got * 3 if op.name == "Square" else got
+            return got * 2 if op.name == "Cube" else got
 
     x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
     with use_tracer(Doubled()) as tracer:
-        Square.apply(x).sum().backward()
-    assert tracer.ran == ["Sum", "Square"]
-    np.testing.assert_allclose(x.grad.data, 3 * 2 * np.array([1.0, 2.0]))  # 3 · d(x²)/dx
+        Cube.apply(x).sum().backward()
+    assert tracer.ran == ["Sum", "Cube"]
+    np.testing.assert_allclose(x.grad.data, 2 * 3 * np.array([1.0, 4.0]))  # 2 · d(x³)/dx
 
 
 def test_a_leaf_visit_reports_the_gradient_before_its_copy_into_grad():
