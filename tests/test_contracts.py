@@ -638,17 +638,13 @@ class SkipsFirst(Function):
 
 
 def test_observers_see_conformed_gradients_and_none_stays_none() -> None:
-    from tinygrad_softmax import tensor as engine
+    from tinygrad_softmax.hooks import observe
 
     x = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
     y = Tensor(np.array([3.0, 4.0], dtype=np.float32), requires_grad=True)
     out = SkipsFirst.apply(x, y)
-    observer = _RawObserver()
-    engine._observers.append(observer)
-    try:
+    with observe(_RawObserver()) as observer:
         out.backward(gradient=np.ones(2))
-    finally:
-        engine._observers.remove(observer)
     (g_x, g_y), = observer.input_grads
     assert g_x is None and x.grad is None
     assert type(g_y) is np.ndarray and g_y.dtype == np.float32 and g_y.shape == (2,)

@@ -1,7 +1,7 @@
 """``compile(fn, backward=False)``: trace a step once, replay it as generated NumPy.
 
 The first call with given argument shapes, dtypes and non-array arguments runs ``fn`` eagerly
-with an observer registered on the engine (``hooks.observe``): every op it runs is recorded
+with a tracer active in its thread (``hooks.use_tracer``): every op it runs is recorded
 with its inputs and output. With ``backward=True`` the returned scalar's ``backward`` is then run
 with ``create_graph=True`` under the same recording, so the backward formulas (written with
 Tensor ops) are recorded as ops too. That recording is turned into straight-line NumPy source,
@@ -38,9 +38,9 @@ simply carry no gradient. Integer array arguments (class targets, indices) are r
 kernel uses them directly (the fused loss, indexing by them); otherwise their values are part of
 the cache key (a new value traces again), since a value derived from them at trace time is baked.
 
-Tracing registers an engine observer and patches a few Tensor methods for its duration (under a
-lock, restored afterwards): trace in one thread at a time, since the engine's observers see the
-ops of every thread.
+Tracing goes through the engine's public hook API only (``hooks.use_tracer``, with a
+``hooks.Tracer`` that records, refuses and substitutes): it changes nothing in the engine, and it
+is confined to the tracing thread, so eager code in other threads runs unaffected meanwhile.
 """
 
 from __future__ import annotations
@@ -52,19 +52,15 @@ import keyword
 import operator
 import re
 import sys
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from . import creation
-from . import functional as F
-from . import ops as _ops
 from . import tensor as _engine
 from ._shapes import normalize_axes
 from .functional import SoftmaxCrossEntropy
-from .hooks import observe, running_backward
+from .hooks import Tracer, current_tracer, use_tracer
 from .tensor import Function, Tensor
 
 __all__ = ["compile", "Compiled", "CompileError", "TracingError"]
@@ -74,7 +70,6 @@ _RECYCLE_BYTES = 32 * 1024  # values handed out from this size up reuse their la
 _REGISTER_OPS = 64  # longer programs reuse the names of dead values (see _Program._registers)
 _TINY = 64  # arrays with fewer elements: array operands beat scalars (NumPy's scalar handling costs more)
 _SHORT_AXIS = 8  # reductions over at most this many entries use the kernels for short axes
-_LOCK = threading.Lock()  # tracing patches a few class attributes: one trace at a time
 
 
 class CompileError(RuntimeError):
@@ -186,18 +181,11 @@ class _Node:
         self.label = ""
 
 
-def _unclone(g: Tensor | None, rec: _Recorder) -> Tensor | None:
-    """The gradient a leaf received, without the copy that ``backward(create_graph=True)`` keeps as
-    its ``.grad`` (so that two leaves never share one): the replay makes a copy of its own."""
-    made_by = {id(n.result): n for n in rec.nodes if n.phase == "backward" and n.cls is _ops.Copy}
-    while g is not None and id(g) in made_by:
-        g = made_by[id(g)].parents[0]
-    return g
-
-
-class _Recorder:
-    """The observer: keeps every op in order, and labels backward ops with the op whose
-    backward made them (the engine reports each tensor's visit after its backward ran)."""
+class _Recorder(Tracer):
+    """The tracer: keeps every op of the tracing thread in order, labels backward ops with the op
+    whose backward made them (the engine reports each tensor's visit after its backward ran),
+    refuses what a replay could not repeat, records comparisons and the detached shift as ops,
+    and records the backward of the fused loss and of custom Functions as one op each."""
 
     def __init__(self) -> None:
         self.nodes: list[_Node] = []
@@ -208,7 +196,10 @@ class _Recorder:
         self.forward_ctx: set[int] = set()
         self.handed_on: set[int] = set()  # gradients the walk just handed on (for labels)
         self.grad_cache: dict[Any, Any] = {}
+        self.running: list[Function] = []  # the ops whose backward formulas run, innermost last
+        self.leaf_grads: dict[int, Tensor] = {}  # id(leaf) -> the gradient it received (not its copy)
 
+    # -- observing
     def forward(self, ctx: Any, parents: tuple[Tensor, ...], result: Tensor) -> None:
         node = _Node(type(ctx), ctx, parents, result, self.phase)
         self.nodes.append(node)
@@ -218,127 +209,69 @@ class _Recorder:
             self.forward_ctx.add(id(ctx))
             node.label = f"forward: {type(ctx).__name__}"
             return
-        owner = running_backward()  # the op whose backward formula made this one, if any
-        if owner is not None:
-            node.label = f"backward of {owner.name}"
+        if self.running:  # made by the backward formula of that op
+            node.label = f"backward of {self.running[-1].name}"
         elif type(ctx).__name__ == "Add" and id(parents[1]) in self.handed_on:
             node.label = "backward: the gradients of a value used twice, summed"
         else:
             self.pending.append(node)
 
     def backward(self, t: Tensor, g: Any, input_grads: Any) -> None:
-        name = t.grad_fn.name if t.grad_fn is not None else "leaf"
+        if input_grads is None and self.phase == "backward":  # a leaf: g, before .grad's copy of it
+            self.leaf_grads[id(t)] = g
+        self.label_pending("leaf" if t.grad_fn is None else t.grad_fn.name)
+        self.handed_on = {id(g) for g in input_grads or () if g is not None}
+
+    def label_pending(self, name: str) -> None:
         for node in self.pending:
             node.label = f"backward of {name}"
         self.pending = []
-        self.handed_on = {id(g) for g in input_grads or () if g is not None}
 
+    # -- refusing what a replay could not repeat
+    def read_value(self, tensor: Tensor, what: str) -> None:
+        if id(tensor) in self.traced:
+            raise TracingError(
+                f"{what} on a traced value inside a compiled function: Python control flow or "
+                "numbers computed from tensor values would be baked in at trace time (as in "
+                "jax.jit). Keep the value a Tensor (use where/maximum/masks instead of if), or "
+                "call the function eagerly, without compile")
 
-_ACTIVE: _Recorder | None = None
+    def write_in_place(self, tensor: Tensor) -> None:
+        raise CompileError(
+            f"an in-place write to a tensor of shape {tensor.shape} inside a compiled function: the "
+            "replay would not repeat it faithfully. Write it out of place (x = x + y), and keep "
+            "optimizer steps outside the compiled function")
 
+    def draw_random(self, what: str) -> None:
+        raise CompileError(f"{what} inside a compiled function: its random values would be drawn "
+                           "once, at trace time, and replayed on every call. Draw the random "
+                           "numbers outside and pass them in as an argument (a mask array)")
 
-def _traced_guard(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(method)
-        def guarded(self: Tensor, *args: Any, **kwargs: Any) -> Any:
-            rec = _ACTIVE
-            if rec is not None and id(self) in rec.traced:
-                raise TracingError(
-                    f"{what} on a traced value inside a compiled function: Python control flow or "
-                    "numbers computed from tensor values would be baked in at trace time (as in "
-                    "jax.jit). Keep the value a Tensor (use where/maximum/masks instead of if), or "
-                    "call the function eagerly, without compile")
-            return method(self, *args, **kwargs)
-        return guarded
-    return wrap
+    # -- recording what eager computes outside Functions, and the opaque backward formulas
+    def constant(self, kind: str, inputs: tuple[Tensor, ...], params: dict[str, Any]) -> Tensor | None:
+        if kind == "detached_shift":
+            return _Shift.apply(inputs[0].detach(), **params)
+        return _Compare.apply(*inputs, op=kind)
 
+    def run_backward(self, op: Function, grad: Any, formula: Callable[[Any, Any], Any]) -> Any:
+        self.running.append(op)
+        try:
+            return self._formula(op, grad, formula)
+        finally:
+            self.running.pop()
 
-def _refuse(what: str, original: Callable[..., Any], active: Callable[..., bool]) -> Callable[..., Any]:
-    @functools.wraps(original)
-    def refused(*args: Any, **kwargs: Any) -> Any:
-        if _ACTIVE is not None and active(*args, **kwargs):
-            raise CompileError(f"{what} inside a compiled function: its random values would be drawn "
-                               "once, at trace time, and replayed on every call. Draw the random "
-                               "numbers outside and pass them in as an argument (a mask array)")
-        return original(*args, **kwargs)
-    return refused
-
-
-def _dropout_active(x: Any, p: float = 0.5, training: bool = True, *args: Any, **kwargs: Any) -> bool:
-    return bool(training) and p != 0
-
-
-class _Patches:
-    """What tracing changes for its duration, restored afterwards (under a lock)."""
-
-    def __init__(self, rec: _Recorder, classes: set[type]) -> None:
-        self.rec = rec
-        self.saved: list[tuple[Any, str, Any, bool]] = []
-        self.classes = classes
-
-    def set(self, owner: Any, name: str, value: Any) -> None:
-        had = name in vars(owner) if isinstance(owner, type) else hasattr(owner, name)
-        self.saved.append((owner, name, vars(owner).get(name) if isinstance(owner, type)
-                           else getattr(owner, name, None), had))
-        setattr(owner, name, value)
-
-    def __enter__(self) -> _Patches:
-        for name, what in (("__bool__", "bool()"), ("__float__", "float()"), ("__int__", "int()"),
-                           ("item", ".item()"), ("numpy", ".numpy()"), ("tolist", ".tolist()")):
-            self.set(Tensor, name, _traced_guard(what)(getattr(Tensor, name)))
-        for sym, name in (("<", "__lt__"), ("<=", "__le__"), (">", "__gt__"), (">=", "__ge__"),
-                          ("==", "__eq__"), ("!=", "__ne__")):
-            def cmp(self: Tensor, other: Any, _sym: str = sym) -> Tensor:
-                other_t = other if isinstance(other, Tensor) else Tensor(np.asarray(other))
-                return _Compare.apply(self, other_t, op=_sym)
-            self.set(Tensor, name, cmp)
-
-        def shift(x: Tensor, axis: Any) -> Tensor:
-            return _Shift.apply(x.detach(), axes=normalize_axes(axis, x.ndim))
-        self.set(F, "_detached_shift", shift)
-        if hasattr(Tensor, "_bump_version"):  # every in-place write to a tensor goes through it
-            bump = Tensor._bump_version
-
-            def refuse_in_place(t: Tensor) -> int:
-                raise CompileError(
-                    f"an in-place write to a tensor of shape {t.shape} inside a compiled function: the "
-                    "replay would not repeat it faithfully. Write it out of place (x = x + y), and keep "
-                    "optimizer steps outside the compiled function")
-            self.set(Tensor, "_bump_version", refuse_in_place)
-            del bump
-        self.set(F, "dropout", _refuse("dropout with training=True", F.dropout, _dropout_active))
-        import tinygrad_softmax as package
-        for mod in (creation, package):
-            for name in ("rand", "randn"):
-                if hasattr(mod, name):
-                    self.set(mod, name, _refuse(f"{name}()", getattr(mod, name), lambda *a, **k: True))
-        return self
-
-    def patch_backward(self) -> None:
-        """Route the backward of the fused loss and of custom Functions to recorded kernels."""
-        rec = self.rec
-        for cls in self.classes:
-            if cls is SoftmaxCrossEntropy or not _builtin(cls):
-                orig = cls.backward
-
-                def backward(ctx: Any, grad: Any, _orig: Any = orig) -> Any:
-                    if not isinstance(grad, Tensor) or id(ctx) not in rec.forward_ctx:
-                        return _orig(ctx, grad)
-                    if isinstance(ctx, SoftmaxCrossEntropy):
-                        if not _simple_plan(ctx.plan):
-                            return _orig(ctx, grad)
-                        return _SCEGrad.apply(grad, sce=ctx)
-                    grads = tuple(_OpaqueGrad.apply(grad, fctx=ctx, slot=i, orig=_orig, cache=rec.grad_cache)
-                                  if need else None for i, need in enumerate(ctx.needs_input_grad))
-                    return grads if len(grads) != 1 else grads[0]
-                self.set(cls, "backward", staticmethod(backward))
-
-    def __exit__(self, *exc: Any) -> None:
-        for owner, name, value, had in reversed(self.saved):
-            if had:
-                setattr(owner, name, value)
-            else:
-                delattr(owner, name)
+    def _formula(self, op: Function, grad: Any, formula: Callable[[Any, Any], Any]) -> Any:
+        """The fused loss's backward as one kernel (``_SCEGrad``), a custom Function's as one opaque
+        op per input (``_OpaqueGrad``); any other formula runs as written, as recorded ops."""
+        cls = type(op)
+        if (self.phase != "backward" or not isinstance(grad, Tensor) or id(op) not in self.forward_ctx
+                or not (cls is SoftmaxCrossEntropy or not _builtin(cls))):
+            return formula(op, grad)
+        if isinstance(op, SoftmaxCrossEntropy):
+            return _SCEGrad.apply(grad, sce=op) if _simple_plan(op.plan) else formula(op, grad)
+        grads = tuple(_OpaqueGrad.apply(grad, fctx=op, slot=i, orig=formula, cache=self.grad_cache)
+                      if need else None for i, need in enumerate(op.needs_input_grad))
+        return grads if len(grads) != 1 else grads[0]
 
 
 # ---- the program: values and nodes ----------------------------------------------------------
@@ -481,6 +414,8 @@ class Compiled:
         return tuple(parts)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _engine._hooked and isinstance(current_tracer(), _Recorder):  # called while another
+            return self.fn(*args, **kwargs)  # compiled function traces: run eagerly, so it is recorded
         try:
             key = self._key(args, kwargs)
             prog = self._cache.get(key)
@@ -496,54 +431,45 @@ class Compiled:
         return prog.first_result
 
     def _trace(self, args: tuple[Any, ...], kwargs: dict[str, Any], key: Any) -> _Program:
-        global _ACTIVE
         names = _param_names(self.fn, self.names)
         bound = None
         if self._signature is not None:
             bound = self._signature.bind(*args, **kwargs)
-        with _LOCK:
-            rec = _Recorder()
-            patches = _Patches(rec, set())
-            inputs = _inputs_of(args, kwargs, bound)
-            for _, value in inputs:
-                if isinstance(value, Tensor):
-                    rec.traced.add(id(value))
-            versions = {}
-            _ACTIVE = rec
-            try:
-                with patches, observe(rec):
-                    start = _engine._next_number()
-                    out = _call_naming_locals(self.fn, args, kwargs, names)
-                    leaves_grad: list[Tensor] = []
-                    if self.backward:
-                        loss = _first_tensor(out)
-                        if loss is None or not loss.requires_grad:
-                            raise CompileError("compile(fn, backward=True): fn must return a Tensor that "
-                                               "requires grad (the loss; the first Tensor of a tuple)")
-                        leaves_grad = _grad_leaves(rec, loss)
-                        for t in leaves_grad:
-                            versions[id(t)] = getattr(t, "_version", None)
-                        old = {id(t): t.grad for t in leaves_grad}
-                        for t in leaves_grad:
-                            t.grad = None
-                        patches.classes = {n.cls for n in rec.nodes}
-                        patches.patch_backward()
-                        rec.phase = "backward"
-                        loss.backward(create_graph=True)
-                        rec.backward(loss, None, None)  # label what is still pending
-                    grads = {id(t): _unclone(t.grad, rec) for t in leaves_grad}
-            finally:
-                _ACTIVE = None
-            for t in leaves_grad:  # the first call's effect, as eager: accumulate into .grad
-                g = grads[id(t)]
-                t.grad = None if g is None else (Tensor._make(np.array(g.data)) if old[id(t)] is None
-                                                 else _add_into(old[id(t)], g.data))
-            for t in leaves_grad:
-                v = getattr(t, "_version", None)
-                if v is not None and versions.get(id(t)) is not None and v != versions[id(t)]:
-                    raise CompileError("an in-place write changed a parameter while tracing; compile "
-                                       "cannot replay in-place writes: write x = x + y instead")
-            prog = _Program(self, rec, inputs, out, leaves_grad, grads, names, start)
+        rec = _Recorder()
+        inputs = _inputs_of(args, kwargs, bound)
+        for _, value in inputs:
+            if isinstance(value, Tensor):
+                rec.traced.add(id(value))
+        versions = {}
+        with use_tracer(rec):  # this thread's ops only: other threads run eagerly meanwhile
+            start = _engine._next_number()
+            out = _call_naming_locals(self.fn, args, kwargs, names)
+            leaves_grad: list[Tensor] = []
+            if self.backward:
+                loss = _first_tensor(out)
+                if loss is None or not loss.requires_grad:
+                    raise CompileError("compile(fn, backward=True): fn must return a Tensor that "
+                                       "requires grad (the loss; the first Tensor of a tuple)")
+                leaves_grad = _grad_leaves(rec, loss)
+                for t in leaves_grad:
+                    versions[id(t)] = getattr(t, "_version", None)
+                old = {id(t): t.grad for t in leaves_grad}
+                for t in leaves_grad:
+                    t.grad = None
+                rec.phase = "backward"
+                loss.backward(create_graph=True)
+                rec.label_pending("leaf" if loss.grad_fn is None else loss.grad_fn.name)
+        grads = {id(t): rec.leaf_grads.get(id(t)) for t in leaves_grad}
+        for t in leaves_grad:  # the first call's effect, as eager: accumulate into .grad
+            g = grads[id(t)]
+            t.grad = None if g is None else (Tensor._make(np.array(g.data)) if old[id(t)] is None
+                                             else _add_into(old[id(t)], g.data))
+        for t in leaves_grad:
+            v = getattr(t, "_version", None)
+            if v is not None and versions.get(id(t)) is not None and v != versions[id(t)]:
+                raise CompileError("an in-place write changed a parameter while tracing; compile "
+                                   "cannot replay in-place writes: write x = x + y instead")
+        prog = _Program(self, rec, inputs, out, leaves_grad, grads, names, start)
         self.traces += 1
         if len(self._cache) >= self.cache_size:
             self._cache.pop(next(iter(self._cache)))

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from . import tensor as _engine
 from .tensor import Tensor
 
 __all__ = ["zeros", "ones", "full", "arange", "linspace", "eye", "rand", "randn",
@@ -132,6 +133,8 @@ def _generator(generator: Any) -> np.random.Generator:
 
 
 def _random(kind: str, size: tuple[Any, ...], generator: Any, dtype: Any, requires_grad: bool) -> Tensor:
+    if _engine._hooked and (tracer := _engine._tracer.get()) is not None:  # compile refuses a draw
+        tracer.draw_random(f"{kind}()")
     shape, dt = _shape(size, kind), _dtype(dtype)
     if dt.kind != "f":
         raise TypeError(f"{kind} draws floating-point numbers; dtype {dt} is not a floating dtype")

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from . import tensor as _engine
 from ._shapes import normalize_axes, resolve_axis
 from .joining import pad
 from .tensor import Function, Tensor, composite
@@ -65,8 +66,16 @@ def _detached_shift(x: Tensor, axis: Any) -> Tensor:
     exp() from overflowing (the largest term becomes exp(0) = 1, so the sum lies in [1, C]); letting
     the gradient flow through m would add terms that cancel exactly, cost extra nodes and drag in the
     max's tie-breaking subgradient.
+
+    A tracer may make it another way (``hooks.Tracer.constant``): compile records it as an op, so
+    that the shift is recomputed from the data at every call instead of baked in.
     """
-    m = np.max(x.data, axis=normalize_axes(axis, x.ndim), keepdims=True)
+    axes = normalize_axes(axis, x.ndim)
+    if _engine._hooked and (tracer := _engine._tracer.get()) is not None:
+        made = tracer.constant("detached_shift", (x,), {"axes": axes})
+        if made is not None:
+            return made  # type: ignore[no-any-return]
+    m = np.max(x.data, axis=axes, keepdims=True)
     return Tensor(np.where(np.isfinite(m), m, np.zeros_like(m)))
 
 
@@ -746,6 +755,8 @@ def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = F
     x = _tensor(input)
     if not training or p == 0:
         return x
+    if _engine._hooked and (tracer := _engine._tracer.get()) is not None:  # compile refuses a draw
+        tracer.draw_random("dropout with training=True")
     rng = generator if isinstance(generator, np.random.Generator) else np.random.default_rng(generator)
     keep = rng.random(x.shape) >= p
     scale = 0.0 if p == 1 else 1.0 / (1.0 - p)

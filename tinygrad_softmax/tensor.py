@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Callable
+from contextvars import ContextVar
 from heapq import heappop, heappush
 from typing import Any, TypeVar
 
@@ -41,11 +42,17 @@ Array = np.ndarray
 _F = TypeVar("_F", bound=Callable[..., Any])
 _next_number = itertools.count().__next__  # creation order of tensors: a topological order
 
-# Observers watch the engine work: ``observer.forward(ctx, inputs, result)`` after every op and
-# ``observer.backward(tensor, grad, input_grads)`` at every tensor backward visits (input_grads
-# is None for a leaf). The backward trace and anomaly detection are observers; they register
-# through ``hooks.observe``, and nothing else edits this list.
+# Who watches the engine (``hooks.py`` is the public API; nothing else edits these):
+# * observers, process-wide: ``observer.forward(ctx, inputs, result)`` after every op and
+#   ``observer.backward(tensor, grad, input_grads)`` at every tensor backward visits (input_grads
+#   is None for a leaf). The backward trace and anomaly detection are observers.
+# * one tracer per thread (``hooks.Tracer``, what ``compile`` traces with): an observer of its
+#   thread's ops that the engine also asks at a few points (a value read on the host, an
+#   in-place write, a random draw, a constant computed from data, an op's backward formula).
+# ``_hooked`` counts both, in all threads: while it is 0, every hook point costs one test of it.
 _observers: list[Any] = []
+_tracer: ContextVar[Any] = ContextVar("tinygrad_softmax_tracer", default=None)
+_hooked = 0
 # The op whose backward formula the walk is running (None in forward): under create_graph a
 # formula runs ordinary recorded ops, and observers ask ``running_backward()`` which phase it is.
 _running_op: Function | None = None
@@ -54,6 +61,36 @@ _running_op: Function | None = None
 def running_backward() -> Function | None:
     """The op whose ``backward`` is running now (the innermost one), or None outside backward."""
     return _running_op
+
+
+# ---- the hook points of the mechanism: called only while ``_hooked`` ------------------------
+def _watchers() -> list[Any]:
+    """The observers, then this thread's tracer if there is one."""
+    tracer = _tracer.get()
+    return _observers if tracer is None else [*_observers, tracer]
+
+
+def _watch_forward(ctx: Function, parents: tuple[Tensor, ...], result: Tensor) -> None:
+    for watcher in _watchers():
+        watcher.forward(ctx, parents, result)
+
+
+def _watch_backward(t: Tensor, g: Any, input_grads: tuple[Any, ...] | None, create_graph: bool) -> None:
+    """Show the watchers the visit of ``t``: the gradient ``g`` it received and what its op sends
+    to each input, as the walk will hand them on (None for a leaf)."""
+    ctx = t.grad_fn
+    sent = None if ctx is None or input_grads is None else \
+        tuple([_conform(ctx, p, pg, input_grads, create_graph) for p, pg in zip(ctx.parents, input_grads)])
+    for watcher in _watchers():
+        watcher.backward(t, g, sent)
+
+
+def _watched_backward(ctx: Function, grad: Any) -> Any:
+    """Run ``ctx``'s backward formula, through this thread's tracer if there is one (compile
+    records the fused loss's and a custom Function's backward as one op)."""
+    tracer = _tracer.get()
+    formula = type(ctx).backward
+    return formula(ctx, grad) if tracer is None else tracer.run_backward(ctx, grad, formula)
 
 
 def composite(name: str) -> Callable[[_F], _F]:
@@ -145,28 +182,28 @@ class Function:
         if True in ctx.needs_input_grad and _grad_state.enabled and out.dtype.kind == "f":
             ctx.parents = parents
             result._requires_grad, result.grad_fn = True, ctx
-        if _observers:  # almost always empty: one truth test per op
-            for observer in _observers:
-                observer.forward(ctx, parents, result)
+        if _hooked:  # almost always 0: one truth test per op
+            _watch_forward(ctx, parents, result)
         return result
 
     def _input_grads(self, grad: Any, output: Tensor, create_graph: bool) -> tuple[Any, ...]:
         """Run ``backward`` for ``output``, the tensor this op made: one gradient (or None) per
         input, as the formula returned them (the walk conforms them, see ``_conform``). Raises
         naming this op if its graph was freed or if it returned another number of gradients."""
+        global _running_op
         if self._freed:
             raise RuntimeError(f"trying to backward through the graph a second time: the graph "
                                f"below {self.name} was freed by an earlier backward(); pass "
                                "retain_graph=True to that backward() to keep it")
         if _last_write > output._number:  # something was changed in place after this op ran
             _check_versions(self, output)
+        outer, _running_op = _running_op, self  # the phase, for observers of the ops the formula runs
         if create_graph:
             self._output = output  # lets saved_tensors hand back the output tensor itself
         try:
-            returned = type(self).backward(self, grad)
+            returned = _watched_backward(self, grad) if _hooked else type(self).backward(self, grad)
         finally:
-            if create_graph:
-                self._output = None
+            _running_op, self._output = outer, None
         grads = returned if type(returned) is tuple else (returned,)
         if len(grads) != len(self.parents):
             raise TypeError(f"{self.name}.backward returned {len(grads)} gradients for "
@@ -377,16 +414,14 @@ class Tensor(TensorMethods):
         ``retain_graph`` (default: ``create_graph``) keeps the graph for another backward;
         ``create_graph`` records this backward pass so its gradients can be differentiated.
         """
-        global _running_op
         if not self._requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad: no input of "
                                "its graph has requires_grad=True")
-        if retain_graph is None:
-            retain_graph = create_graph
+        retain_graph = create_graph if retain_graph is None else retain_graph
         grads: dict[Tensor, Any] = {self: _seed(self, gradient, create_graph)}  # received so far
         waiting = [(-self._number, self)]  # a heap: the newest waiting tensor comes out first
         kind = Tensor if create_graph else np.ndarray  # what each gradient must be
-        outer_mode, outer_op = _grad_state.enabled, _running_op
+        outer_mode = _grad_state.enabled
         _set_enabled(create_graph)  # the backward formulas are recorded only if asked
         try:
             while waiting:
@@ -396,17 +431,12 @@ class Tensor(TensorMethods):
                 if ctx is None or t._retains_grad:
                     _accumulate(t, g, create_graph)
                 if ctx is None:  # a leaf: nothing further down
-                    for observer in _observers:
-                        observer.backward(t, g, None)
+                    if _hooked:
+                        _watch_backward(t, g, None, create_graph)
                     continue
-                _running_op = ctx  # the phase, for observers of the ops the formula runs
                 input_grads = ctx._input_grads(g, t, create_graph)
-                _running_op = outer_op
-                if _observers:  # they see the gradients as the walk hands them on
-                    sent = tuple([_conform(ctx, p, pg, input_grads, create_graph)
-                                  for p, pg in zip(ctx.parents, input_grads)])
-                    for observer in _observers:
-                        observer.backward(t, g, sent)
+                if _hooked:
+                    _watch_backward(t, g, input_grads, create_graph)
                 for p, pg in zip(ctx.parents, input_grads):
                     if pg is None or not p._requires_grad:
                         continue
@@ -423,7 +453,6 @@ class Tensor(TensorMethods):
                     ctx._freed = True  # a second backward through ctx is an error
         finally:
             _set_enabled(outer_mode)
-            _running_op = outer_op
 
 
     def _bump_version(self) -> int:
@@ -431,6 +460,8 @@ class Tensor(TensorMethods):
         the library calls it): ``_version`` goes up and the change is stamped, so backward can
         tell that a value an op saved was changed after the op ran (see the end of this file)."""
         global _last_write
+        if _hooked and (tracer := _tracer.get()) is not None:  # compile refuses in-place writes
+            tracer.write_in_place(self)
         _last_write = stamp = _next_number()
         self._version += 1
         log = getattr(self, "_write_log", None)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 import numpy as np
 
 from . import _grad_mode
+from . import tensor as _engine  # its hook state: _hooked, _tracer (see hooks.py)
 from ._grad_mode import _state as _grad_state
 from ._shapes import AxisError, TensorIndexError, normalize_axes, normalize_axis, resolve_axis
 from .tensor import _as_array, _next_number, composite  # defined before tensor.py imports this module
@@ -105,6 +106,8 @@ class TensorMethods:
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
+        if _engine._hooked:
+            _reading(self, ".item()")
         if self.data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
         return self.data.item()
@@ -112,11 +115,15 @@ class TensorMethods:
     def numpy(self) -> Array:
         """The underlying ndarray (shared, not copied). Refused on a tensor that requires grad,
         as in PyTorch: the array would be cut from the graph; use ``t.detach().numpy()``."""
+        if _engine._hooked:
+            _reading(self, ".numpy()")
         if self._requires_grad:
             raise RuntimeError(_cut_from_graph("numpy()", self))
         return self.data
 
     def tolist(self) -> Any:
+        if _engine._hooked:
+            _reading(self, ".tolist()")
         return self.data.tolist()
 
     # ---- NumPy's protocols: np.<fn>(tensor) runs our op (see _numpy_api.py) -------------
@@ -146,12 +153,18 @@ class TensorMethods:
         return (self[i] for i in range(len(self)))
 
     def __bool__(self) -> bool:
+        if _engine._hooked:
+            _reading(self, "bool()")
         return bool(self.data)
 
     def __float__(self) -> float:
+        if _engine._hooked:
+            _reading(self, "float()")
         return float(self.item())
 
     def __int__(self) -> int:
+        if _engine._hooked:
+            _reading(self, "int()")
         return int(self.item())
 
     __hash__ = object.__hash__  # identity, as in PyTorch (== is elementwise)
@@ -876,24 +889,24 @@ class TensorMethods:
         """max(x, 0) elementwise; the gradient is 1 where x > 0, else 0 (also at 0, as PyTorch)."""
         return ops.ReLU.apply(self)
 
-    # ---- comparisons give constant boolean tensors ------------------------------------
+    # ---- comparisons give constant boolean tensors (see _compare) ----------------------
     def __lt__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self.data < _data(other)))
+        return _compare(self, other, "<")
 
     def __le__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self.data <= _data(other)))
+        return _compare(self, other, "<=")
 
     def __gt__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self.data > _data(other)))
+        return _compare(self, other, ">")
 
     def __ge__(self, other: Any) -> Tensor:
-        return Tensor._make(np.asarray(self.data >= _data(other)))
+        return _compare(self, other, ">=")
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor._make(np.asarray(self.data == _data(other)))
+        return _compare(self, other, "==")
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return Tensor._make(np.asarray(self.data != _data(other)))
+        return _compare(self, other, "!=")
 
 
 class Size(int):
@@ -940,6 +953,31 @@ def _correction(name: str, correction: Any, unbiased: Any, ddof: Any) -> Any:
 
 def _data(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
+
+
+# ---- hook points, reached only while something watches the engine (see hooks.py) ----------
+_COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+                "==": operator.eq, "!=": operator.ne}
+
+
+def _reading(t: TensorMethods, what: str) -> None:
+    """``t``'s value is about to be read on the host (``what``: "bool()", ".item()" ...): this
+    thread's tracer, if any, may refuse (``Tracer.read_value``)."""
+    tracer = _engine._tracer.get()
+    if tracer is not None:
+        tracer.read_value(t, what)
+
+
+def _compare(a: TensorMethods, other: Any, op: str) -> Tensor:
+    """``a op other`` as a constant boolean tensor, or what this thread's tracer makes of it
+    (``Tracer.constant``: compile records it, so that a mask is recomputed at every call)."""
+    tracer = _engine._tracer.get() if _engine._hooked else None
+    if tracer is not None:
+        b = other if isinstance(other, Tensor) else Tensor(np.asarray(other))
+        made = tracer.constant(op, (a, b), {})
+        if made is not None:
+            return cast(Tensor, made)
+    return Tensor._make(np.asarray(_COMPARISONS[op](a.data, _data(other))))
 
 
 def _bound(value: Any, name: str) -> Any:
