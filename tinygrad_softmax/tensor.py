@@ -454,7 +454,6 @@ class Tensor(TensorMethods):
         finally:
             _set_enabled(outer_mode)
 
-
     def _bump_version(self) -> int:
         """Record that this tensor's data was changed in place (every in-place write made by
         the library calls it): ``_version`` goes up and the change is stamped, so backward can
@@ -535,6 +534,7 @@ def _check_versions(op: Function, output: Tensor) -> None:
             "item assignment, copy_/fill_/zero_, load_state_dict). Call backward() before changing "
             "it, or change a copy (t = t + u instead of t += u)")
 
+
 def _history_at(t: Tensor, number: int) -> Tensor:
     """The tensor that held ``t``'s history when the tensor numbered ``number`` was made:
     ``t`` itself, or a shadow left by an in-place op on it since (see ``Tensor._rebase``)."""
@@ -542,7 +542,6 @@ def _history_at(t: Tensor, number: int) -> Tensor:
         if stamp > number:  # the first change after that tensor was made: its shadow held t then
             return shadow  # type: ignore[no-any-return]
     return t
-
 
 
 from . import _numpy_api, functional, ops, tensor_methods  # noqa: E402  (they build on Tensor and Function)
