@@ -208,24 +208,39 @@ def careful_linear_step(X: Any, y: Any, W0: Any, b0: Any, lr: float, reg: float)
     that does not change between steps is made once (the one-hot targets, every buffer, the
     column views); the row maximum over a few classes is an elementwise maximum of the columns,
     row and column sums are products with a ones vector, the target scores one dot product with
-    the one-hot matrix, and every update is in place. Returns (step, params): step() runs one
-    gradient-descent step and returns the loss; params() the current (W, b)."""
+    the one-hot matrix, and every update is in place. W and b are views of one array [W; b].
+    With fewer input columns than classes (W1) the scores are one product by the bias trick,
+    ``X @ W + b = [X, 1] @ [W; b]``, with ``[X, 1]`` built once in Fortran order (its columns
+    contiguous), and ``[X, 1]ᵀ dS`` gives dW and db at once; otherwise (W2) ``Xᵀ dS`` is computed
+    as ``(dSᵀ X)ᵀ``, the layout OpenBLAS runs faster for a tall result. Returns (step, params):
+    step() runs one gradient-descent step and returns the loss; params() the current (W, b)."""
     import numpy as np
 
-    n, c = X.shape[0], W0.shape[1]
+    n, d, c = X.shape[0], X.shape[1], W0.shape[1]
     dt = X.dtype
-    W, b = W0.copy(), b0.copy()
+    Wb = np.concatenate([W0, b0[None, :]]).astype(dt)  # [W; b], updated in place
+    W, b = Wb[:d], Wb[d]
+    bias_trick = d < c
+    X1 = np.ones((n, d + 1) if bias_trick else (0, 0), dt, order="F")  # [X, 1], built once
+    if bias_trick:
+        X1[:, :d] = X
     Y = np.zeros((n, c), dt)
     Y[np.arange(n), y] = 1  # one-hot, built once
     S, m, tot = np.empty((n, c), dt), np.empty((n, 1), dt), np.empty(n, dt)
     tot2, cols = tot.reshape(n, 1), [S[:, j:j + 1] for j in range(c)]
     ones_c, ones_n = np.ones(c, dt), np.ones(n, dt)
-    dW, db, XT = np.empty_like(W), np.empty_like(b), X.T
+    dWb, dWT, regW = np.empty_like(Wb), np.empty((c, d), dt), np.empty_like(W)
+    dW, db = (dWb[:d], dWb[d]) if bias_trick else (dWT.T, dWb[d])
+    X1T, ST = X1.T, S.T
+    updates = [(Wb, dWb)] if bias_trick else [(W, dW), (b, db)]  # (parameter, gradient)
     inv_n, half_reg = dt.type(1.0 / n), 0.5 * reg
 
     def step() -> float:
-        np.matmul(X, W, out=S)
-        np.add(S, b, out=S)
+        if bias_trick:
+            np.matmul(X1, Wb, out=S)  # X @ W + b
+        else:
+            np.matmul(X, W, out=S)
+            np.add(S, b, out=S)
         if c <= 8:  # a few classes: the row max as elementwise maxima of the columns
             np.maximum(cols[0], cols[1], out=m)
             for col in cols[2:]:
@@ -244,13 +259,16 @@ def careful_linear_step(X: Any, y: Any, W0: Any, b0: Any, lr: float, reg: float)
         loss = (np.add.reduce(tot) - picked) * inv_n + half_reg * np.vdot(W, W)
         np.subtract(S, Y, out=S)
         np.multiply(S, inv_n, out=S)  # dscores = (S − Y)/N
-        np.matmul(XT, S, out=dW)
-        np.add(dW, reg * W, out=dW)
-        np.matmul(ones_n, S, out=db)  # column sums
-        np.multiply(dW, lr, out=dW)
-        np.subtract(W, dW, out=W)
-        np.multiply(db, lr, out=db)
-        np.subtract(b, db, out=b)
+        if bias_trick:
+            np.matmul(X1T, S, out=dWb)  # rows: dW (d of them), then db (the column sums)
+        else:
+            np.matmul(ST, X, out=dWT)  # dW = Xᵀ dS, as (dSᵀ X)ᵀ
+            np.matmul(ones_n, S, out=db)  # column sums
+        np.multiply(W, reg, out=regW)
+        np.add(dW, regW, out=dW)
+        for p, g in updates:
+            np.multiply(g, lr, out=g)
+            np.subtract(p, g, out=p)
         return float(loss)
 
     return step, lambda: (W, b)
@@ -353,15 +371,16 @@ def careful_mlp_step(X: Any, y: Any, params: list[Any], lr: float, reg: float) -
     the one-hot built once, the ReLU mask as one comparison, sums as products with ones vectors,
     in-place updates, and the first layer by the bias trick: ``X @ W1 + b1`` as ``[X, 1] @ [W1; b1]``
     (W1 and b1 are views of one array, so one product gives both gradients and one update moves
-    both; with two input columns the extra column costs less than the pass that adds b1).
-    Returns (step, params)."""
+    both; with two input columns the extra column costs less than the pass that adds b1), with
+    ``[X, 1]`` in Fortran order; dW2 = Hᵀ dS is computed as ``(dSᵀ H)ᵀ``, the layout OpenBLAS runs
+    faster for a tall result. Returns (step, params)."""
     import numpy as np
 
     d = X.shape[1]
     W1b = np.concatenate([params[0], params[1][None, :]])  # [W1; b1], updated in place
     W1, b1 = W1b[:d], W1b[d]
     W2, b2 = (p.copy() for p in params[2:])
-    X1 = np.concatenate([X, np.ones((X.shape[0], 1))], axis=1)  # [X, 1], built once
+    X1 = np.asfortranarray(np.concatenate([X, np.ones((X.shape[0], 1))], axis=1))  # [X, 1], built once
     n, hidden, c = X.shape[0], W1.shape[1], W2.shape[1]
     Y = np.zeros((n, c))
     Y[np.arange(n), y] = 1
@@ -369,9 +388,10 @@ def careful_mlp_step(X: Any, y: Any, params: list[Any], lr: float, reg: float) -
     dH, m, tot = np.empty((n, hidden)), np.empty((n, 1)), np.empty(n)
     tot2, cols = tot.reshape(n, 1), [S[:, j:j + 1] for j in range(c)]
     ones_c, ones_n = np.ones(c), np.ones(n)
-    dW1b, dW2, db2 = np.empty_like(W1b), np.empty_like(W2), np.empty_like(b2)
-    dW1 = dW1b[:d]
-    X1T, HT = X1.T, H.T
+    dW1b, dW2T, db2 = np.empty_like(W1b), np.empty((c, hidden)), np.empty_like(b2)
+    dW1, dW2 = dW1b[:d], dW2T.T
+    regW1, regW2 = np.empty_like(W1), np.empty_like(W2)
+    X1T, ST = X1.T, S.T
     inv_n, half_reg = 1.0 / n, 0.5 * reg
 
     def step() -> float:
@@ -391,14 +411,16 @@ def careful_mlp_step(X: Any, y: Any, params: list[Any], lr: float, reg: float) -
         loss = (np.add.reduce(tot) - picked) * inv_n + half_reg * (np.vdot(W1, W1) + np.vdot(W2, W2))
         np.subtract(S, Y, out=S)
         np.multiply(S, inv_n, out=S)
-        np.matmul(HT, S, out=dW2)
-        np.add(dW2, reg * W2, out=dW2)
+        np.matmul(ST, H, out=dW2T)  # dW2 = Hᵀ dS, as (dSᵀ H)ᵀ
+        np.multiply(W2, reg, out=regW2)
+        np.add(dW2, regW2, out=dW2)
         np.matmul(ones_n, S, out=db2)
         np.matmul(S, W2.T, out=dH)
         np.greater(H, 0.0, out=mask, casting="unsafe")
         np.multiply(dH, mask, out=dH)
         np.matmul(X1T, dH, out=dW1b)  # rows: dW1 (d of them), then db1 (the column sums)
-        np.add(dW1, reg * W1, out=dW1)
+        np.multiply(W1, reg, out=regW1)
+        np.add(dW1, regW1, out=dW1)
         for p, g in ((W1b, dW1b), (W2, dW2), (b2, db2)):
             np.multiply(g, lr, out=g)
             np.subtract(p, g, out=p)

@@ -1,0 +1,127 @@
+"""compile's kernel and layout choices for speed, each checked against eager on the same data:
+the one-hot targets rebuilt when the targets change in place, ``aᵀ g`` computed as ``(gᵀ a)ᵀ`` for a
+tall result, scalar lines on NumPy scalars (keeping float32), and views of buffers made once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+import tinygrad_softmax as tg
+from tinygrad_softmax import Tensor
+from tinygrad_softmax import functional as F
+
+
+def _linear(d: int, c: int, dtype: type = np.float64, reg: float = 0.05, n: int = 60,
+            seed: int = 0) -> tuple[Tensor, np.ndarray, Tensor, Tensor, Callable[..., Tensor]]:
+    rng = np.random.default_rng(seed)
+    X = Tensor(rng.standard_normal((n, d)).astype(dtype))
+    y = rng.integers(0, c, n)
+    W = Tensor(rng.normal(0, 0.1, (d, c)).astype(dtype), requires_grad=True)
+    b = Tensor(rng.normal(0, 0.1, c).astype(dtype), requires_grad=True)
+
+    def step(X: Tensor, y: np.ndarray) -> Tensor:
+        loss = F.softmax_cross_entropy(X @ W + b, y)
+        return loss + reg * (W * W).sum() if reg else loss
+    return X, y, W, b, step
+
+
+def _eager(step: Callable[..., Tensor], W: Tensor, b: Tensor, X: Tensor, y: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    W.grad = b.grad = None
+    loss = step(X, y)
+    loss.backward()
+    return loss.data, W.grad.data.copy(), b.grad.data.copy()  # type: ignore[union-attr]
+
+
+def test_one_hot_is_rebuilt_when_the_targets_change_in_place():
+    X, y, W, b, step = _linear(2, 3)
+    compiled = tg.compile(step, backward=True)
+    compiled(X, y)
+    for change in (lambda t: t.__setitem__(slice(0, 10), (t[:10] + 1) % 3), lambda t: t.sort()):
+        change(y)  # the same array object, new values
+        W.grad = b.grad = None
+        got = compiled(X, y)
+        gW, gb = W.grad.data.copy(), b.grad.data.copy()
+        want, wW, wb = _eager(step, W, b, X, y)
+        np.testing.assert_allclose(got.data, want, rtol=1e-12)
+        np.testing.assert_allclose(gW, wW, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(gb, wb, rtol=1e-12, atol=1e-15)
+    assert compiled.traces == 1
+
+
+def test_targets_changed_in_place_out_of_range_are_refused_as_eager_refuses_them():
+    X, y, W, b, step = _linear(2, 3)
+    compiled = tg.compile(step, backward=True)
+    compiled(X, y)
+    y[5] = 3  # no class 3
+    with pytest.raises(ValueError, match="out of range"):
+        step(X, y)
+    with pytest.raises(ValueError, match=r"class-index targets must lie in \[0, 2\]"):
+        compiled(X, y)
+
+
+@pytest.mark.parametrize("reg", [0.05, 0.0], ids=["with L2 (dW = 2λW + xᵀg)", "without (xᵀg is dW)"])
+def test_tall_weight_gradient_as_transposed_product_matches_eager_over_training(reg):
+    # 40 inputs, 3 classes: dW = Xᵀ g is 40 x 3, computed as (gᵀ X)ᵀ
+    X, y, W, b, step = _linear(40, 3, reg=reg)
+    X2, y2, W2, b2, step2 = _linear(40, 3, reg=reg)
+    compiled = tg.compile(step, backward=True)
+    opt, opt2 = tg.optim.SGD([W, b], lr=0.3), tg.optim.SGD([W2, b2], lr=0.3)
+    for i in range(4):
+        Xi = Tensor(np.random.default_rng(i).standard_normal((60, 40)))
+        opt.zero_grad()
+        opt2.zero_grad()
+        got = compiled(Xi, y)
+        want = step2(Xi, y2)
+        want.backward()
+        np.testing.assert_allclose(got.data, want.data, rtol=1e-12)
+        np.testing.assert_allclose(W.grad.data, W2.grad.data, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(b.grad.data, b2.grad.data, rtol=1e-12, atol=1e-15)
+        opt.step()
+        opt2.step()
+    # no zero_grad: the gradients add up as eager's do (into the .grad arrays, in place)
+    compiled(X, y)
+    compiled(X, y)
+    step2(X2, y2).backward()
+    step2(X2, y2).backward()
+    np.testing.assert_allclose(W.grad.data, W2.grad.data, rtol=1e-12, atol=1e-15)
+    assert "(gᵀ a)ᵀ" in compiled.source and compiled.traces == 1
+
+
+def test_no_transposed_product_for_a_wide_result():
+    X, y, W, b, step = _linear(2, 3, n=300)  # dW is 2 x 3 (and the bias trick takes it anyway)
+    compiled = tg.compile(step, backward=True)
+    compiled(X, y)
+    assert "(gᵀ a)ᵀ" not in compiled.source
+
+
+def test_float32_scalars_keep_the_dtype_of_the_loss_and_match_eager():
+    X, y, W, b, step = _linear(30, 4, dtype=np.float32)
+    compiled = tg.compile(step, backward=True)
+    compiled(X, y)
+    got = compiled(X, y)
+    want, wW, _ = _eager(step, W, b, X, y)
+    W.grad = b.grad = None
+    compiled(X, y)
+    assert got.data.dtype == np.float32 == want.dtype and got.data.shape == ()
+    np.testing.assert_allclose(got.data, want, rtol=1e-6)
+    np.testing.assert_allclose(W.grad.data, wW, rtol=1e-5, atol=1e-7)
+    assert "np.float32(" in compiled.source  # the scalar constants, made once, named in comments
+
+
+def test_views_of_buffers_are_made_once_and_the_replay_stays_right():
+    X, y, W, b, step = _linear(2, 3, n=200)
+    compiled = tg.compile(step, backward=True)
+    compiled(X, y)
+    src = compiled.source
+    assert "a view, made once" in src and ".reshape(" not in src.split("def replay")[1]
+    X2 = Tensor(np.random.default_rng(5).standard_normal((200, 2)))
+    W.grad = b.grad = None
+    got = compiled(X2, y)
+    gW = W.grad.data.copy()
+    want, wW, _ = _eager(step, W, b, X2, y)
+    np.testing.assert_allclose(got.data, want, rtol=1e-12)
+    np.testing.assert_allclose(gW, wW, rtol=1e-12, atol=1e-15)
