@@ -1076,6 +1076,8 @@ class _Program:
                 wa = _identifier("_wa", self.taken)
                 self.consts[xa] = np.ones((rows, k + 1), m.dtype, order="F")  # its last column stays ones
                 self.consts[wa] = np.empty((k + 1, n), m.dtype)
+                self.notes[xa] = f"[{x.name}, 1], {rows} x {k + 1} in Fortran order, its last column ones"
+                self.notes[wa] = f"[{w.name}; {b.name}], {k + 1} x {n}"
                 op.rule, op.ins = "MatMulBias", [x, w, b]
                 op.params = {"_xa": xa, "_wa": wa, "k": k}
                 op.label = op.label.replace("Add", "MatMul + Add")
@@ -1191,8 +1193,8 @@ class _Program:
             for w in candidates:
                 name = buffer_of.get(id(w))
                 if name is not None and root(w) is w and last.get(id(w)) == op.index \
-                        and owner_last.get(name) == op.index and self.buffers[name][0] == tuple(target.shape) \
-                        and w.dtype == target.dtype:
+                        and owner_last.get(name) == op.index and w.dtype == target.dtype \
+                        and self.buffers[name][0] == tuple(target.shape):  # (a transposed buffer never)
                     return name
             return None
 
