@@ -36,8 +36,9 @@ def _eager(step: Callable[..., Tensor], W: Tensor, b: Tensor, X: Tensor, y: np.n
     return loss.data, W.grad.data.copy(), b.grad.data.copy()  # type: ignore[union-attr]
 
 
-def test_one_hot_is_rebuilt_when_the_targets_change_in_place():
-    X, y, W, b, step = _linear(2, 3)
+@pytest.mark.parametrize("n", [60, 20], ids=["Fortran-ordered scores", "C-ordered scores"])
+def test_one_hot_is_rebuilt_when_the_targets_change_in_place(n):
+    X, y, W, b, step = _linear(2, 3, n=n)
     compiled = tg.compile(step, backward=True)
     compiled(X, y)
     for change in (lambda t: t.__setitem__(slice(0, 10), (t[:10] + 1) % 3), lambda t: t.sort()):
@@ -50,6 +51,7 @@ def test_one_hot_is_rebuilt_when_the_targets_change_in_place():
         np.testing.assert_allclose(gW, wW, rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(gb, wb, rtol=1e-12, atol=1e-15)
     assert compiled.traces == 1
+    assert ("order='F'" in compiled.source) == (n == 60)  # a few columns, many rows: Fortran order
 
 
 def test_targets_changed_in_place_out_of_range_are_refused_as_eager_refuses_them():
@@ -125,3 +127,34 @@ def test_views_of_buffers_are_made_once_and_the_replay_stays_right():
     want, wW, _ = _eager(step, W, b, X2, y)
     np.testing.assert_allclose(got.data, want, rtol=1e-12)
     np.testing.assert_allclose(gW, wW, rtol=1e-12, atol=1e-15)
+
+
+def test_products_into_fortran_ordered_buffers_match_eager_over_training():
+    """A 2 -> 30 ReLU -> 4 MLP on 200 rows: the scores (200 x 4) live in a Fortran-ordered buffer,
+    the second product is written transposed into it, its bias added there."""
+    def make() -> tuple[list[Tensor], Callable[..., Tensor]]:
+        rng = np.random.default_rng(0)
+        W1 = Tensor(rng.normal(0, 0.5, (2, 30)), requires_grad=True)
+        W2 = Tensor(rng.normal(0, 0.5, (30, 4)), requires_grad=True)
+        b2 = Tensor(rng.normal(0, 0.1, 4), requires_grad=True)
+
+        def loss_of(x: Tensor, y: np.ndarray) -> Tensor:
+            return F.softmax_cross_entropy((x @ W1).relu() @ W2 + b2, y) + 0.01 * (W2 * W2).sum()
+        return [W1, W2, b2], loss_of
+    (pc, fn_c), (pe, fn_e) = make(), make()
+    step = tg.compile(fn_c, backward=True)
+    opt_c, opt_e = tg.optim.SGD(pc, lr=0.2), tg.optim.SGD(pe, lr=0.2)
+    for i in range(3):
+        rng = np.random.default_rng(20 + i)
+        x, y = Tensor(rng.standard_normal((200, 2))), rng.integers(0, 4, 200)
+        opt_c.zero_grad()
+        opt_e.zero_grad()
+        got = step(x, y)
+        want = fn_e(x, y)
+        want.backward()
+        np.testing.assert_allclose(got.data, want.data, rtol=1e-12)
+        for p, q in zip(pc, pe):
+            np.testing.assert_allclose(p.grad.data, q.grad.data, rtol=1e-12, atol=1e-15)
+        opt_c.step()
+        opt_e.step()
+    assert "order='F'" in step.source and "(a b)ᵀ = bᵀ aᵀ" in step.source
