@@ -28,6 +28,25 @@ def _linear(d: int, c: int, dtype: type = np.float64, reg: float = 0.05, n: int 
     return X, y, W, b, step
 
 
+def _train_side_by_side(compiled: Callable[..., Tensor], eager: Callable[..., Tensor], pc: list[Tensor],
+                        pe: list[Tensor], data: Callable[[int], tuple], steps: int) -> None:
+    """Train the same model compiled and eagerly (SGD, new data each step); compare the loss and
+    every gradient at each step to 1e-12."""
+    opt_c, opt_e = tg.optim.SGD(pc, lr=0.3), tg.optim.SGD(pe, lr=0.3)
+    for i in range(steps):
+        args = data(i)
+        opt_c.zero_grad()
+        opt_e.zero_grad()
+        got = compiled(*args)
+        want = eager(*args)
+        want.backward()
+        np.testing.assert_allclose(got.data, want.data, rtol=1e-12)
+        for p, q in zip(pc, pe):
+            np.testing.assert_allclose(p.grad.data, q.grad.data, rtol=1e-12, atol=1e-15)
+        opt_c.step()
+        opt_e.step()
+
+
 def _eager(step: Callable[..., Tensor], W: Tensor, b: Tensor, X: Tensor, y: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     W.grad = b.grad = None
@@ -71,19 +90,8 @@ def test_tall_weight_gradient_as_transposed_product_matches_eager_over_training(
     X, y, W, b, step = _linear(40, 3, reg=reg)
     X2, y2, W2, b2, step2 = _linear(40, 3, reg=reg)
     compiled = tg.compile(step, backward=True)
-    opt, opt2 = tg.optim.SGD([W, b], lr=0.3), tg.optim.SGD([W2, b2], lr=0.3)
-    for i in range(4):
-        Xi = Tensor(np.random.default_rng(i).standard_normal((60, 40)))
-        opt.zero_grad()
-        opt2.zero_grad()
-        got = compiled(Xi, y)
-        want = step2(Xi, y2)
-        want.backward()
-        np.testing.assert_allclose(got.data, want.data, rtol=1e-12)
-        np.testing.assert_allclose(W.grad.data, W2.grad.data, rtol=1e-12, atol=1e-15)
-        np.testing.assert_allclose(b.grad.data, b2.grad.data, rtol=1e-12, atol=1e-15)
-        opt.step()
-        opt2.step()
+    _train_side_by_side(compiled, step2, [W, b], [W2, b2],
+                        lambda i: (Tensor(np.random.default_rng(i).standard_normal((60, 40))), y), 4)
     # no zero_grad: the gradients add up as eager's do (into the .grad arrays, in place)
     compiled(X, y)
     compiled(X, y)
@@ -143,18 +151,9 @@ def test_products_into_fortran_ordered_buffers_match_eager_over_training():
         return [W1, W2, b2], loss_of
     (pc, fn_c), (pe, fn_e) = make(), make()
     step = tg.compile(fn_c, backward=True)
-    opt_c, opt_e = tg.optim.SGD(pc, lr=0.2), tg.optim.SGD(pe, lr=0.2)
-    for i in range(3):
+
+    def data(i: int) -> tuple:
         rng = np.random.default_rng(20 + i)
-        x, y = Tensor(rng.standard_normal((200, 2))), rng.integers(0, 4, 200)
-        opt_c.zero_grad()
-        opt_e.zero_grad()
-        got = step(x, y)
-        want = fn_e(x, y)
-        want.backward()
-        np.testing.assert_allclose(got.data, want.data, rtol=1e-12)
-        for p, q in zip(pc, pe):
-            np.testing.assert_allclose(p.grad.data, q.grad.data, rtol=1e-12, atol=1e-15)
-        opt_c.step()
-        opt_e.step()
+        return Tensor(rng.standard_normal((200, 2))), rng.integers(0, 4, 200)
+    _train_side_by_side(step, fn_e, pc, pe, data, 3)
     assert "order='F'" in step.source and "(a b)ᵀ = bᵀ aᵀ" in step.source
