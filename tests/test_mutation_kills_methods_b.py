@@ -911,3 +911,22 @@ def test_bind_sets_each_module_under_its_name() -> None:
         assert [vars(tm)[k] for k in names] == stand_ins
     finally:
         vars(tm).update(saved)
+
+
+def test_pow_by_a_python_number_is_one_pow_node_and_by_a_tensor_a_pow_tensor_node() -> None:
+    # a constant exponent is kept in the node (no second input to differentiate): repr names the op
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    assert repr(x ** 2) == "Tensor([1., 4.], grad_fn=<Pow>)"
+    assert repr(x ** 0.5) == "Tensor([1.        , 1.41421356], grad_fn=<Pow>)"
+    assert repr(x ** Tensor(np.array([2.0, 3.0]))) == "Tensor([1., 8.], grad_fn=<PowTensor>)"
+    assert repr(x ** np.array([2.0, 3.0])) == "Tensor([1., 8.], grad_fn=<PowTensor>)"
+
+
+def test_matmul_with_a_number_is_refused_on_either_side() -> None:
+    # NumPy and PyTorch refuse it too (np.matmul needs 1-D operands): the message says to use *
+    assert _message(ValueError, Tensor(P).__matmul__, 2) == (
+        "MatMul (input shapes (2, 2), ()): matmul needs at least 1-D operands, got shapes (2, 2) and (); "
+        "use * to scale by a scalar")
+    assert _message(ValueError, Tensor(P).__rmatmul__, 2.5) == (
+        "MatMul (input shapes (), (2, 2)): matmul needs at least 1-D operands, got shapes () and (2, 2); "
+        "use * to scale by a scalar")
