@@ -467,12 +467,12 @@ def test_any_all_messages(name: str) -> None:
     ({"keepdim": True}, None, True), ({"keepdims": True}, None, True), ({"dim": (0, 1)}, (0, 1), False),
 ])
 def test_sum_in_every_spelling_with_its_gradient(kw: dict, axis: object, keep: bool) -> None:
-    assert_close(Tensor(X23).sum(**kw), np.sum(X23, axis=axis, keepdims=keep))  # type: ignore[call-overload]
-    w = np.arange(1.0, 1.0 + np.sum(X23, axis=axis, keepdims=keep).size).reshape(  # type: ignore[call-overload]
-        np.sum(X23, axis=axis, keepdims=keep).shape)  # type: ignore[call-overload]
-    want = np.broadcast_to(np.sum(X23, axis=axis, keepdims=True) * 0 + (  # type: ignore[call-overload]
-        w if keep or axis is None else np.expand_dims(w, axis)), X23.shape)  # type: ignore[arg-type]
-    assert_close(_grad_of(lambda t: t.sum(**kw), X23, w), want)
+    want_out = np.sum(X23, axis=axis, keepdims=keep)  # type: ignore[call-overload]
+    assert_close(Tensor(X23).sum(**kw), want_out)
+    w = np.arange(1.0, 1.0 + want_out.size).reshape(want_out.shape)
+    # each entry gets the weight of the sum it went into: w broadcast back over the summed axes
+    w_kept = w if keep or axis is None else np.expand_dims(w, axis)  # type: ignore[arg-type]
+    assert_close(_grad_of(lambda t: t.sum(**kw), X23, w), np.broadcast_to(w_kept, X23.shape))
 
 
 def test_sum_refuses_both_spellings() -> None:
@@ -750,8 +750,9 @@ def test_binary_operators_match_numpy(op: str, kind: str) -> None:
 def test_reflected_operators_put_the_other_operand_first(op: str, fn: object) -> None:
     got = getattr(Tensor(Q), op)(np.abs(P))
     assert_close(got, fn(np.abs(P), Q), rtol=1e-15)  # type: ignore[operator]
-    assert_close(getattr(Tensor(np.array([2.0, 4.0])), op)(3) if op != "__rmatmul__" else Tensor(np.ones(2)),
-                 fn(3, np.array([2.0, 4.0])) if op != "__rmatmul__" else np.ones(2), rtol=1e-15)  # type: ignore[operator]
+    if op != "__rmatmul__":  # a Python number on the left (matmul refuses numbers)
+        v = np.array([2.0, 4.0])
+        assert_close(getattr(Tensor(v), op)(3), fn(3, v), rtol=1e-15)  # type: ignore[operator]
 
 
 def test_matmul_gradients_are_closed_forms() -> None:
