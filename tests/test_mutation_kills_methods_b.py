@@ -158,10 +158,20 @@ def test_swapaxes_messages_name_the_argument_and_the_shape() -> None:
 
 
 # ---- transpose, permute -----------------------------------------------------------------------
-@pytest.mark.parametrize("args", [(), (None,), ((),), ([],)])
+@pytest.mark.parametrize("args", [(), (None,)])
 def test_transpose_without_dims_reverses_all_axes(args: tuple) -> None:
     assert_close(Tensor(X234).transpose(*args), np.transpose(X234))
     assert_close(Tensor(X23).transpose(*args), X23.T)
+
+
+@pytest.mark.parametrize("empty", [(), []])
+def test_transpose_with_an_empty_permutation_fails_as_in_numpy_except_on_0d(empty: object) -> None:
+    with pytest.raises(ValueError):
+        np.transpose(X23, empty)  # the oracle: NumPy refuses an empty permutation of 2 axes
+    message = "permute() needs 2 dims for a tensor of shape (2, 3), got 0"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Tensor(X23).transpose(empty)
+    assert_close(Tensor(np.float64(2.5)).transpose(empty), np.transpose(np.float64(2.5), empty))
 
 
 @pytest.mark.parametrize("args, perm", [

@@ -638,7 +638,7 @@ class TensorMethods:
         if not dims or (len(dims) == 1 and dims[0] is None):
             return ops.Transpose.apply(self, axes=None)
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-            return self.permute(*dims[0]) if dims[0] else ops.Transpose.apply(self, axes=None)
+            return self.permute(*dims[0])  # an empty one fits only a 0-d tensor, as in NumPy
         if len(dims) == 2:
             return self.swapaxes(*dims)
         if len(dims) == self.ndim and self.ndim != 2:
