@@ -643,6 +643,21 @@ class _Program:
                      "input_arrays", "int_inputs", "grad_outs", "out_template", "scalars"):
             setattr(self, attr, None)
 
+    # -- replay
+    def guard(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+        """Whether the integer arguments whose values were baked in at trace time still hold them."""
+        for i, _name, value in self.guards:
+            a = args[i] if i < len(args) else None
+            if a is None or not np.array_equal(a.data if isinstance(a, Tensor) else a, value):
+                return False
+        return True
+
+    def run(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Replay with keyword arguments put in their positions."""
+        if kwargs:
+            args = (*args, *(kwargs[n] for n in self.arg_names[len(args):]))
+        return self.replay(*args)
+
     # -- values
     def _data(self, arr: Any, v: _Val) -> None:
         self.by_data.setdefault(id(arr), v)
@@ -1690,24 +1705,6 @@ def _check_targets(y: Any, c: int) -> None:
     if y.size and (np.minimum.reduce(y, axis=None) < 0 or np.maximum.reduce(y, axis=None) >= c):
         raise ValueError(f"class-index targets must lie in [0, {c - 1}], got values in "
                          f"[{y.min()}, {y.max()}]")
-
-
-def _program_guard(prog: _Program, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-    for i, _name, value in prog.guards:
-        a = args[i] if i < len(args) else None
-        if a is None or not np.array_equal(a.data if isinstance(a, Tensor) else a, value):
-            return False
-    return True
-
-
-def _program_run(prog: _Program, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    if kwargs:
-        args = (*args, *(kwargs[n] for n in prog.arg_names[len(args):]))
-    return prog.replay(*args)
-
-
-_Program.guard = _program_guard  # type: ignore[attr-defined]
-_Program.run = _program_run  # type: ignore[attr-defined]
 
 
 def compile(fn: Callable[..., Any], backward: bool = False, *, names: dict[str, Any] | None = None,
