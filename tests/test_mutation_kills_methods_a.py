@@ -543,3 +543,180 @@ def test_item_assignment_casts_any_number_numpy_casts_in_both_paths() -> None:
     graph[0] = Fraction(1, 4)
     assert_close(plain, np.array([0.25, 0.0]))
     assert_close(graph, np.array([0.25, 0.0]))
+
+
+# ---- flip ------------------------------------------------------------------------------------------
+def test_flip_in_every_spelling_against_numpy() -> None:
+    x = _grid(2, 3, 4)
+    t = Tensor(x)
+    assert_close(t.flip(0), np.flip(x, 0))
+    assert_close(t.flip(-1), np.flip(x, 2))
+    assert_close(t.flip(0, 2), np.flip(x, (0, 2)))
+    assert_close(t.flip((1, 2)), np.flip(x, (1, 2)))
+    assert_close(t.flip([0, 1]), np.flip(x, (0, 1)))
+    assert_close(t.flip(dims=1), np.flip(x, 1))
+    assert_close(t.flip(dims=[0, 2]), np.flip(x, (0, 2)))
+    assert_close(t.flip(axis=(2,)), np.flip(x, 2))
+    assert_close(t.flip(), np.flip(x))  # NumPy: no axis reverses every axis
+    assert_close(Tensor(np.float64(3.0)).flip(), np.float64(3.0))
+
+
+def test_flip_gradient_is_the_gradient_flipped_back() -> None:
+    x = Tensor(_grid(2, 3), requires_grad=True)
+    w = _grid(2, 3) + 1.0
+    (x.flip(1) * Tensor(w)).sum().backward()
+    assert_close(x.grad, np.flip(w, 1))
+
+
+def test_flip_messages_read_exactly() -> None:
+    t = Tensor(_grid(2, 3))
+    once = "flip() got dims more than once (positionally, as dims= or as axis=); pass one"
+    assert _message(TypeError, t.flip, 0, dims=1) == once
+    assert _message(TypeError, t.flip, dims=0, axis=1) == once
+    assert _message(TypeError, t.flip, 0, dims=1, axis=1) == once
+    assert _message(IndexError, t.flip, 2) == (
+        "flip: dim 2 is out of range for a tensor of dimension 2 (expected a value in [-2, 1])")
+    assert _message(ValueError, t.flip, 0, -2) == "flip: dims (0, -2) has a repeated axis"
+
+
+# ---- chunk ------------------------------------------------------------------------------------------
+def test_chunk_cuts_pieces_of_ceil_size_over_chunks() -> None:
+    x = _grid(5, 2)
+    a, b = Tensor(x).chunk(2)  # ceil(5 / 2) = 3 rows, then 2
+    assert_close(a, x[0:3])
+    assert_close(b, x[3:5])
+    pieces = Tensor(x).chunk(np.int64(5))
+    assert len(pieces) == 5
+    assert_close(pieces[4], x[4:5])
+    pieces = Tensor(x).chunk(3)  # ceil(5 / 3) = 2: pieces of 2, 2, 1
+    assert [p.shape for p in pieces] == [(2, 2), (2, 2), (1, 2)]
+    (whole,) = Tensor(x).chunk(1)
+    assert_close(whole, x)
+    assert len(Tensor(np.arange(3.0)).chunk(3)) == 3  # ceil(3 / 3) = 1 entry each
+
+
+def test_chunk_more_chunks_than_entries_gives_one_entry_each_as_pytorch() -> None:
+    pieces = Tensor(np.array([1.0, 2.0])).chunk(4)
+    assert len(pieces) == 2
+    assert_close(pieces[1], np.array([2.0]))
+    (empty,) = Tensor(np.zeros((0, 3))).chunk(2)
+    assert_close(empty, np.zeros((0, 3)))
+
+
+def test_chunk_along_a_given_dim_in_both_spellings() -> None:
+    x = _grid(2, 5)
+    for a, b in (Tensor(x).chunk(2, 1), Tensor(x).chunk(2, dim=-1), Tensor(x).chunk(2, axis=1)):
+        assert_close(a, x[:, 0:3])
+        assert_close(b, x[:, 3:5])
+
+
+def test_chunk_messages_read_exactly() -> None:
+    t = Tensor(_grid(3, 2))
+    for bad in (0, -1, 2.5, True):
+        assert _message(ValueError, t.chunk, bad) == f"chunk: chunks must be a positive int, got {bad!r}"
+    assert _message(ValueError, Tensor(np.float64(1.0)).chunk, 2) == (
+        "chunk needs a tensor of at least one dimension, got a 0-d tensor")
+    assert _message(IndexError, t.chunk, 2, 2) == (
+        "chunk: dim 2 is out of range for a tensor of dimension 2 (expected a value in [-2, 1])")
+
+
+# ---- expand ----------------------------------------------------------------------------------------
+def test_expand_broadcasts_size_1_axes_and_adds_leading_ones() -> None:
+    x = np.array([[1.0], [2.0], [3.0]])
+    t = Tensor(x)
+    want = np.broadcast_to(x, (2, 3, 4))
+    for got in (t.expand(2, 3, 4), t.expand((2, 3, 4)), t.expand([2, -1, 4]), t.expand(2, 3, np.int64(4))):
+        assert_close(got, want)
+    assert_close(t.expand(-1, 1), x)
+    assert_close(t.expand(1, 3, 1), x.reshape(1, 3, 1))
+    assert_close(Tensor(np.array([5.0])).expand(4), np.full(4, 5.0))
+    assert_close(Tensor(np.ones((1, 3))).expand(0, 3), np.ones((0, 3)))  # a size-1 axis to size 0
+    y = np.arange(6.0).reshape(2, 3)
+    assert_close(Tensor(y).expand(4, 2, 3), np.broadcast_to(y, (4, 2, 3)))
+    assert_close(Tensor(y).expand(4, -1, 3), np.broadcast_to(y, (4, 2, 3)))
+
+
+def test_expand_messages_read_exactly() -> None:
+    t = Tensor(np.array([[1.0], [2.0], [3.0]]))
+    assert _message(ValueError, t.expand, 4) == (
+        "expand(4,): the number of sizes (1) must be at least the number of dimensions of the tensor "
+        "of shape (3, 1)")
+    assert _message(TypeError, t.expand, 3, 2.0) == "expand sizes must be ints, got (3, 2.0)"
+    assert _message(TypeError, t.expand, True, 4) == "expand sizes must be ints, got (True, 4)"
+    assert _message(ValueError, t.expand, -1, 3, 1) == (
+        "expand(-1, 3, 1): -1 is not allowed for the new leading axis 0")
+    assert _message(ValueError, t.expand, 4, 4) == (
+        "expand(4, 4): cannot expand a tensor of shape (3, 1) to size 4 at axis 0 (only axes of size 1 "
+        "can be expanded)")
+    assert _message(ValueError, t.expand, 3, -2) == (
+        "expand(3, -2): cannot expand a tensor of shape (3, 1) to size -2 at axis 1 (only axes of size 1 "
+        "can be expanded)")
+    assert _message(ValueError, t.expand, -2, 3, 1) == (
+        "expand(-2, 3, 1): cannot expand a tensor of shape (3, 1) to size -2 at axis 0 (only axes of "
+        "size 1 can be expanded)")
+
+
+# ---- expand_dims / unsqueeze / squeeze --------------------------------------------------------------
+def test_expand_dims_in_every_spelling_against_numpy() -> None:
+    x = _grid(2, 3)
+    t = Tensor(x)
+    assert_close(t.expand_dims(1), np.expand_dims(x, 1))
+    assert_close(t.expand_dims(axis=-1), np.expand_dims(x, -1))
+    assert_close(t.expand_dims(dim=0), np.expand_dims(x, 0))
+    assert_close(t.expand_dims((0, 3)), np.expand_dims(x, (0, 3)))
+    assert_close(t.expand_dims([1, -1]), np.expand_dims(x, (1, -1)))
+    assert_close(t.expand_dims((0, 2, 4)), np.expand_dims(x, (0, 2, 4)))
+
+
+def test_expand_dims_messages_read_exactly() -> None:
+    t = Tensor(_grid(2, 3))
+    assert _message(TypeError, t.expand_dims) == "expand_dims() needs axis= (the position of the new axis)"
+    assert _message(IndexError, t.expand_dims, 3) == (
+        "expand_dims: axis 3 is out of range for a tensor of dimension 3 (expected a value in [-3, 2])")
+    assert _message(ValueError, t.expand_dims, (0, -4)) == "repeated axis in expand_dims((0, -4))"
+
+
+def test_unsqueeze_at_every_position_in_both_spellings() -> None:
+    x = _grid(2, 3)
+    t = Tensor(x)
+    assert_close(t.unsqueeze(0), x.reshape(1, 2, 3))
+    assert_close(t.unsqueeze(1), x.reshape(2, 1, 3))
+    assert_close(t.unsqueeze(dim=2), x.reshape(2, 3, 1))
+    assert_close(t.unsqueeze(axis=-1), x.reshape(2, 3, 1))
+    assert_close(t.unsqueeze(-3), x.reshape(1, 2, 3))
+    assert_close(Tensor(np.float64(4.0)).unsqueeze(0), np.array([4.0]))
+
+
+def test_unsqueeze_messages_read_exactly() -> None:
+    t = Tensor(_grid(2, 3))
+    assert _message(TypeError, t.unsqueeze) == (
+        "unsqueeze() needs the axis, e.g. t.unsqueeze(dim=-1) or t.unsqueeze(axis=-1) (PyTorch's implicit "
+        "choice of dim is deprecated there and not copied here)")
+    assert _message(IndexError, t.unsqueeze, 3) == (
+        "unsqueeze: dim 3 is out of range for a tensor of dimension 3 (expected a value in [-3, 2])")
+    assert _message(IndexError, t.unsqueeze, -4) == (
+        "unsqueeze: dim -4 is out of range for a tensor of dimension 3 (expected a value in [-3, 2])")
+
+
+def test_squeeze_drops_size_1_axes_all_or_the_named_ones_as_pytorch() -> None:
+    x = _grid(1, 2, 1, 3)
+    t = Tensor(x)
+    assert_close(t.squeeze(), x.reshape(2, 3))
+    assert_close(t.squeeze(0), x.reshape(2, 1, 3))
+    assert_close(t.squeeze(dim=-2), x.reshape(1, 2, 3))
+    assert_close(t.squeeze(axis=(0, 2)), x.reshape(2, 3))
+    assert_close(t.squeeze(axis=2), x.reshape(1, 2, 3))
+    assert_close(t.squeeze([2]), x.reshape(1, 2, 3))
+    assert_close(t.squeeze(1), x)  # a named axis of size 2 is left alone (PyTorch; NumPy raises)
+    assert_close(t.squeeze((1, 3)), x)
+    assert_close(Tensor(_grid(2, 2)).squeeze(), _grid(2, 2))
+    assert_close(Tensor(np.array([7.0])).squeeze(-1), np.float64(7.0))
+    assert_close(Tensor(np.float64(7.0)).squeeze(0), np.float64(7.0))
+
+
+def test_squeeze_messages_read_exactly() -> None:
+    one = Tensor(np.array([7.0]))
+    assert _message(IndexError, one.squeeze, 1) == (
+        "squeeze: dim 1 is out of range for a tensor of dimension 1 (expected a value in [-1, 0])")
+    assert _message(IndexError, one.squeeze, -2) == (
+        "squeeze: dim -2 is out of range for a tensor of dimension 1 (expected a value in [-1, 0])")
