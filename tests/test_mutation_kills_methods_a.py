@@ -517,7 +517,8 @@ def test_item_assignment_into_a_graph_tensor_reports_a_value_of_the_wrong_shape(
     y = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True) * 1.0
     assert _message(ValueError, y.__setitem__, slice(0, 2), [1.0, 2.0, 3.0]) == (
         "IndexPut (input shapes (3,), (3,)): cannot assign a value of shape (3,) to the positions "
-        "slice(0, 2, None) of a tensor of shape (3,): could not broadcast input array from shape (3,) into shape (2,)")
+        "slice(0, 2, None) of a tensor of shape (3,): could not broadcast input array from shape (3,) "
+        "into shape (2,)")
 
 
 def test_every_in_place_operator_by_a_tensor_that_requires_grad_is_recorded() -> None:
@@ -720,3 +721,131 @@ def test_squeeze_messages_read_exactly() -> None:
         "squeeze: dim 1 is out of range for a tensor of dimension 1 (expected a value in [-1, 0])")
     assert _message(IndexError, one.squeeze, -2) == (
         "squeeze: dim -2 is out of range for a tensor of dimension 1 (expected a value in [-1, 0])")
+
+
+# ---- the history of a tensor changed in place twice (_rebase, _view_of) ---------------------------
+def test_ops_that_used_a_tensor_before_each_of_two_in_place_changes_get_the_right_gradient() -> None:
+    # a uses y's first value, b its second: each op's gradient must reach the history it used.
+    # y0 = x, y1 = 3·y0, y2 = y1 + 1; L = Σ y0² + Σ y1² + Σ y2, so dL/dx = 2x + 18x + 3
+    x0 = np.array([1.0, 2.0, 3.0])
+    x = Tensor(x0, requires_grad=True)
+    y = x * 1.0
+    a = y * y
+    y *= 3.0
+    b = y * y
+    y += 1.0
+    (a.sum() + b.sum() + y.sum()).backward()
+    assert_close(x.grad, 2 * x0 + 18 * x0 + 3, rtol=1e-12)
+
+
+def test_a_plain_write_before_an_in_place_change_is_still_caught_at_backward() -> None:
+    # a saved y; y's array is then written under no_grad, and y changed in place in the graph:
+    # the history a used (now held by the in-place change's shadow) remembers that write
+    x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    y = x * 1.0
+    a = y * y
+    with no_grad():
+        y[0] = 5.0
+    y += 1.0
+    with pytest.raises(RuntimeError, match=re.escape(
+            "modified by an inplace operation: input 0 of Mul (a tensor of shape (3,), dtype float64) is "
+            "at version 1; expected version 0 instead")):
+        a.sum().backward()
+
+
+# ---- masked_fill -----------------------------------------------------------------------------------
+def test_masked_fill_puts_the_value_where_the_mask_is_true_against_numpy_where() -> None:
+    x = _grid(2, 3).astype(np.float32)
+    mask = np.array([[True, False, True], [False, False, True]])
+    t = Tensor(x)
+    want = np.where(mask, np.float32(-1.5), x)
+    assert_close(t.masked_fill(mask, -1.5), want)
+    assert_close(t.masked_fill(Tensor(mask), -1.5), want)
+    assert_close(t.masked_fill(mask.tolist(), -1.5), want)
+    assert_close(t.masked_fill(mask, Tensor(np.float64(-1.5))), want)  # cast to the tensor's dtype
+    assert_close(t.masked_fill(np.array([True, False, False]), 7), np.where([True, False, False], 7, x))
+    assert_close(t.masked_fill(np.array([[False], [True]]), 0.0), np.where([[False], [True]], 0, x))
+
+
+def test_masked_fill_gradient_goes_to_self_off_the_mask_and_to_a_tensor_value_on_it() -> None:
+    x = Tensor(_grid(2, 3), requires_grad=True)
+    v = Tensor(np.float64(2.0), requires_grad=True)
+    mask = np.array([[True, False, True], [False, False, True]])
+    w = _grid(2, 3) + 1.0
+    (x.masked_fill(mask, v) * Tensor(w)).sum().backward()
+    assert_close(x.grad, np.where(mask, 0.0, w))
+    assert_close(v.grad, np.float64(w[mask].sum()))
+
+
+def test_masked_fill_messages_read_exactly() -> None:
+    t = Tensor(np.zeros(3))
+    assert _message(TypeError, t.masked_fill, np.array([1.0, 0.0, 1.0]), 0.0) == (
+        "masked_fill: mask must be a bool tensor, got dtype float64; compare first, e.g. "
+        "t.masked_fill(t < 0, 0.0)")
+    assert _message(ValueError, t.masked_fill, np.ones((2, 3), dtype=bool), 0.0) == (
+        "masked_fill: mask of shape (2, 3) does not broadcast to the tensor's shape (3,)")
+    assert _message(ValueError, t.masked_fill, np.ones(3, dtype=bool), Tensor(np.array([1.0]))) == (
+        "masked_fill: value must be a number or a 0-d tensor, got shape (1,)")
+
+
+# ---- std -------------------------------------------------------------------------------------------
+def test_std_in_every_spelling_against_numpy() -> None:
+    x = np.array([[1.0, 4.0, 2.0], [8.0, 7.0, 3.0]])
+    t = Tensor(x)
+    assert_close(t.std(ddof=0), np.float64(x.std()), rtol=1e-12)
+    assert_close(t.std(axis=1, correction=1), x.std(axis=1, ddof=1), rtol=1e-12)
+    assert_close(t.std(dim=0, unbiased=True, keepdim=True), x.std(axis=0, ddof=1, keepdims=True), rtol=1e-12)
+    assert_close(t.std(-1, unbiased=False, keepdims=True), x.std(axis=-1, keepdims=True), rtol=1e-12)
+    assert_close(t.std(dim=1, correction=2), x.std(axis=1, ddof=2), rtol=1e-12)
+
+
+def test_std_without_a_divisor_or_with_two_is_refused_with_the_exact_message() -> None:
+    t = Tensor(_grid(3))
+    assert _message(TypeError, t.std) == (
+        "std() without arguments means N − 1 in PyTorch and N in NumPy: say which, std(correction=1) "
+        "(PyTorch's default, or unbiased=True) or std(ddof=0) (NumPy's default)")
+    assert _message(TypeError, t.std, correction=1, unbiased=True, ddof=1) == (
+        "std() takes one of correction=, unbiased=, ddof=, got correction, unbiased, ddof")
+
+
+# ---- copy_ / fill_ / zero_ -------------------------------------------------------------------------
+def test_copy_fill_and_zero_write_in_place_and_return_the_tensor() -> None:
+    t = Tensor(np.ones((2, 3), dtype=np.float32))
+    data = t.data
+    assert t.copy_(np.array([1.5, 2.5, 3.5])) is t  # broadcast, cast to float32
+    assert_close(t, np.array([[1.5, 2.5, 3.5]] * 2, dtype=np.float32))
+    assert t.fill_(-2) is t
+    assert_close(t, np.full((2, 3), -2.0, dtype=np.float32))
+    assert t.zero_() is t
+    assert_close(t, np.zeros((2, 3), dtype=np.float32))
+    assert t.data is data and t._version == 3
+
+
+def test_copy_into_a_graph_tensor_sends_the_gradient_to_the_source() -> None:
+    src = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    t = Tensor(np.zeros((2, 3)))
+    assert t.copy_(src) is t
+    (t * Tensor(_grid(2, 3))).sum().backward()
+    assert_close(src.grad, _grid(2, 3).sum(axis=0))  # summed over the broadcast axis
+
+
+# ---- view / reshape / ravel ------------------------------------------------------------------------
+def test_view_reshape_and_ravel_take_ints_or_one_tuple() -> None:
+    x = _grid(2, 3)
+    t = Tensor(x)
+    for got in (t.view(3, 2), t.view((3, 2)), t.view([3, -1]), t.reshape(3, 2), t.reshape((3, 2)),
+                t.reshape(-1, 2), t.reshape([3, 2])):
+        assert_close(got, x.reshape(3, 2))
+    assert_close(t.view(6), x.reshape(6))
+    assert_close(t.view(np.int64(-1)), x.reshape(6))
+    assert_close(t.reshape(6), x.reshape(6))
+    assert_close(t.ravel(), x.ravel())
+    assert_close(Tensor(np.float64(2.0)).ravel(), np.array([2.0]))
+
+
+def test_view_as_a_dtype_is_refused_with_the_exact_message() -> None:
+    t = Tensor(np.zeros(3))
+    tail = ("reinterpreting the bytes as another dtype is not supported; use .astype(dtype) to convert "
+            "values, or view(*shape) to reshape")
+    assert _message(TypeError, t.view, np.float32) == f"view(<class 'numpy.float32'>): {tail}"
+    assert _message(TypeError, t.view, "float32") == f"view('float32'): {tail}"
