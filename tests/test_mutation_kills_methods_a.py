@@ -10,6 +10,7 @@ PyTorch's documented conventions, never the output of the code under test.
 from __future__ import annotations
 
 import re
+import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -570,7 +571,6 @@ def test_var_over_an_axis_in_every_spelling_against_numpy() -> None:
 def test_var_of_too_few_entries_is_inf_or_nan_without_a_warning() -> None:
     """N <= correction: nan or inf, silently, as NumPy's ddof gives."""
     # N == correction: 0/0 = nan (one entry); N < correction with a spread: +inf, as NumPy's ddof
-    import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert_close(Tensor(np.array([3.0])).var(correction=1), np.float64(np.nan))
