@@ -128,3 +128,131 @@ def test_a_one_input_op_without_its_derivative_says_what_to_write() -> None:
     message = "a _Unary op states vjp(g, v), its derivative"
     with pytest.raises(NotImplementedError, match="^" + re.escape(message) + "$"):
         out.sum().backward()
+
+
+# ---- the mechanism (tensor.py) ------------------------------------------------------------------
+class _Grads(hooks.Observer):
+    """Keeps what each op's visit sends to its inputs."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[Any, ...]] = []
+
+    def backward(self, tensor: Tensor, grad: Any, input_grads: tuple[Any, ...] | None) -> None:
+        if input_grads is not None:
+            self.sent.append(input_grads)
+
+
+def test_observers_get_tensors_under_create_graph_and_arrays_otherwise() -> None:
+    """What an observer is shown of the gradients an op sends has the walk's type in each mode:
+    Tensors under ``create_graph`` (so they can be differentiated again), ndarrays otherwise."""
+    for create_graph, kind in ((True, Tensor), (False, np.ndarray)):
+        x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+        with hooks.observe(_Grads()) as seen:
+            (x * x).sum().backward(create_graph=create_graph)
+        sent = [g for grads in seen.sent for g in grads if g is not None]
+        assert sent and all(type(g) is kind for g in sent)
+
+
+def test_apply_wraps_an_array_given_before_a_tensor() -> None:
+    """``Function.apply(array, tensor)``: the array becomes a constant input, as documented, and the
+    tensor gets its gradient."""
+    x = Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    out = ops.Mul.apply(np.array([3.0, 0.5]), x)
+    assert_close(out, np.array([3.0, -1.0]))
+    out.sum().backward()
+    assert x.grad is not None
+    assert_close(x.grad, np.array([3.0, 0.5]))
+
+
+def test_second_derivative_through_a_gradient_cast_to_its_inputs_dtype() -> None:
+    """y = (x·x)·float64(x) = x³ with x in float32: the gradient reaching x·x is float64 and is cast to
+    float32 on its way, and under create_graph that cast keeps its graph: d²y/dx² = 6x."""
+    x = Tensor(np.array([1.5, -0.5], np.float32), requires_grad=True)
+    y = (x * x) * x.astype(np.float64)
+    y.sum().backward(create_graph=True)
+    first = x.grad
+    assert first is not None
+    assert_close(first, (3 * np.array([1.5, -0.5]) ** 2).astype(np.float32))
+    x.grad = None
+    first.sum().backward()
+    assert x.grad is not None
+    assert_close(x.grad, (6 * np.array([1.5, -0.5])).astype(np.float32))
+
+
+def test_a_plain_backward_takes_a_tensor_gradient_even_one_that_requires_grad() -> None:
+    """A custom backward may return a Tensor in a plain backward, here a parameter that requires
+    grad: the walk uses its values, as ``.data``, and asks NumPy for nothing it would refuse."""
+    three = Tensor(np.full(2, 3.0), requires_grad=True)
+
+    class Triple(ops.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any) -> Any:
+            return 3 * x
+
+        @staticmethod
+        def backward(ctx: Any, g: Any) -> Any:
+            return three  # d(3x)/dx = 3, for the all-ones seed of .sum()
+
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    Triple.apply(x).sum().backward()
+    assert x.grad is not None
+    assert_close(x.grad, np.full(2, 3.0))
+
+
+def test_an_input_the_op_did_not_save_may_change_in_place_before_backward() -> None:
+    """exp saves its output, not its input: changing the input (a graph tensor) in place after exp
+    ran leaves exp's backward right, so no error: dy/dx = exp(x) for y = exp(x · 1)."""
+    x = Tensor(np.array([0.5, -1.0]), requires_grad=True)
+    h = x * 1.0
+    y = h.exp()
+    h += 1.0  # recorded in place on a graph tensor; exp did not save h
+    y.sum().backward()
+    assert x.grad is not None
+    assert_close(x.grad, np.exp(np.array([0.5, -1.0])))
+
+
+@pytest.mark.parametrize("writes, expected", [(63, "0"), (64, "0 or earlier")])
+def test_the_version_error_after_many_writes_reads_exactly(writes: int, expected: str) -> None:
+    """A tensor remembers its last 64 in-place changes: after 64 changes since the op ran, the
+    version the op expected is no longer known exactly, and the message says so."""
+    x = Tensor(np.array([0.5, 2.0]), requires_grad=True)
+    w = Tensor(np.array([1.0, 1.0]))
+    y = x * w  # Mul saves w
+    for _ in range(writes):
+        w += 1.0
+    message = (
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: input 1 of Mul (a tensor of shape (2,), dtype float64) is at version {writes}; "
+        f"expected version {expected} instead. Mul saved it for backward, and something changed it "
+        "in place afterwards (an optimizer's step(), +=, item assignment, copy_/fill_/zero_, "
+        "load_state_dict). Call backward() before changing it, or change a copy (t = t + u instead of "
+        "t += u)")
+    with pytest.raises(RuntimeError, match="^" + re.escape(message) + "$"):
+        y.sum().backward()
+
+
+def test_a_constant_input_the_op_did_not_save_may_be_written_before_backward() -> None:
+    """An op that saved only x (here a custom x + w) does not need w in backward: writing into the
+    constant w after the op ran is no error, while writing into x would be."""
+    class AddSavingX(ops.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any, w: Any) -> Any:
+            ctx.save_for_backward(x)
+            return x + w
+
+        @staticmethod
+        def backward(ctx: Any, g: Any) -> Any:
+            return g, None
+
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    w = Tensor(np.array([0.5, 0.5]))
+    y = AddSavingX.apply(x, w)
+    w += 1.0  # a plain write: w requires no grad
+    y.sum().backward()
+    assert x.grad is not None
+    assert_close(x.grad, np.ones(2))
+    u = Tensor(np.array([1.0, 2.0]))
+    z = AddSavingX.apply(u, x)
+    u += 1.0  # u was saved
+    with pytest.raises(RuntimeError, match="input 0 of AddSavingX"):
+        z.sum().backward()
