@@ -211,15 +211,20 @@ def test_an_input_the_op_did_not_save_may_change_in_place_before_backward() -> N
     assert_close(x.grad, np.exp(np.array([0.5, -1.0])))
 
 
-@pytest.mark.parametrize("writes, expected", [(63, "0"), (64, "0 or earlier")])
-def test_the_version_error_after_many_writes_reads_exactly(writes: int, expected: str) -> None:
-    """A tensor remembers its last 64 in-place changes: after 64 changes since the op ran, the
-    version the op expected is no longer known exactly, and the message says so."""
+@pytest.mark.parametrize("before, writes, expected",
+                         [(0, 63, "0"), (0, 64, "0 or earlier"), (1, 64, "1 or earlier")])
+def test_the_version_error_after_many_writes_reads_exactly(before: int, writes: int, expected: str) -> None:
+    """A tensor remembers its last 64 in-place changes (the oldest is forgotten first): after 64
+    changes since the op ran, the version the op expected is no longer known exactly, and the
+    message says so."""
     x = Tensor(np.array([0.5, 2.0]), requires_grad=True)
     w = Tensor(np.array([1.0, 1.0]))
+    for _ in range(before):
+        w += 1.0
     y = x * w  # Mul saves w
     for _ in range(writes):
         w += 1.0
+    writes += before
     message = (
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: input 1 of Mul (a tensor of shape (2,), dtype float64) is at version {writes}; "
