@@ -261,3 +261,24 @@ def test_a_constant_input_the_op_did_not_save_may_be_written_before_backward() -
     u += 1.0  # u was saved
     with pytest.raises(RuntimeError, match="input 0 of AddSavingX"):
         z.sum().backward()
+
+
+def test_a_tracer_is_asked_for_the_shift_of_logsumexp_with_its_input() -> None:
+    """``logsumexp`` shifts by the row maximum as a constant; a tracer is asked for it with the
+    input tensor and the axes, and the result is NumPy's either way."""
+    from tinygrad_softmax import functional as F
+
+    seen: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+
+    class Record(hooks.Tracer):
+        def constant(self, kind: str, inputs: tuple[Any, ...], params: dict[str, Any]) -> Any:
+            seen.append((kind, inputs, params))
+            return None
+
+    data = np.array([[1.0, 3.0, -2.0], [0.5, 0.5, 4.0]])
+    x = Tensor(data, requires_grad=True)
+    with hooks.use_tracer(Record()):
+        out = F.logsumexp(x, axis=1)
+    assert_close(out, np.log(np.exp(data).sum(axis=1)))
+    assert [(kind, inputs[0] is x, len(inputs), params) for kind, inputs, params in seen] == \
+        [("detached_shift", True, 1, {"axes": (1,)})]
