@@ -37,21 +37,16 @@ def test_binary_builds_the_method_and_its_reflection(name: str, fn: Callable[...
     """``_binary(op)`` gives ``self op other`` and ``other op self``, each one node of ``ops.<op>``
     with the right gradient, for a Tensor and for an ndarray operand."""
     method, reflected = tensor_methods._binary(name)
-    for other in (Tensor(B), B):
+    cases = [(method, Tensor(B), fn(A, B), grad_left), (method, B, fn(A, B), grad_left),
+             (reflected, B, fn(B, A), grad_right)]
+    for build, other, value, grad in cases:
         x = Tensor(A, requires_grad=True)
-        out = method(x, other)
-        assert_close(out, fn(A, B))
+        out = build(x, other)
+        assert_close(out, value)
         assert type(out.grad_fn) is getattr(ops, name)
         out.sum().backward()
         assert x.grad is not None
-        assert_close(x.grad, grad_left)
-    x = Tensor(A, requires_grad=True)
-    out = reflected(x, B)
-    assert_close(out, fn(B, A))
-    assert type(out.grad_fn) is getattr(ops, name)
-    out.sum().backward()
-    assert x.grad is not None
-    assert_close(x.grad, grad_right)
+        assert_close(x.grad, grad)
 
 
 @pytest.mark.parametrize("name, fn", [(row[0], row[1]) for row in BINARY if row[0] != "MatMul"])
