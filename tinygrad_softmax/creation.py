@@ -133,7 +133,7 @@ def _generator(generator: Any) -> np.random.Generator:
 
 
 def _random(kind: str, size: tuple[Any, ...], generator: Any, dtype: Any, requires_grad: bool) -> Tensor:
-    if _engine._hooked and (tracer := _engine._tracer.get()) is not None:  # compile refuses a draw
+    if (tracer := _engine._tracer_now()) is not None:  # compile refuses a draw
         tracer.draw_random(f"{kind}()")
     shape, dt = _shape(size, kind), _dtype(dtype)
     if dt.kind != "f":

@@ -71,7 +71,7 @@ def _detached_shift(x: Tensor, axis: Any) -> Tensor:
     that the shift is recomputed from the data at every call instead of baked in.
     """
     axes = normalize_axes(axis, x.ndim)
-    if _engine._hooked and (tracer := _engine._tracer.get()) is not None:
+    if (tracer := _engine._tracer_now()) is not None:
         made = tracer.constant("detached_shift", (x,), {"axes": axes})
         if made is not None:
             return made  # type: ignore[no-any-return]
@@ -755,7 +755,7 @@ def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = F
     x = _tensor(input)
     if not training or p == 0:
         return x
-    if _engine._hooked and (tracer := _engine._tracer.get()) is not None:  # compile refuses a draw
+    if (tracer := _engine._tracer_now()) is not None:  # compile refuses a draw
         tracer.draw_random("dropout with training=True")
     rng = generator if isinstance(generator, np.random.Generator) else np.random.default_rng(generator)
     keep = rng.random(x.shape) >= p

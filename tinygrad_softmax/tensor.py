@@ -63,6 +63,12 @@ def running_backward() -> Function | None:
     return _running_op
 
 
+def _tracer_now() -> Any:
+    """This thread's tracer (``hooks.Tracer``), or None: the one question every hook point outside
+    this file asks, at the cost of one truth test while nothing watches the engine."""
+    return _tracer.get() if _hooked else None
+
+
 # ---- the hook points of the mechanism: called only while ``_hooked`` ------------------------
 def _watchers() -> list[Any]:
     """The observers, then this thread's tracer if there is one."""
@@ -459,7 +465,7 @@ class Tensor(TensorMethods):
         the library calls it): ``_version`` goes up and the change is stamped, so backward can
         tell that a value an op saved was changed after the op ran (see the end of this file)."""
         global _last_write
-        if _hooked and (tracer := _tracer.get()) is not None:  # compile refuses in-place writes
+        if (tracer := _tracer_now()) is not None:  # compile refuses in-place writes
             tracer.write_in_place(self)
         _last_write = stamp = _next_number()
         self._version += 1

@@ -963,7 +963,7 @@ _COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": ope
 def _reading(t: TensorMethods, what: str) -> None:
     """``t``'s value is about to be read on the host (``what``: "bool()", ".item()" ...): this
     thread's tracer, if any, may refuse (``Tracer.read_value``)."""
-    tracer = _engine._tracer.get()
+    tracer = _engine._tracer_now()
     if tracer is not None:
         tracer.read_value(t, what)
 
@@ -971,7 +971,7 @@ def _reading(t: TensorMethods, what: str) -> None:
 def _compare(a: TensorMethods, other: Any, op: str) -> Tensor:
     """``a op other`` as a constant boolean tensor, or what this thread's tracer makes of it
     (``Tracer.constant``: compile records it, so that a mask is recomputed at every call)."""
-    tracer = _engine._tracer.get() if _engine._hooked else None
+    tracer = _engine._tracer_now()
     if tracer is not None:
         b = other if isinstance(other, Tensor) else Tensor(np.asarray(other))
         made = tracer.constant(op, (a, b), {})
