@@ -61,6 +61,7 @@ from . import tensor as _engine
 from ._shapes import normalize_axes
 from .functional import SoftmaxCrossEntropy
 from .hooks import Tracer, current_tracer, use_tracer
+from .optim import SGD, Optimizer
 from .tensor import Function, Tensor
 
 __all__ = ["compile", "Compiled", "CompileError", "TracingError"]
@@ -173,10 +174,25 @@ def _simple_plan(plan: Any) -> bool:
 
 
 # ---- recording ---------------------------------------------------------------------------
+class _GradWrite:
+    """Event: a backward pass adds a leaf's gradient into its ``.grad`` (ctx: leaf, gradient, new .grad)."""
+
+
+class _ClearGrads:
+    """Event: ``zero_grad`` clears the ``.grad`` of parameters (ctx: params, set_to_none)."""
+
+
+class _OptStep:
+    """Event: an optimizer's ``step()`` (ctx: optimizer, its params, which had a .grad)."""
+
+
+_EVENTS = (_GradWrite, _ClearGrads, _OptStep)
+
+
 class _Node:
     __slots__ = ("cls", "ctx", "parents", "result", "phase", "label")
 
-    def __init__(self, cls: type, ctx: Any, parents: tuple[Tensor, ...], result: Tensor, phase: str):
+    def __init__(self, cls: type, ctx: Any, parents: tuple[Tensor, ...], result: Any, phase: str):
         self.cls, self.ctx, self.parents, self.result, self.phase = cls, ctx, parents, result, phase
         self.label = ""
 
@@ -198,9 +214,25 @@ class _Recorder(Tracer):
         self.grad_cache: dict[Any, Any] = {}
         self.running: list[Function] = []  # the ops whose backward formulas run, innermost last
         self.leaf_grads: dict[int, Tensor] = {}  # id(leaf) -> the gradient it received (not its copy)
+        # the training steps inside fn: backward passes, zero_grad, optimizer steps
+        self.passes = 0
+        self.stepping = 0  # > 0 while an optimizer's step runs (its writes are the step's own)
+        self.clearing = False
+        self.stepped: dict[int, Tensor] = {}  # parameters an optimizer step has updated
+        self.expect: dict[int, Any] = {}  # id(leaf) -> the .grad it must hold (else: set directly)
+        self.unreplayable: dict[int, str] = {}  # id(tensor) -> why no op may read it
 
     # -- observing
     def forward(self, ctx: Any, parents: tuple[Tensor, ...], result: Tensor) -> None:
+        if self.stepping or self.clearing:  # ops inside an optimizer's step: the step is one event
+            return
+        for p in parents:
+            if id(p) in self.stepped or id(p) in self.unreplayable:
+                raise CompileError(
+                    f"{type(ctx).__name__} inside a compiled function reads "
+                    + (f"a parameter of shape {p.shape} after an optimizer step updated it in the same "
+                       "call: compute what needs the new values in the next call, or outside"
+                       if id(p) in self.stepped else self.unreplayable[id(p)]))
         node = _Node(type(ctx), ctx, parents, result, self.phase)
         self.nodes.append(node)
         self.traced.add(id(result))
@@ -237,15 +269,90 @@ class _Recorder(Tracer):
                 "call the function eagerly, without compile")
 
     def write_in_place(self, tensor: Tensor) -> None:
+        if self.stepping or self.clearing:  # an optimizer's update, a zero_grad: recorded as one event
+            return
         raise CompileError(
             f"an in-place write to a tensor of shape {tensor.shape} inside a compiled function: the "
-            "replay would not repeat it faithfully. Write it out of place (x = x + y), and keep "
-            "optimizer steps outside the compiled function")
+            "replay would not repeat it faithfully. Write it out of place (x = x + y); update "
+            "parameters with an optimizer's step() (which compile records)")
 
     def draw_random(self, what: str) -> None:
         raise CompileError(f"{what} inside a compiled function: its random values would be drawn "
                            "once, at trace time, and replayed on every call. Draw the random "
                            "numbers outside and pass them in as an argument (a mask array)")
+
+    # -- the training steps: a backward pass, zero_grad, an optimizer's step
+    def backward_pass(self, root: Tensor, gradient: Any, retain_graph: bool, create_graph: bool,
+                      walk: Callable[[Tensor, Any, bool, bool], None]) -> None:
+        """Run the walk with ``create_graph=True``, so that the backward formulas are recorded as
+        ops; then give each leaf its ``.grad`` as eager would and record that as a ``_GradWrite``
+        event (the replay adds into ``.grad`` at that point)."""
+        if create_graph:
+            raise CompileError("backward(create_graph=True) inside a compiled function: compile "
+                               "records first derivatives only; compute higher ones eagerly")
+        if self.phase == "backward":
+            raise CompileError("backward() called inside a backward formula while compiling")
+        leaves = _grad_leaves(self, root)
+        for t in leaves:
+            if id(t) in self.expect and t.grad is not self.expect[id(t)]:
+                raise CompileError(
+                    f"the .grad of a tensor of shape {t.shape} was assigned directly inside a "
+                    "compiled function: compile cannot see that assignment to repeat it. Clear "
+                    "gradients with opt.zero_grad() or module.zero_grad() there, or outside")
+        held = {id(t): t.grad for t in leaves}
+        for t in leaves:
+            t.grad = None
+        self.leaf_grads = {}
+        self.phase = "backward"
+        try:
+            walk(root, gradient, True, True)  # the graph stays: the program is built from it
+            self.label_pending("leaf" if root.grad_fn is None else root.grad_fn.name)
+        finally:
+            self.phase = "forward"
+        self.passes += 1
+        for t in leaves:
+            g, old = self.leaf_grads.get(id(t)), held[id(t)]
+            if g is None:
+                t.grad = old
+                continue
+            new = Tensor._make(np.array(g.data) if old is None else np.asarray(old.data + g.data))
+            if old is not None:  # a sum with what .grad held: computed here, not by a recorded op
+                self.unreplayable[id(new)] = (
+                    "a .grad that a backward pass added onto the gradient it held already: call "
+                    "opt.zero_grad() inside the compiled function before backward(), and read .grad "
+                    "after one backward pass only")
+            self.nodes.append(_Node(_GradWrite, (t, g, new, old is None), (), new, "backward"))
+            t.grad = new
+            self.expect[id(t)] = new
+            self.keep.append(new)
+
+    def clear_grads(self, params: list[Tensor], set_to_none: bool, clear: Callable[[], None]) -> None:
+        self.nodes.append(_Node(_ClearGrads, (list(params), set_to_none), (), None, "zero_grad"))
+        self.clearing = True
+        try:
+            clear()
+        finally:
+            self.clearing = False
+        for p in params:
+            self.expect[id(p)] = p.grad
+            if p.grad is not None:  # zeros written in place over what may be a recorded value
+                self.unreplayable[id(p.grad)] = ("a .grad that zero_grad(set_to_none=False) filled "
+                                                 "with zeros: use zero_grad() (set_to_none=True)")
+
+    def optimizer_step(self, optimizer: Any, step: Callable[[], None]) -> None:
+        if self.stepping:  # a subclass's step calling its parent's: one step
+            step()
+            return
+        params = list(getattr(optimizer, "params", ()))
+        with_grad = [p.grad is not None for p in params]
+        self.nodes.append(_Node(_OptStep, (optimizer, params, with_grad), (), None, "step"))
+        self.stepping += 1
+        try:
+            step()
+        finally:
+            self.stepping -= 1
+        for p in params:
+            self.stepped[id(p)] = p
 
     # -- recording what eager computes outside Functions, and the opaque backward formulas
     def constant(self, kind: str, inputs: tuple[Tensor, ...], params: dict[str, Any]) -> Tensor | None:
@@ -312,6 +419,7 @@ _ELEMENTWISE_1 = {"Neg": "negative", "Exp": "exp", "Log": "log", "Tanh": "tanh",
                   "Log1p": "log1p", "Expm1": "expm1", "Square": "square", "Sin": "sin", "Cos": "cos"}
 _OPERATOR = {"Add": "+", "Sub": "-", "Mul": "*", "Div": "/"}
 _VIEWS = {"Reshape", "Transpose", "BroadcastTo"}
+_EVENT_RULES = {"GradWrite", "ClearGrads", "OptStep"}
 
 
 def _identifier(name: str, taken: set[str]) -> str:
@@ -328,35 +436,49 @@ def _identifier(name: str, taken: set[str]) -> str:
     return out
 
 
-_RESERVED = {"np", "_make", "_add_into", "_refs", "_r", "_K", "_run", "_new_ctx", "_opaque_bw",
+_RESERVED = {"np", "_make", "_add_into", "_clear_grads", "_lr", "_g", "_refs", "_r", "_K", "_run", "_new_ctx", "_opaque_bw",
              "_conform_grad", "_check_targets", "_ops", "None", "True", "False"}
 
 
-def _param_names(fn: Callable[..., Any], names: dict[str, Any] | None) -> dict[int, str]:
+def _param_names(fn: Callable[..., Any], names: dict[str, Any] | None,
+                 tensors: dict[int, Tensor] | None = None) -> dict[int, str]:
     """id(tensor) -> the user's name for it: from ``names=``, the closure, the globals the function
-    reads, or the module it is a method of (dotted parameter names of a Module)."""
+    reads, or the module it is a method of (dotted parameter names of a Module); then the same for
+    the Python functions those name (a step calling ``loss_of``), and last an optimizer's
+    parameters. ``tensors``, if given, receives the tensors found (id -> tensor)."""
     found: dict[int, str] = {}
+    tensors = {} if tensors is None else tensors
+    functions: list[Any] = []
+    optimizers: list[tuple[str, Optimizer]] = []
+
+    def one(t: Tensor, name: str) -> None:
+        found.setdefault(id(t), name)
+        tensors.setdefault(id(t), t)
 
     def add(name: str, value: Any) -> None:
         if isinstance(value, Tensor):
-            found.setdefault(id(value), name)
+            one(value, name)
+        elif isinstance(value, Optimizer):
+            optimizers.append((name, value))
         elif hasattr(value, "named_parameters") and callable(value.named_parameters):
             for sub, p in value.named_parameters():
-                found.setdefault(id(p), f"{name}_{sub}" if name else sub)
+                one(p, f"{name}_{sub}" if name else sub)
+        elif inspect.isfunction(value):
+            functions.append(value)
         elif isinstance(value, (list, tuple)) and len(value) < 64:
             for i, v in enumerate(value):
                 if isinstance(v, Tensor):
-                    found.setdefault(id(v), f"{name}{i}")
+                    one(v, f"{name}{i}")
 
-    for k, v in (names or {}).items():
-        add(k, v)
-    target = inspect.unwrap(fn)
-    self_obj = getattr(target, "__self__", None)
-    if self_obj is not None:
-        add("", self_obj)
-        target = getattr(target, "__func__", target)
-    code = getattr(target, "__code__", None)
-    if code is not None:
+    def scan(target: Any) -> None:
+        target = inspect.unwrap(target)
+        self_obj = getattr(target, "__self__", None)
+        if self_obj is not None:
+            add("", self_obj)
+            target = getattr(target, "__func__", target)
+        code = getattr(target, "__code__", None)
+        if code is None:
+            return
         for var, cell in zip(code.co_freevars, getattr(target, "__closure__", None) or ()):
             try:
                 add(var, cell.cell_contents)
@@ -366,6 +488,16 @@ def _param_names(fn: Callable[..., Any], names: dict[str, Any] | None) -> dict[i
         for var in code.co_names:
             if var in glb:
                 add(var, glb[var])
+
+    for k, v in (names or {}).items():
+        add(k, v)
+    scan(fn)
+    for f in functions[:16]:  # one level down: the functions fn calls by name
+        if f is not fn:
+            scan(f)
+    for name, opt in optimizers:
+        for i, p in enumerate(opt.params):
+            one(p, f"{name}_param{i}")
     return found
 
 
@@ -427,7 +559,8 @@ class Compiled:
         return prog.first_result
 
     def _trace(self, args: tuple[Any, ...], kwargs: dict[str, Any], key: Any) -> _Program:
-        names = _param_names(self.fn, self.names)
+        found: dict[int, Tensor] = {}
+        names = _param_names(self.fn, self.names, found)
         bound = None
         if self._signature is not None:
             bound = self._signature.bind(*args, **kwargs)
@@ -436,36 +569,24 @@ class Compiled:
         for _, value in inputs:
             if isinstance(value, Tensor):
                 rec.traced.add(id(value))
-        versions = {}
+                found.setdefault(id(value), value)
+        for t in found.values():  # a .grad set directly inside fn is then caught at backward()
+            if t.grad_fn is None and t._requires_grad:
+                rec.expect[id(t)] = t.grad
         with use_tracer(rec):  # this thread's ops only: other threads run eagerly meanwhile
             start = _engine._next_number()
             out = _call_naming_locals(self.fn, args, kwargs, names)
-            leaves_grad: list[Tensor] = []
             if self.backward:
                 loss = _first_tensor(out)
+                if rec.passes:
+                    raise CompileError("compile(fn, backward=True): fn calls backward() itself; "
+                                       "compile it without backward=True (its backward() and "
+                                       "optimizer step are then recorded as written)")
                 if loss is None or not loss.requires_grad:
                     raise CompileError("compile(fn, backward=True): fn must return a Tensor that "
                                        "requires grad (the loss; the first Tensor of a tuple)")
-                leaves_grad = _grad_leaves(rec, loss)
-                for t in leaves_grad:
-                    versions[id(t)] = getattr(t, "_version", None)
-                old = {id(t): t.grad for t in leaves_grad}
-                for t in leaves_grad:
-                    t.grad = None
-                rec.phase = "backward"
-                loss.backward(create_graph=True)
-                rec.label_pending("leaf" if loss.grad_fn is None else loss.grad_fn.name)
-        grads = {id(t): rec.leaf_grads.get(id(t)) for t in leaves_grad}
-        for t in leaves_grad:  # the first call's effect, as eager: accumulate into .grad
-            g = grads[id(t)]
-            t.grad = None if g is None else (Tensor._make(np.array(g.data)) if old[id(t)] is None
-                                             else _add_into(old[id(t)], g.data))
-        for t in leaves_grad:
-            v = getattr(t, "_version", None)
-            if v is not None and versions.get(id(t)) is not None and v != versions[id(t)]:
-                raise CompileError("an in-place write changed a parameter while tracing; compile "
-                                   "cannot replay in-place writes: write x = x + y instead")
-        prog = _Program(self, rec, inputs, out, leaves_grad, grads, names, start)
+                loss.backward()  # recorded by rec.backward_pass, as if fn ended with it
+        prog = _Program(self, rec, inputs, out, names, start)
         self.traces += 1
         if len(self._cache) >= self.cache_size:
             self._cache.pop(next(iter(self._cache)))
@@ -562,7 +683,7 @@ class _Program:
     first_result: Any
 
     def __init__(self, owner: Compiled, rec: _Recorder, inputs: list[tuple[str, Any]], out: Any,
-                 leaves_grad: list[Tensor], grads: dict[int, Any], names: dict[int, str], start: int) -> None:
+                 names: dict[int, str], start: int) -> None:
         self.taken: set[str] = set()
         self.consts: dict[str, Any] = {}
         self.scalars: dict[Any, _Val] = {}
@@ -602,7 +723,7 @@ class _Program:
         # forward ctx attributes, so constants in the backward can be traced to their op
         self.attr_of: dict[int, tuple[_Node, Any]] = {}
         for node in rec.nodes:
-            if node.phase != "forward":
+            if node.phase != "forward" or node.cls in _EVENTS:
                 continue
             for k, val in vars(node.ctx).items():
                 if isinstance(val, np.ndarray) and k not in ("_params",):
@@ -611,20 +732,15 @@ class _Program:
                 if isinstance(val, np.ndarray):
                     self.attr_of.setdefault(id(val), (node, ("_saved", i)))
         self.op_of_ctx: dict[int, _Op] = {}
+        self.grad_outs: list[tuple[Tensor, _Val]] = []  # (leaf, its gradient) of every backward pass
+        self.tensor_args: set[str] = set()  # inputs that receive a .grad: their Tensors are kept
         for node in rec.nodes:
-            self._add(node)
-        # outputs and gradients
+            if node.cls in _EVENTS:
+                self._add_event(node)
+            else:
+                self._add(node)
         self.out_template = self._template(out)
-        self.grad_outs: list[tuple[int, _Val]] = []
-        for k, t in enumerate(leaves_grad):
-            g = grads[id(t)]
-            if g is None:
-                continue
-            self.param_index(t)
-            gv = self._leaf(g)
-            self.grad_outs.append((k, gv))
-        self.leaves_grad = leaves_grad
-        self._name_grads(leaves_grad)
+        self._name_grads()
         self._dce()
         self._fuse_bias()
         self._transposed_products()
@@ -639,7 +755,7 @@ class _Program:
              if v is not None for (w, a) in self.int_inputs if w is v and not self._int_live(v)]
         self.arg_names = [name for name, _, _ in self.arg_vals]
         # the trace's arrays and contexts are not needed any more: keep only what replay reads
-        for attr in ("vals", "by_data", "keepalive", "ops", "cse", "attr_of", "op_of_ctx", "leaves_grad",
+        for attr in ("vals", "by_data", "keepalive", "ops", "cse", "attr_of", "op_of_ctx",
                      "input_arrays", "int_inputs", "grad_outs", "out_template", "scalars"):
             setattr(self, attr, None)
 
@@ -787,6 +903,35 @@ class _Program:
         if isinstance(index, tuple):
             return "(" + ", ".join(out) + ("," if len(out) == 1 else "") + ")", reads
         return out[0], reads
+
+    # -- the training steps inside fn
+    def _add_event(self, node: _Node) -> None:
+        """A ``.grad`` written by a backward pass, a ``zero_grad`` or an optimizer's step, as an op
+        that makes no value: it happens at its place in the program (see ``_event_lines``)."""
+        ev = _Val("event", "_", (), np.float64)
+        if node.cls is _GradWrite:
+            leaf, g, new, fresh = node.ctx
+            pv, gv = self.param_index(leaf), self._leaf(g)
+            if fresh:  # ops that read this .grad read the gradient's value
+                self._data(new.data, gv)
+            self.grad_outs.append((leaf, gv))
+            op = _Op("GradWrite", _GradWrite, None, [pv, gv], ev, {}, f"backward: into {pv.name}.grad",
+                     "backward")
+        elif node.cls is _ClearGrads:
+            params, set_to_none = node.ctx
+            op = _Op("ClearGrads", _ClearGrads, None, [self.param_index(p) for p in params], ev,
+                     {"set_to_none": set_to_none}, "zero_grad", "zero_grad")
+            if not set_to_none:
+                op.params["_list"] = self._const_obj(list(params), "params")
+        else:
+            opt, params, with_grad = node.ctx
+            op = _Op("OptStep", _OptStep, None, [self.param_index(p) for p in params], ev,
+                     {"_opt": self._const_obj(opt, "opt"), "with_grad": with_grad}, f"{type(opt).__name__}.step()",
+                     "step")
+            op.params["_code"] = type(opt) is SGD and all(p.data.dtype.kind == "f" for p in params)
+        ev.node = op
+        op.index = len(self.ops)
+        self.ops.append(op)
 
     # -- ops
     def _add(self, node: _Node) -> None:
@@ -937,9 +1082,9 @@ class _Program:
         raise CompileError(f"compile: fn returned a {type(out).__name__}; return Tensors, tuples or lists "
                            "of them, or plain numbers")
 
-    def _name_grads(self, leaves: list[Tensor]) -> None:
-        for k, gv in self.grad_outs:
-            pv = self.vals.get(id(leaves[k]))
+    def _name_grads(self) -> None:
+        for leaf, gv in self.grad_outs:
+            pv = self.vals.get(id(leaf))
             if gv.kind == "op" and pv is not None and gv.name.startswith("g"):
                 self.taken.discard(gv.name)
                 gv.name = _identifier("d" + pv.name, self.taken)
@@ -959,9 +1104,10 @@ class _Program:
     def _dce(self) -> None:
         needed: set[int] = set()
         stack = [v for v in self._outputs() if v.kind in ("op", "attr")]
+        stack += [op.out for op in self.ops if op.rule in _EVENT_RULES]  # events always happen
         while stack:
             v = stack.pop()
-            op = v.node if v.kind == "op" else v.owner
+            op = v.owner if v.kind == "attr" else v.node
             if op is None or id(op) in needed:
                 continue
             needed.add(id(op))
@@ -1258,23 +1404,12 @@ class _Program:
                 body.append(f"        # ---- {phase} ----")
             for line in self._lines(op):
                 body.append("        " + line)
-        tensor_args = set()
-        for k, gv in self.grad_outs:  # gradients into .grad, accumulated as eager does
-            pv = self.vals[id(self.leaves_grad[k])]
-            src = gv.name
-            fresh = gv.kind == "op" and gv.view_of is None and gv.node is not None and gv.node.buffer is None
-            val = src if fresh else f"np.array({src})"
-            holder = f"_P_{pv.name}" if pv.kind == "param" else f"{pv.name}_t"
-            if pv.kind != "param":
-                tensor_args.add(pv.name)
-            body.append(f"        _g = {holder}.grad  # d(output)/d({pv.name}) accumulates into .grad")
-            body.append(f"        {holder}.grad = _make({val}) if _g is None else _add_into(_g, {src})")
         body.append(f"        return {self._out_src(self.out_template)}")
         for i, line in enumerate(body):
-            for n in tensor_args:
+            for n in self.tensor_args:
                 if line.strip() == f"{n} = {n}.data":
                     body[i] = line.replace(f"{n} = {n}.data", f"{n}_t = {n}; {n} = {n}.data")
-        helpers = {"_make": Tensor._make, "_add_into": _add_into, "_refs": getattr(sys, "getrefcount", None),
+        helpers = {"_make": Tensor._make, "_add_into": _add_into, "_clear_grads": _engine._clear_grads, "_refs": getattr(sys, "getrefcount", None),
                    "_run": _run_forward, "_new_ctx": _new_ctx,
                    "_opaque_bw": _opaque_backward, "_check_targets": _check_targets}
         head = ["import numpy as np", "", "", "def _build(_K):",
@@ -1301,6 +1436,46 @@ class _Program:
             head.append(f"    _P_{name} = _K['_P_{name}']")
         return "\n".join(head + [""] + body + ["", "    return replay", ""])
 
+    def _holder(self, pv: _Val) -> str:
+        """The Tensor object of a parameter (or of an input that requires grad) in the source."""
+        if pv.kind == "param":
+            return f"_P_{pv.name}"
+        self.tensor_args.add(pv.name)
+        return f"{pv.name}_t"
+
+    def _event_lines(self, op: _Op) -> list[str]:
+        if op.rule == "GradWrite":  # as the walk's _accumulate: a copy into .grad, or a sum with it
+            pv, gv = op.ins
+            holder, src = self._holder(pv), gv.name
+            fresh = gv.kind == "op" and gv.view_of is None and gv.node is not None and gv.node.buffer is None
+            val = src if fresh else f"np.array({src})"
+            return [f"_g = {holder}.grad  # d(output)/d({pv.name}) accumulates into .grad",
+                    f"{holder}.grad = _make({val}) if _g is None else _add_into(_g, {src})"]
+        if op.rule == "ClearGrads":
+            if not op.params["set_to_none"]:
+                return [f"_clear_grads({op.params['_list']}, False)  # zero_grad(set_to_none=False): "
+                        "zeros written into each .grad"]
+            return [f"{self._holder(pv)}.grad = None  # zero_grad()" for pv in op.ins]
+        opt = op.params["_opt"]
+        holders = [self._holder(pv) for pv in op.ins]
+        if not op.params["_code"]:
+            return [f"{opt}.step()  # {op.label}: the optimizer's own step, on the live parameters"]
+        # SGD: p -= lr * p.grad, as SGD.step does it; its other forms run SGD.step itself
+        others = [f"{h}.grad is not None" for h, had in zip(holders, op.params["with_grad"]) if not had]
+        lines = [f"if {' or '.join([f'{opt}.momentum', f'{opt}.weight_decay', *others])}:",
+                 f"    {opt}.step()  # momentum, weight decay or other gradients: SGD.step itself",
+                 "else:  # p -= lr * p.grad, in place; lr read live (a scheduler may change it)",
+                 f"    _lr = {opt}.param_groups[0]['lr']"]
+        for pv, h, had in zip(op.ins, holders, op.params["with_grad"]):
+            if not had:
+                continue
+            scratch = _identifier(f"_step_{pv.name}", self.taken)
+            self.consts[scratch] = np.empty(pv.shape, pv.dtype)
+            lines += [f"    np.multiply({h}.grad.data, _lr, out={scratch})",
+                      f"    np.subtract({pv.name}, {scratch}, out={pv.name})",
+                      f"    {h}._bump_version()"]
+        return lines
+
     def _out_src(self, tpl: Any) -> str:
         if tpl[0] == "T":
             v = tpl[1]
@@ -1314,6 +1489,8 @@ class _Program:
         return repr(tpl[1])
 
     def _lines(self, op: _Op) -> list[str]:
+        if op.rule in _EVENT_RULES:
+            return self._event_lines(op)
         if not op.recycle:
             return self._rule_lines(op)
         op.buffer = "_r"  # written into the recycled array

@@ -21,7 +21,10 @@ A *tracer* (subclass ``Tracer``) is an observer of one thread that the engine al
 few points where eager code leaves the graph, so that it can refuse or record them: a tensor's
 value read on the host (``read_value``), an in-place write (``write_in_place``), a random draw
 (``draw_random``), a constant computed from tensors' data (``constant``: comparisons, the row
-maximum ``log_softmax`` subtracts) and an op's backward formula (``run_backward``). ``with
+maximum ``log_softmax`` subtracts) and an op's backward formula (``run_backward``); and at the
+three steps of training that change state outside any op: a whole ``backward()`` pass
+(``backward_pass``), a ``zero_grad`` (``clear_grads``) and an optimizer's ``step`` (``optimizer_step``),
+each handed the function that does it, to run as it is or its own way. ``with
 use_tracer(tracer):`` makes it the current thread's tracer for the block; other threads run as if
 there were none. ``compile`` traces a step with one.
 
@@ -106,6 +109,25 @@ class Tracer(Observer):
         ``grad`` and return what it returns (one gradient per input). The default calls it; a
         tracer may compute the gradients another way, e.g. as one recorded op."""
         return formula(op, grad)
+
+    def backward_pass(self, root: Tensor, gradient: Any, retain_graph: bool, create_graph: bool,
+                      walk: Callable[[Tensor, Any, bool, bool], None]) -> None:
+        """``root.backward(gradient, retain_graph, create_graph)`` was called (``retain_graph``
+        already defaulted): run the walk, ``walk(root, gradient, retain_graph, create_graph)``. The
+        default runs it as asked; ``compile`` runs it with ``create_graph=True``, so that the
+        backward formulas are recorded as ops."""
+        walk(root, gradient, retain_graph, create_graph)
+
+    def clear_grads(self, params: list[Tensor], set_to_none: bool, clear: Callable[[], None]) -> None:
+        """A ``zero_grad`` (of an optimizer or a module) is about to clear the ``.grad`` of
+        ``params`` (to None, or by writing zeros into them): ``clear()`` does it."""
+        clear()
+
+    def optimizer_step(self, optimizer: Any, step: Callable[[], None]) -> None:
+        """``optimizer.step()`` was called: ``step()`` runs it (it updates the parameters in
+        place, each write announced by ``write_in_place``). Also called for a subclass's step
+        that calls its parent's (the inner call comes while the outer one runs)."""
+        step()
 
 
 @contextmanager

@@ -34,7 +34,7 @@ import numpy as np
 
 from . import functional as F
 from ._shapes import TensorIndexError, normalize_axis
-from .tensor import Tensor
+from .tensor import Tensor, _clear_grads
 
 __all__ = [
     "Module", "Linear", "Sequential", "ReLU", "Tanh", "CrossEntropyLoss",
@@ -118,15 +118,7 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients of every parameter (``None`` by default, as PyTorch does; with
         ``set_to_none=False`` zeros written into the existing arrays, as ``optim``'s ``zero_grad``)."""
-        for p in self.parameters():
-            g = p.grad
-            if set_to_none or g is None:
-                p.grad = None
-            elif g.grad_fn is None and type(g.data) is np.ndarray and g.data.flags.writeable:
-                g.data.fill(0)  # in place, as PyTorch's zero_()
-                g._bump_version()
-            else:
-                p.grad = Tensor(np.zeros_like(p.data))
+        _clear_grads(list(self.parameters()), set_to_none)
 
     def train(self, mode: bool = True) -> Module:
         """Set training mode on this module and its sub-modules (no layer here behaves

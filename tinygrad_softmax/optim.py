@@ -19,14 +19,15 @@ the parameter raises instead of using the updated weights (as in PyTorch).
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import Tensor, _clear_grads, _tracer_now
 
 __all__ = ["Optimizer", "SGD", "Adam", "lr_scheduler"]
 
@@ -86,20 +87,19 @@ class Optimizer:
             self.param_groups = [{}]
         self.param_groups[0]["lr"] = value
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Every subclass's step() announces itself to a tracer (compile records it), including
+        # the step of a user's own optimizer, which then needs no code of its own for that.
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = _announced(cls.__dict__["step"])  # type: ignore[method-assign]
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's ``.grad``: to None by default, as PyTorch does; with
         ``set_to_none=False``, fill the existing gradient arrays with zeros in place (as PyTorch's
         ``grad.zero_()``: a reference to the old ``.grad`` sees the zeros), so that a compiled step
         then accumulates into the same arrays every call without allocating them."""
-        for p in self.params:
-            g = p.grad
-            if set_to_none or g is None:
-                p.grad = None
-            elif g.grad_fn is None and type(g.data) is np.ndarray and g.data.flags.writeable:
-                g.data.fill(0)  # in place, as PyTorch's zero_(): whoever holds this .grad sees zeros
-                g._bump_version()
-            else:
-                p.grad = Tensor(np.zeros_like(p.data))
+        _clear_grads(self.params, set_to_none)
 
     def step(self) -> None:
         raise NotImplementedError
@@ -108,6 +108,18 @@ class Optimizer:
         for p, state in zip(self.params, self.state):
             if p.grad is not None:
                 yield p, p.grad.data, state
+
+
+def _announced(step: Callable[..., None]) -> Callable[..., None]:
+    """``step``, which first tells this thread's tracer (if any) that it runs."""
+    @functools.wraps(step)
+    def announced_step(self: Optimizer, *args: Any, **kwargs: Any) -> None:
+        tracer = _tracer_now()
+        if tracer is None:
+            step(self, *args, **kwargs)
+        else:
+            tracer.optimizer_step(self, lambda: step(self, *args, **kwargs))
+    return announced_step
 
 
 class SGD(Optimizer):

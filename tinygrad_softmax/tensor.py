@@ -424,41 +424,10 @@ class Tensor(TensorMethods):
             raise RuntimeError("backward() on a tensor that does not require grad: no input of "
                                "its graph has requires_grad=True")
         retain_graph = create_graph if retain_graph is None else retain_graph
-        grads: dict[Tensor, Any] = {self: _seed(self, gradient, create_graph)}  # received so far
-        waiting = [(-self._number, self)]  # a heap: the newest waiting tensor comes out first
-        kind = Tensor if create_graph else np.ndarray  # what each gradient must be
-        outer_mode = _grad_state.enabled
-        _set_enabled(create_graph)  # the backward formulas are recorded only if asked
-        try:
-            while waiting:
-                t = heappop(waiting)[1]  # all of t's consumers are done: they are newer than t
-                g = grads.pop(t)
-                ctx = t.grad_fn
-                if ctx is None or t._retains_grad:
-                    _accumulate(t, g, create_graph)
-                if ctx is None:  # a leaf: nothing further down
-                    if _hooked:
-                        _watch_backward(t, g, None, create_graph)
-                    continue
-                input_grads = ctx._input_grads(g, t, create_graph)
-                if _hooked:
-                    _watch_backward(t, g, input_grads, create_graph)
-                for p, pg in zip(ctx.parents, input_grads):
-                    if pg is None or not p._requires_grad:
-                        continue
-                    if not _fits(pg, p, kind):
-                        pg = _conform(ctx, p, pg, input_grads, create_graph)
-                    earlier = grads.get(p)
-                    if earlier is None:  # the first gradient to reach p: p now waits its turn
-                        grads[p] = pg
-                        heappush(waiting, (-p._number, p))
-                    else:  # add it to what p has received (not in place: pg may alias another gradient)
-                        grads[p] = earlier + pg
-                if not retain_graph:  # free the saved arrays, parameters and links right away
-                    ctx.__dict__.clear()  # (the class-level defaults take over)
-                    ctx._freed = True  # a second backward through ctx is an error
-        finally:
-            _set_enabled(outer_mode)
+        if (tracer := _tracer_now()) is not None:  # compile records the whole pass its own way
+            tracer.backward_pass(self, gradient, retain_graph, create_graph, _walk)
+            return
+        _walk(self, gradient, retain_graph, create_graph)
 
     def _bump_version(self) -> int:
         """Record that this tensor's data was changed in place (every in-place write made by
@@ -477,6 +446,46 @@ class Tensor(TensorMethods):
             if len(log) > _LOG_SIZE:
                 del log[0]
         return stamp
+
+
+def _walk(root: Tensor, gradient: Any, retain_graph: bool, create_graph: bool) -> None:
+    """The walk of ``root.backward(gradient, retain_graph, create_graph)``: from ``root`` back to the
+    leaves, newest tensor first, each tensor passing on the sum of what it received."""
+    grads: dict[Tensor, Any] = {root: _seed(root, gradient, create_graph)}  # received so far
+    waiting = [(-root._number, root)]  # a heap: the newest waiting tensor comes out first
+    kind = Tensor if create_graph else np.ndarray  # what each gradient must be
+    outer_mode = _grad_state.enabled
+    _set_enabled(create_graph)  # the backward formulas are recorded only if asked
+    try:
+        while waiting:
+            t = heappop(waiting)[1]  # all of t's consumers are done: they are newer than t
+            g = grads.pop(t)
+            ctx = t.grad_fn
+            if ctx is None or t._retains_grad:
+                _accumulate(t, g, create_graph)
+            if ctx is None:  # a leaf: nothing further down
+                if _hooked:
+                    _watch_backward(t, g, None, create_graph)
+                continue
+            input_grads = ctx._input_grads(g, t, create_graph)
+            if _hooked:
+                _watch_backward(t, g, input_grads, create_graph)
+            for p, pg in zip(ctx.parents, input_grads):
+                if pg is None or not p._requires_grad:
+                    continue
+                if not _fits(pg, p, kind):
+                    pg = _conform(ctx, p, pg, input_grads, create_graph)
+                earlier = grads.get(p)
+                if earlier is None:  # the first gradient to reach p: p now waits its turn
+                    grads[p] = pg
+                    heappush(waiting, (-p._number, p))
+                else:  # add it to what p has received (not in place: pg may alias another gradient)
+                    grads[p] = earlier + pg
+            if not retain_graph:  # free the saved arrays, parameters and links right away
+                ctx.__dict__.clear()  # (the class-level defaults take over)
+                ctx._freed = True  # a second backward through ctx is an error
+    finally:
+        _set_enabled(outer_mode)
 
 
 def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
@@ -504,6 +513,26 @@ def _accumulate(t: Tensor, g: Any, create_graph: bool) -> None:
         t.grad = Tensor._make(np.array(g))
     else:  # (NumPy makes a scalar of a 0-d sum: asarray keeps .grad an array)
         t.grad = Tensor._make(np.asarray(t.grad.data + g))
+
+
+def _clear_grads(params: list[Tensor], set_to_none: bool) -> None:
+    """``zero_grad`` of an optimizer or a module: set each ``.grad`` to None (PyTorch's default),
+    or with ``set_to_none=False`` write zeros into the existing gradient arrays in place (as
+    PyTorch's ``grad.zero_()``: whoever holds that ``.grad`` sees the zeros)."""
+    def clear() -> None:
+        for p in params:
+            g = p.grad
+            if set_to_none or g is None:
+                p.grad = None
+            elif g.grad_fn is None and type(g.data) is np.ndarray and g.data.flags.writeable:
+                g.data.fill(0)
+                g._bump_version()
+            else:
+                p.grad = Tensor(np.zeros_like(p.data))
+    if (tracer := _tracer_now()) is not None:  # compile records it, to repeat it at every call
+        tracer.clear_grads(params, set_to_none, clear)
+    else:
+        clear()
 
 
 # ---- in-place changes: versions, and the check before an op's backward -------------------

@@ -367,14 +367,17 @@ def _linear_softmax_workload(name: str, desc: str, X: Any, y: Any, reg: float, l
         def loss_of(X: Any, y: Any) -> Tensor:
             return loss_fn(X @ W + b, y) + half_reg * (W * W).sum()
 
-        if compiled:
-            cstep = compile_step(loss_of, backward=True)
+        if compiled:  # the whole step, as jax.jit of an update function: zero_grad to step()
+            @compile_step
+            def train_step(X: Any, y: Any) -> Tensor:
+                opt.zero_grad()
+                loss = loss_of(X, y)
+                loss.backward()
+                opt.step()
+                return loss
 
             def step() -> float:
-                opt.zero_grad()
-                loss = cstep(Xt, y)
-                opt.step()
-                return float(loss.data)
+                return float(train_step(Xt, y).data)
         else:
             def step() -> float:
                 opt.zero_grad()
@@ -411,7 +414,8 @@ def _linear_softmax_workload(name: str, desc: str, X: Any, y: Any, reg: float, l
     else:
         impls = [(Row(name, desc, target), framework(False))]
         if compiled_target is not None:
-            impls.append((Row(f"{name} compiled", "compile(step, backward=True): " + desc, compiled_target),
+            impls.append((Row(f"{name} compiled", "compile(train_step), zero_grad to opt.step(): " + desc,
+                              compiled_target),
                           framework(True)))
         impls.append((Row(f"{name} plain", "the article's plain NumPy step (np.max, fancy-index "
                           "one-hot, np.sum): " + desc, None), plain_impl()))
@@ -510,17 +514,17 @@ def workload_mlp(reps: int, budget: float, torch: Any = None) -> list[Row]:
         def loss_of(X: Any, y: Any) -> Tensor:
             return loss_fn(net(X), y) + half_reg * ((lin1.weight * lin1.weight).sum()
                                                     + (lin2.weight * lin2.weight).sum())
-        cstep = compile_step(loss_of, backward=True, names={"net": net}) if compiled else None
+        def train_step(X: Any, y: Any) -> Tensor:
+            opt.zero_grad()
+            loss = loss_of(X, y)
+            loss.backward()
+            opt.step()
+            return loss
+        # compiled: the whole step, as jax.jit of an update function
+        run = compile_step(train_step, names={"net": net}) if compiled else train_step
 
         def step() -> float:
-            opt.zero_grad()
-            if cstep is not None:
-                loss = cstep(Xt, y)
-            else:
-                loss = loss_of(Xt, y)
-                loss.backward()
-            opt.step()
-            return float(loss.data)
+            return float(run(Xt, y).data)
         return step, lambda: (lin1.weight.data, lin1.bias.data, lin2.weight.data, lin2.bias.data)
 
     net0 = nn.Sequential(nn.Linear(2, hidden, rng=np.random.default_rng(0)), nn.ReLU(),
@@ -547,7 +551,8 @@ def workload_mlp(reps: int, budget: float, torch: Any = None) -> list[Row]:
         impls = [(Row("W3", desc, None), torch_impl())]
     else:
         impls = [(Row("W3", desc, 1.2), framework(False)),
-                 (Row("W3 compiled", "compile(step, backward=True): " + desc, 1.0), framework(True))]
+                 (Row("W3 compiled", "compile(train_step), zero_grad to opt.step(): " + desc, 1.0),
+                  framework(True))]
     floor, floor_params = careful_mlp_step(X, y, init, lr, reg)
     return _check_then_compare(impls, floor, floor_params, "loss and all weights", 1e-10, reps, budget)
 
