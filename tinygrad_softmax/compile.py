@@ -436,8 +436,8 @@ def _identifier(name: str, taken: set[str]) -> str:
     return out
 
 
-_RESERVED = {"np", "_make", "_add_into", "_clear_grads", "_lr", "_g", "_refs", "_r", "_K", "_run", "_new_ctx", "_opaque_bw",
-             "_conform_grad", "_check_targets", "_ops", "None", "True", "False"}
+_RESERVED = {"np", "_make", "_add_into", "_clear_grads", "_lr", "_g", "_refs", "_r", "_K", "_run",
+             "_new_ctx", "_opaque_bw", "_conform_grad", "_check_targets", "_ops", "None", "True", "False"}
 
 
 def _param_names(fn: Callable[..., Any], names: dict[str, Any] | None,
@@ -926,8 +926,8 @@ class _Program:
         else:
             opt, params, with_grad = node.ctx
             op = _Op("OptStep", _OptStep, None, [self.param_index(p) for p in params], ev,
-                     {"_opt": self._const_obj(opt, "opt"), "with_grad": with_grad}, f"{type(opt).__name__}.step()",
-                     "step")
+                     {"_opt": self._const_obj(opt, "opt"), "with_grad": with_grad},
+                     f"{type(opt).__name__}.step()", "step")
             op.params["_code"] = type(opt) is SGD and all(p.data.dtype.kind == "f" for p in params)
         ev.node = op
         op.index = len(self.ops)
@@ -1409,7 +1409,8 @@ class _Program:
             for n in self.tensor_args:
                 if line.strip() == f"{n} = {n}.data":
                     body[i] = line.replace(f"{n} = {n}.data", f"{n}_t = {n}; {n} = {n}.data")
-        helpers = {"_make": Tensor._make, "_add_into": _add_into, "_clear_grads": _engine._clear_grads, "_refs": getattr(sys, "getrefcount", None),
+        helpers = {"_make": Tensor._make, "_add_into": _add_into, "_clear_grads": _engine._clear_grads,
+                   "_refs": getattr(sys, "getrefcount", None),
                    "_run": _run_forward, "_new_ctx": _new_ctx,
                    "_opaque_bw": _opaque_backward, "_check_targets": _check_targets}
         head = ["import numpy as np", "", "", "def _build(_K):",
