@@ -1163,8 +1163,11 @@ class _Program:
                 xa = _identifier("_xa", self.taken)
                 wa = _identifier("_wa", self.taken)
                 self.consts[xa] = np.ones((rows, k + 1), m.dtype, order="F")  # its last column stays ones
+                if x.kind == "const":  # x is a constant of the step (closed over): [x, 1] is too
+                    self.consts[xa][:, :k] = x.array
                 self.consts[wa] = np.empty((k + 1, n), m.dtype)
-                self.notes[xa] = f"[{x.name}, 1], {rows} x {k + 1} in Fortran order, its last column ones"
+                self.notes[xa] = f"[{x.name}, 1], {rows} x {k + 1} in Fortran order, its last column ones" + (
+                    f" (made once: {x.name} is a constant)" if x.kind == "const" else "")
                 self.notes[wa] = f"[{w.name}; {b.name}], {k + 1} x {n}"
                 op.rule, op.ins = "MatMulBias", [x, w, b]
                 op.params = {"_xa": xa, "_wa": wa, "k": k}
@@ -1185,8 +1188,7 @@ class _Program:
         it, both take their rows of it."""
         x, xa, k = fop.ins[0], fop.params["_xa"], fop.params["k"]
         rows = x.shape[0]
-        x_t = {id(op.out) for op in self.ops if op.rule == "Transpose" and op.ins[0] is x
-               and op.out.shape == (k, rows)}
+        x_t = {id(w) for op in self.ops for w in op.ins if w.shape == (k, rows) and self._transpose_of(w) is x}
         products = {id(op.ins[1]): op for op in self.ops if op.rule == "MatMul" and op.index > fop.index
                     and len(op.ins) == 2 and id(op.ins[0]) in x_t and len(op.ins[1].shape) == 2
                     and op.ins[1].shape[0] == rows and op.out.shape == (k, op.ins[1].shape[1])
@@ -1229,22 +1231,34 @@ class _Program:
         numbers, a layout OpenBLAS runs faster: measured here, (3073 x 500) @ (500 x 10) in float32
         takes ~3.6x less time this way, and (100 x 1000) @ (1000 x 3) ~15 % less; never slower in
         the shapes tried. The result is a Fortran-ordered view of that buffer."""
-        made = {id(op.out): op for op in self.ops if op.rule == "Transpose"}
         dropped: set[int] = set()
         for op in self.ops:
-            if op.rule != "MatMul" or len(op.ins) != 2 or id(op.ins[0]) not in made:
+            a = self._transpose_of(op.ins[0]) if op.rule == "MatMul" and len(op.ins) == 2 else None
+            g = op.ins[-1]
+            if a is None or len(g.shape) != 2 or len(op.out.shape) != 2 \
+                    or op.out.shape[0] <= op.out.shape[1] or op.out.dtype.kind != "f" or a.dtype != g.dtype:
                 continue
-            t_op, g = made[id(op.ins[0])], op.ins[1]
-            a = t_op.ins[0]
-            if len(a.shape) != 2 or len(g.shape) != 2 or len(op.out.shape) != 2 \
-                    or op.out.shape[0] <= op.out.shape[1] or op.out.dtype.kind != "f" \
-                    or a.dtype != g.dtype or t_op.out.shape != a.shape[::-1]:
-                continue
+            dropped.add(id(op.ins[0]))
             op.rule, op.ins = "MatMulT", [a, g]
             op.label += " (as (gᵀ a)ᵀ: a faster layout for BLAS)"
-            dropped.add(id(t_op.out))
         if dropped:
             self._drop_unread(dropped)
+
+    def _transpose_of(self, w: _Val) -> _Val | None:
+        """The 2-D value ``a`` whose transpose ``w`` is: the input of a Transpose op, or, for a
+        constant that is a transposed view of an array (``x.T`` of a constant x, folded), that
+        array as a constant; else None."""
+        if len(w.shape) != 2:
+            return None
+        if w.kind == "op" and w.node is not None and w.node.rule == "Transpose":
+            a = w.node.ins[0]
+            return a if len(a.shape) == 2 and tuple(a.shape) == tuple(w.shape[::-1]) else None
+        base = w.array.base if w.kind == "const" else None
+        if isinstance(base, np.ndarray) and base.ndim == 2 and base.shape == w.array.shape[::-1] \
+                and base.strides == w.array.strides[::-1] \
+                and base.__array_interface__["data"][0] == w.array.__array_interface__["data"][0]:
+            return self._const(base)
+        return None
 
     def _buffers(self) -> None:
         """Give each large intermediate an out= buffer; values whose lifetimes (views included)
@@ -1549,8 +1563,8 @@ class _Program:
         if r == "MatMulBias":
             xa, wa, k = op.params["_xa"], op.params["_wa"], op.params["k"]
             out = f", out={buf}" if buf else ""
-            return [f"{xa}[:, :{k}] = {ins[0]}  # the bias trick: x @ W + b = [x, 1] @ [W; b]",
-                    f"{wa}[:{k}] = {ins[1]}",
+            copy_x = [] if op.ins[0].kind == "const" else [f"{xa}[:, :{k}] = {ins[0]}"]
+            return [*copy_x, f"{wa}[:{k}] = {ins[1]}  # the bias trick: x @ W + b = [x, 1] @ [W; b]",
                     f"{wa}[{k}] = {ins[2]}",
                     *([f"np.matmul({wa}.T, {xa}.T, out={buf}.T)  # ([x, 1] [W; b])ᵀ into {buf}ᵀ",
                        f"{o} = {buf}{comment}"] if buf in self.fortran else
@@ -1691,9 +1705,12 @@ class _Program:
         lines = [f"# {op.label}: fused softmax cross-entropy, {m} rows x {c} classes",
                  f"{S} = {op.attrs['S'].name}  # S (shifted scores, then the softmax) is written in place"]
         fortran = op.attrs["S"].name in self.fortran
-        onehot = self._const_obj(_OneHot(m, c, dt, fortran), "onehot")
-        lines.append(f"{Y} = {onehot}({y.name})  # one-hot targets Y (rebuilt and range-checked only "
-                     "when y changes)")
+        onehot = _OneHot(m, c, dt, fortran)
+        if y.kind == "const":  # the targets are a constant of the step (closed over): so is Y
+            lines.append(f"{Y} = {self._const_obj(onehot(y.array), 'Y')}  # one-hot targets Y, made once")
+        else:
+            lines.append(f"{Y} = {self._const_obj(onehot, 'onehot')}({y.name})  # one-hot targets Y "
+                         "(rebuilt and range-checked only when y changes)")
         if c <= _SHORT_AXIS:
             # the columns of x: views made once when x is always the same buffer
             buf = xv.node.buffer if xv.node is not None and xv.node.rule != "MatMulT" else None

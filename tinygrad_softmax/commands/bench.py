@@ -359,33 +359,25 @@ def _linear_softmax_workload(name: str, desc: str, X: Any, y: Any, reg: float, l
     half_reg = 0.5 * reg
     rtol = 1e-10 if dtype == np.float64 else 1e-4
 
-    def framework(compiled: bool) -> tuple[Callable[[], float], Callable[[], Any]]:
+    def framework(mode: str) -> tuple[Callable[[], float], Callable[[], Any]]:
+        """mode: "eager"; "compiled" (the whole step compiled, the data closed over: constants of
+        the step, as the floor treats them); "compiled args" (the data passed in each call)."""
         Xt = Tensor(X)
         W, b = Tensor(W0.copy(), requires_grad=True), Tensor(np.zeros(c, dtype), requires_grad=True)
         opt = SGD([W, b], lr=lr)
 
-        def loss_of(X: Any, y: Any) -> Tensor:
-            return loss_fn(X @ W + b, y) + half_reg * (W * W).sum()
-
-        if compiled:  # the whole step, as jax.jit of an update function: zero_grad to step()
-            @compile_step
-            def train_step(X: Any, y: Any) -> Tensor:
-                opt.zero_grad()
-                loss = loss_of(X, y)
-                loss.backward()
-                opt.step()
-                return loss
-
-            def step() -> float:
-                return float(train_step(Xt, y).data)
-        else:
-            def step() -> float:
-                opt.zero_grad()
-                loss = loss_of(Xt, y)
-                loss.backward()
-                opt.step()
-                return float(loss.data)
-        return step, lambda: (W.data, b.data)
+        def train_step(X: Any, y: Any) -> Tensor:
+            opt.zero_grad()
+            loss = loss_fn(X @ W + b, y) + half_reg * (W * W).sum()
+            loss.backward()
+            opt.step()
+            return loss
+        # compiled: the whole step, zero_grad to opt.step(), as jax.jit of an update function
+        if mode == "compiled":
+            run = compile_step(lambda: train_step(Xt, y), names={"X": Xt, "W": W, "b": b})
+            return (lambda: float(run().data)), lambda: (W.data, b.data)
+        run = compile_step(train_step) if mode == "compiled args" else train_step
+        return (lambda: float(run(Xt, y).data)), lambda: (W.data, b.data)
 
     def torch_impl() -> tuple[Callable[[], float], Callable[[], Any]]:
         Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
@@ -412,11 +404,13 @@ def _linear_softmax_workload(name: str, desc: str, X: Any, y: Any, reg: float, l
     if torch is not None:
         impls = [(Row(name, desc, None), torch_impl())]
     else:
-        impls = [(Row(name, desc, target), framework(False))]
+        impls = [(Row(name, desc, target), framework("eager"))]
         if compiled_target is not None:
-            impls.append((Row(f"{name} compiled", "compile(train_step), zero_grad to opt.step(): " + desc,
-                              compiled_target),
-                          framework(True)))
+            impls += [(Row(f"{name} compiled", "compile(train_step), zero_grad to opt.step(), the data "
+                           "closed over (constants of the step, as in the floor): " + desc, compiled_target),
+                       framework("compiled")),
+                      (Row(f"{name} compiled args", "the same, with X and y passed in at each call: " + desc,
+                           None), framework("compiled args"))]
         impls.append((Row(f"{name} plain", "the article's plain NumPy step (np.max, fancy-index "
                           "one-hot, np.sum): " + desc, None), plain_impl()))
     floor, floor_params = careful_linear_step(X, y, W0, np.zeros(c, dtype), lr, reg)
@@ -503,7 +497,8 @@ def workload_mlp(reps: int, budget: float, torch: Any = None) -> list[Row]:
     half_reg = 0.5 * reg
     desc = "MLP 2->100 ReLU->3, article data, fused loss"
 
-    def framework(compiled: bool) -> tuple[Callable[[], float], Callable[[], Any]]:
+    def framework(mode: str) -> tuple[Callable[[], float], Callable[[], Any]]:
+        """mode: "eager", "compiled" (the data closed over) or "compiled args" (passed in)."""
         net = nn.Sequential(nn.Linear(2, hidden, rng=np.random.default_rng(0)), nn.ReLU(),
                             nn.Linear(hidden, 3, rng=np.random.default_rng(1)))
         lin1, lin2 = net[0], net[2]
@@ -511,21 +506,19 @@ def workload_mlp(reps: int, budget: float, torch: Any = None) -> list[Row]:
         opt = SGD(net.parameters(), lr=lr)
         Xt = Tensor(X)
 
-        def loss_of(X: Any, y: Any) -> Tensor:
-            return loss_fn(net(X), y) + half_reg * ((lin1.weight * lin1.weight).sum()
-                                                    + (lin2.weight * lin2.weight).sum())
         def train_step(X: Any, y: Any) -> Tensor:
             opt.zero_grad()
-            loss = loss_of(X, y)
+            loss = loss_fn(net(X), y) + half_reg * ((lin1.weight * lin1.weight).sum()
+                                                    + (lin2.weight * lin2.weight).sum())
             loss.backward()
             opt.step()
             return loss
-        # compiled: the whole step, as jax.jit of an update function
-        run = compile_step(train_step, names={"net": net}) if compiled else train_step
-
-        def step() -> float:
-            return float(run(Xt, y).data)
-        return step, lambda: (lin1.weight.data, lin1.bias.data, lin2.weight.data, lin2.bias.data)
+        params = (lin1.weight.data, lin1.bias.data, lin2.weight.data, lin2.bias.data)
+        if mode == "compiled":  # the whole step, as jax.jit of an update function
+            run = compile_step(lambda: train_step(Xt, y), names={"X": Xt, "net": net})
+            return (lambda: float(run().data)), lambda: params
+        run = compile_step(train_step, names={"net": net}) if mode == "compiled args" else train_step
+        return (lambda: float(run(Xt, y).data)), lambda: params
 
     net0 = nn.Sequential(nn.Linear(2, hidden, rng=np.random.default_rng(0)), nn.ReLU(),
                          nn.Linear(hidden, 3, rng=np.random.default_rng(1)))
@@ -550,9 +543,11 @@ def workload_mlp(reps: int, budget: float, torch: Any = None) -> list[Row]:
     if torch is not None:
         impls = [(Row("W3", desc, None), torch_impl())]
     else:
-        impls = [(Row("W3", desc, 1.2), framework(False)),
-                 (Row("W3 compiled", "compile(train_step), zero_grad to opt.step(): " + desc, 1.0),
-                  framework(True))]
+        impls = [(Row("W3", desc, 1.2), framework("eager")),
+                 (Row("W3 compiled", "compile(train_step), zero_grad to opt.step(), the data closed over "
+                      "(constants of the step, as in the floor): " + desc, 1.0), framework("compiled")),
+                 (Row("W3 compiled args", "the same, with X and y passed in at each call: " + desc, None),
+                  framework("compiled args"))]
     floor, floor_params = careful_mlp_step(X, y, init, lr, reg)
     return _check_then_compare(impls, floor, floor_params, "loss and all weights", 1e-10, reps, budget)
 
