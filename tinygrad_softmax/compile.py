@@ -1188,7 +1188,8 @@ class _Program:
         it, both take their rows of it."""
         x, xa, k = fop.ins[0], fop.params["_xa"], fop.params["k"]
         rows = x.shape[0]
-        x_t = {id(w) for op in self.ops for w in op.ins if w.shape == (k, rows) and self._transpose_of(w) is x}
+        x_t = {id(w) for op in self.ops for w in op.ins
+               if w.shape == (k, rows) and self._transpose_of(w) is x}
         products = {id(op.ins[1]): op for op in self.ops if op.rule == "MatMul" and op.index > fop.index
                     and len(op.ins) == 2 and id(op.ins[0]) in x_t and len(op.ins[1].shape) == 2
                     and op.ins[1].shape[0] == rows and op.out.shape == (k, op.ins[1].shape[1])
