@@ -12,7 +12,8 @@ from tinygrad_softmax import functional as F
 from tinygrad_softmax.commands import bench
 
 WORKLOADS = ["W1", "W1 compiled", "W1 compiled args", "W1 plain", "W1c", "W2", "W2 compiled",
-             "W2 compiled args", "W2 plain", "W3", "W3 compiled", "W3 compiled args", "W4", "W4 compiled", "W5", "W5 compiled", "MEM fused", "MEM composed"]
+             "W2 compiled args", "W2 plain", "W3", "W3 compiled", "W3 compiled args",
+             "W4", "W4 compiled", "W5", "W5 compiled", "MEM fused", "MEM composed"]
 
 
 def test_quick_bench_runs_every_workload_and_every_check_passes(capsys):
