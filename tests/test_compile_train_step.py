@@ -1,0 +1,634 @@
+"""compile() of a whole training step: zero_grad, forward, loss.backward(), opt.step() inside fn.
+
+Every reference comes from running the same step EAGERLY on a twin set of parameters (built from
+the same seeds), never from compiled output: the loss, every parameter, every ``.grad`` and every
+parameter's ``_version`` must agree after each call. The first call traces (eagerly), later calls
+replay the generated NumPy, so each test makes several calls and checks that only one trace was made.
+"""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_softmax as tg
+from tinygrad_softmax import Tensor
+from tinygrad_softmax import functional as F
+from tinygrad_softmax.compile import Compiled, CompileError
+from tinygrad_softmax.optim import SGD, Adam, Optimizer
+from tinygrad_softmax.optim.lr_scheduler import ExponentialLR, StepLR
+
+N, D, C = 64, 4, 3  # (64, 3) float64 logits: 1536 bytes, large enough for out= buffers
+
+
+def _close(got: Any, want: Any) -> None:
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=0, atol=1e-12)
+
+
+def _batch(i: int, change: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(100 + (i if change else 0))
+    return rng.normal(size=(N, D)), rng.integers(0, C, N)
+
+
+def _values(out: Any) -> list[Any]:
+    if isinstance(out, Tensor):
+        return [out.data]
+    if isinstance(out, (tuple, list)):
+        return [v for o in out for v in _values(o)]
+    return [out]
+
+
+def _same_state(a: SimpleNamespace, e: SimpleNamespace, where: str) -> None:
+    for k, (p, q) in enumerate(zip(a.params, e.params)):
+        _close(p.data, q.data)
+        assert p._version == q._version, (where, k, p._version, q._version)
+        assert (p.grad is None) == (q.grad is None), (where, k, p.grad, q.grad)
+        if p.grad is not None:
+            _close(p.grad.data, q.grad.data)
+
+
+def _twins(build: Callable[[], SimpleNamespace], calls: int = 6, change: bool = True,
+           between: Callable[[SimpleNamespace, int], None] | None = None) -> Compiled:
+    """Run build()'s step compiled and a twin's eagerly for ``calls`` calls; compare after each."""
+    a, e = build(), build()
+    compiled = tg.compile(a.step)
+    for i in range(calls):
+        X, y = _batch(i, change)
+        got = compiled(Tensor(X), y.copy())
+        want = e.step(Tensor(X), y.copy())
+        for g, w in zip(_values(got), _values(want), strict=True):
+            _close(g, w)
+        _same_state(a, e, f"call {i}")
+        if between is not None:
+            between(a, i)
+            between(e, i)
+    assert compiled.traces == 1
+    return compiled
+
+
+# ---- models -------------------------------------------------------------------------------------
+def _linear(make_opt: Callable[[list[Tensor]], Any], zero: str = "start", loss: str = "fused",
+            grad_norm: bool = False, seed: int = 0) -> Callable[[], SimpleNamespace]:
+    """The article's linear classifier (X @ W + b, an L2 term), its step with zero_grad where ``zero``
+    says: "start", "end" (after the step), "none", "keep" (set_to_none=False at the start)."""
+    def build() -> SimpleNamespace:
+        rng = np.random.default_rng(seed)
+        W = Tensor(rng.normal(0, 0.1, (D, C)), requires_grad=True)
+        b = Tensor(rng.normal(0, 0.1, C), requires_grad=True)
+        opt = make_opt([W, b])
+        lossf = F.softmax_cross_entropy if loss == "fused" else F.cross_entropy
+
+        def step(X: Tensor, y: np.ndarray) -> Any:
+            if zero == "start":
+                opt.zero_grad()
+            elif zero == "keep":
+                opt.zero_grad(set_to_none=False)
+            loss = lossf(X @ W + b, y) + 0.05 * (W * W).sum()
+            loss.backward()
+            gn = (W.grad * W.grad).sum() + b.grad.sum() if grad_norm else None
+            opt.step()
+            if zero == "end":
+                opt.zero_grad()
+            return loss if gn is None else (loss, gn)
+        return SimpleNamespace(params=[W, b], opt=opt, step=step)
+    return build
+
+
+def _mlp(make_opt: Callable[[list[Tensor]], Any], zero: str = "start", seed: int = 0
+         ) -> Callable[[], SimpleNamespace]:
+    """A 2-layer MLP via tg.nn; ``zero`` as in _linear, plus "model" / "model_keep" (net.zero_grad())."""
+    def build() -> SimpleNamespace:
+        net = tg.nn.Sequential(tg.nn.Linear(D, 8, rng=seed), tg.nn.ReLU(), tg.nn.Linear(8, C, rng=seed + 1))
+        loss_fn = tg.nn.CrossEntropyLoss()
+        opt = make_opt(net.parameters())
+
+        def step(X: Tensor, y: np.ndarray) -> Tensor:
+            if zero == "start":
+                opt.zero_grad()
+            elif zero == "keep":
+                opt.zero_grad(set_to_none=False)
+            elif zero == "model":
+                net.zero_grad()
+            elif zero == "model_keep":
+                net.zero_grad(set_to_none=False)
+            loss = loss_fn(net(X), y)
+            loss.backward()
+            opt.step()
+            if zero == "end":
+                opt.zero_grad()
+            return loss
+        return SimpleNamespace(params=list(net.parameters()), opt=opt, step=step, net=net)
+    return build
+
+
+class SignDecay(Optimizer):
+    """A user's optimizer: p -= lr / t · sign(g), its own state (t), in place, bumping the version."""
+
+    def __init__(self, params: Any, lr: float) -> None:
+        self.lr = lr
+        self.t = 0
+        super().__init__(params)
+
+    def step(self) -> None:
+        self.t += 1
+        for p in self.params:
+            if p.grad is not None:
+                np.subtract(p.data, self.lr / self.t * np.sign(p.grad.data), out=p.data)
+                p._bump_version()
+
+
+class HalvedSGD(SGD):
+    """An SGD subclass whose step calls SGD.step (nested steps are one step)."""
+
+    def step(self) -> None:
+        lr = self.lr
+        self.lr = lr / 2
+        try:
+            super().step()
+        finally:
+            self.lr = lr
+
+
+OPTIMIZERS: dict[str, Callable[[list[Tensor]], Any]] = {
+    "sgd": lambda ps: SGD(ps, lr=0.3),
+    "momentum": lambda ps: SGD(ps, lr=0.1, momentum=0.9),
+    "nesterov": lambda ps: SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+    "dampening": lambda ps: SGD(ps, lr=0.1, momentum=0.9, dampening=0.5),
+    "weight_decay": lambda ps: SGD(ps, lr=0.2, weight_decay=0.05),
+    "all_sgd": lambda ps: SGD(ps, lr=0.1, momentum=0.5, nesterov=True, weight_decay=0.01),
+    "adam": lambda ps: Adam(ps, lr=0.05),
+    "adam_wd": lambda ps: Adam(ps, lr=0.05, betas=(0.8, 0.99), weight_decay=0.01),
+    "user": lambda ps: SignDecay(ps, lr=0.05),
+    "sgd_subclass": lambda ps: HalvedSGD(ps, lr=0.4),
+}
+
+
+# ---- 1. the whole step, compiled vs eager --------------------------------------------------------
+@pytest.mark.parametrize("loss", ["fused", "composed"])
+def test_article_linear_step_matches_eager_twin(loss: str) -> None:
+    # the composed loss reads y as a cache key: keep the targets, change the inputs
+    compiled = _twins(_linear(OPTIMIZERS["sgd"], loss=loss), change=(loss == "fused"))
+    src = compiled.source
+    for needed in ("zero_grad", "np.subtract(W, _step_W, out=W)", "_bump_version()", "param_groups[0]['lr']"):
+        assert needed in src, needed
+
+
+def test_article_linear_step_with_changing_inputs_and_composed_loss_matches_eager() -> None:
+    # targets fixed, inputs new every call: one trace, replayed
+    a, e = _linear(OPTIMIZERS["sgd"], loss="composed")(), _linear(OPTIMIZERS["sgd"], loss="composed")()
+    compiled = tg.compile(a.step)
+    _, y = _batch(0)
+    for i in range(6):
+        X, _ = _batch(i)
+        _close(compiled(Tensor(X), y).data, e.step(Tensor(X), y).data)
+        _same_state(a, e, f"call {i}")
+    assert compiled.traces == 1
+
+
+@pytest.mark.parametrize("rows", [40, 64])
+def test_composed_cross_entropy_alone_replays_like_eager(rows: int) -> None:
+    # the composed loss without a training step (backward=True), to isolate it: 64 rows make the
+    # (rows,) row sums 512 bytes, the size from which values get out= buffers
+    rng = np.random.default_rng(2)
+    W = Tensor(rng.normal(0, 0.1, (D, C)), requires_grad=True)
+    X, y = Tensor(rng.normal(size=(rows, D))), rng.integers(0, C, rows)
+    compiled = tg.compile(lambda X, y: F.cross_entropy(X @ W, y), backward=True)
+    for _ in range(2):
+        W.grad = None
+        got = compiled(X, y).data
+        g = W.grad.data
+        W.grad = None
+        want = F.cross_entropy(X @ W, y)
+        want.backward()
+        _close(got, want.data)
+        _close(g, W.grad.data)
+
+
+def test_mlp_via_nn_modules_matches_eager_twin() -> None:
+    compiled = _twins(_mlp(OPTIMIZERS["sgd"]))
+    assert "Relu" in compiled.source or "maximum" in compiled.source
+
+
+def _linear_custom(body: Callable[..., Any], *, momentum: float = 0.0) -> Callable[[], SimpleNamespace]:
+    """The linear model with a step written by ``body(X, y, W, b, U, opts)``; U is a parameter the
+    loss never uses (its .grad stays None), opts = (SGD over W, U, b; Adam over b alone)."""
+    def build() -> SimpleNamespace:
+        rng = np.random.default_rng(0)
+        W = Tensor(rng.normal(0, 0.1, (D, C)), requires_grad=True)
+        b = Tensor(rng.normal(0, 0.1, C), requires_grad=True)
+        U = Tensor(np.ones(C), requires_grad=True)
+        opts = (SGD([W, U, b], lr=0.2, momentum=momentum), Adam([b], lr=0.1), SGD([W], lr=0.2))
+
+        def step(X: Tensor, y: np.ndarray) -> Any:
+            return body(X, y, W, b, U, opts)
+        return SimpleNamespace(params=[W, b, U], opt=opts[0], step=step)
+    return build
+
+
+def _two_backward_passes(X: Tensor, y: np.ndarray, W: Tensor, b: Tensor, U: Tensor, opts: Any) -> Any:
+    opts[0].zero_grad()
+    loss = F.softmax_cross_entropy(X @ W + b, y)
+    loss.backward()
+    (0.1 * (W * W).sum()).backward()  # adds onto the .grad the first pass wrote
+    opts[0].step()
+    return loss
+
+
+def _two_optimizers(X: Tensor, y: np.ndarray, W: Tensor, b: Tensor, U: Tensor, opts: Any) -> Any:
+    opts[2].zero_grad()
+    opts[1].zero_grad()
+    loss = F.softmax_cross_entropy(X @ W + b, y)
+    loss.backward()
+    opts[2].step()  # plain SGD over W: generated lines
+    opts[1].step()  # Adam over b: its own step
+    return loss
+
+
+def _zeros_kept_at_the_end(X: Tensor, y: np.ndarray, W: Tensor, b: Tensor, U: Tensor, opts: Any) -> Any:
+    loss = F.softmax_cross_entropy(X @ W + b, y)
+    loss.backward()
+    opts[0].step()
+    opts[0].zero_grad(set_to_none=False)  # the next call's backward adds onto zeros
+    return loss
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+@pytest.mark.parametrize("body", [_two_backward_passes, _two_optimizers, _zeros_kept_at_the_end],
+                         ids=["two_backward", "two_optimizers", "zeros_kept_at_end"])
+def test_steps_with_several_passes_optimizers_and_a_parameter_without_grad(body: Any, momentum: float
+                                                                           ) -> None:
+    _twins(_linear_custom(body, momentum=momentum))
+
+
+# ---- 2. optimizers --------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", sorted(OPTIMIZERS))
+def test_each_optimizer_matches_eager_twin_over_calls(kind: str) -> None:
+    compiled = _twins(_linear(OPTIMIZERS[kind]), calls=7)
+    if kind != "sgd":  # not plain SGD: the optimizer's own step runs at its place
+        assert ".step()" in compiled.source
+
+
+@pytest.mark.parametrize("kind", ["momentum", "adam", "user"])
+def test_each_optimizer_on_the_mlp_matches_eager_twin(kind: str) -> None:
+    _twins(_mlp(OPTIMIZERS[kind]), calls=5)
+
+
+def test_user_optimizer_step_runs_at_every_call() -> None:
+    a = _linear(OPTIMIZERS["user"])()
+    compiled = tg.compile(a.step)
+    for i in range(5):
+        compiled(*[Tensor(v) if k == 0 else v for k, v in enumerate(_batch(i))])
+    assert a.opt.t == 5
+    assert all(p._version == 5 for p in a.params)
+
+
+# ---- 3. hyperparameters changed between calls ----------------------------------------------------
+@pytest.mark.parametrize("kind", ["sgd", "momentum", "adam", "user"])
+def test_lr_set_between_calls_is_honored(kind: str) -> None:
+    def set_lr(s: SimpleNamespace, i: int) -> None:
+        s.opt.lr = [0.05, 0.5, 0.0, 0.2, 0.11, 0.3][i]
+    _twins(_linear(OPTIMIZERS[kind]), between=set_lr)
+
+
+@pytest.mark.parametrize("sched", ["step", "exp"])
+def test_lr_scheduler_between_calls_is_honored(sched: str) -> None:
+    def build() -> SimpleNamespace:
+        s = _linear(OPTIMIZERS["sgd"])()
+        s.sched = (StepLR(s.opt, step_size=2, gamma=0.3) if sched == "step"
+                   else ExponentialLR(s.opt, gamma=0.7))
+        return s
+
+    def tick(s: SimpleNamespace, i: int) -> None:
+        s.sched.step()
+    _twins(build, calls=7, between=tick)
+
+
+def test_lr_scheduler_changes_lr_of_the_generated_plain_sgd_update() -> None:
+    # a check that does not rely on the twin: lr 0 after tracing means parameters stop moving
+    s = _linear(OPTIMIZERS["sgd"])()
+    compiled = tg.compile(s.step)
+    X, y = _batch(0)
+    compiled(Tensor(X), y)
+    s.opt.lr = 0.0
+    before = [p.data.copy() for p in s.params]
+    compiled(Tensor(X), y)
+    for p, q in zip(s.params, before):
+        np.testing.assert_array_equal(p.data, q)
+    s.opt.lr = 0.3
+    compiled(Tensor(X), y)
+    assert not np.array_equal(s.params[0].data, before[0])
+
+
+@pytest.mark.parametrize("attr,value", [("momentum", 0.9), ("weight_decay", 0.05)])
+def test_turning_on_momentum_or_weight_decay_after_tracing_is_honored(attr: str, value: float) -> None:
+    def switch(s: SimpleNamespace, i: int) -> None:
+        if i == 1:
+            setattr(s.opt, attr, value)
+        if i == 4:
+            setattr(s.opt, attr, 0.0)
+    _twins(_linear(OPTIMIZERS["sgd"]), calls=7, between=switch)
+
+
+# ---- 4. zero_grad variants ------------------------------------------------------------------------
+@pytest.mark.parametrize("zero", ["start", "end", "none", "keep"])
+@pytest.mark.parametrize("kind", ["sgd", "momentum", "adam"])
+def test_zero_grad_variants_on_the_linear_model(zero: str, kind: str) -> None:
+    _twins(_linear(OPTIMIZERS[kind], zero=zero))
+
+
+@pytest.mark.parametrize("zero", ["start", "end", "none", "keep", "model", "model_keep"])
+def test_zero_grad_variants_on_the_mlp(zero: str) -> None:
+    _twins(_mlp(OPTIMIZERS["sgd"], zero=zero))
+
+
+def test_zero_grad_at_the_end_leaves_no_grad_after_each_call() -> None:
+    s = _linear(OPTIMIZERS["sgd"], zero="end")()
+    compiled = tg.compile(s.step)
+    for i in range(4):
+        X, y = _batch(i)
+        compiled(Tensor(X), y)
+        assert all(p.grad is None for p in s.params)
+
+
+def test_missing_zero_grad_accumulates_across_calls_as_eager() -> None:
+    # no zero_grad, and the learning rate 0: the .grad after k calls is k times one call's gradient
+    s = _linear(lambda ps: SGD(ps, lr=0.0), zero="none")()
+    e = _linear(lambda ps: SGD(ps, lr=0.0), zero="none")()
+    compiled = tg.compile(s.step)
+    X, y = _batch(0)
+    e.step(Tensor(X), y)
+    one = [p.grad.data.copy() for p in e.params]
+    for k in range(1, 5):
+        compiled(Tensor(X), y)
+        for p, g in zip(s.params, one):
+            _close(p.grad.data, k * g)
+
+
+def test_trace_with_grads_already_present_accumulates_onto_them() -> None:
+    # eager warm-up leaves .grad set; a step without zero_grad then adds onto it, traced and replayed
+    a, e = _linear(OPTIMIZERS["sgd"], zero="none")(), _linear(OPTIMIZERS["sgd"], zero="none")()
+    X, y = _batch(0)
+    for s in (a, e):
+        F.softmax_cross_entropy(Tensor(X) @ s.params[0] + s.params[1], y).backward()
+    compiled = tg.compile(a.step)
+    for i in range(5):
+        X, y = _batch(i)
+        _close(compiled(Tensor(X), y).data, e.step(Tensor(X), y).data)
+        _same_state(a, e, f"call {i}")
+
+
+# ---- 5. values computed from .grad after backward ---------------------------------------------------
+@pytest.mark.parametrize("zero", ["start", "end", "keep"])
+@pytest.mark.parametrize("kind", ["sgd", "momentum"])
+def test_grad_norm_returned_from_the_step_matches_eager(zero: str, kind: str) -> None:
+    _twins(_linear(OPTIMIZERS[kind], zero=zero, grad_norm=True))
+
+
+def test_grad_norm_without_zero_grad_matches_eager_or_is_refused() -> None:
+    # No zero_grad in fn and no .grad at the first call: from the second call on the backward adds
+    # onto the .grad left by the previous one, so W.grad (what the norm reads) is the accumulated
+    # gradient. A faithful compile returns eager's value, or refuses (mentioning zero_grad).
+    try:
+        _twins(_linear(OPTIMIZERS["sgd"], zero="none", grad_norm=True), calls=4)
+    except CompileError as err:
+        assert "zero_grad" in str(err)
+
+
+def test_returning_the_grad_tensor_itself_matches_eager() -> None:
+    def build() -> SimpleNamespace:
+        rng = np.random.default_rng(3)
+        W = Tensor(rng.normal(0, 0.1, (D, C)), requires_grad=True)
+        opt = SGD([W], lr=0.2)
+
+        def step(X: Tensor, y: np.ndarray) -> Any:
+            opt.zero_grad()
+            loss = F.softmax_cross_entropy(X @ W, y)
+            loss.backward()
+            g = W.grad * 1.0
+            opt.step()
+            return loss, g
+        return SimpleNamespace(params=[W], opt=opt, step=step)
+    _twins(build)
+
+
+# ---- 6. refusals ------------------------------------------------------------------------------------
+def _params() -> tuple[Tensor, Tensor, SGD]:
+    rng = np.random.default_rng(5)
+    W = Tensor(rng.normal(0, 0.1, (D, C)), requires_grad=True)
+    b = Tensor(np.zeros(C), requires_grad=True)
+    return W, b, SGD([W, b], lr=0.1)
+
+
+def _refused(fn: Callable[..., Any], match: str, backward: bool = False) -> CompileError:
+    X, y = _batch(0)
+    with pytest.raises(CompileError) as info:
+        tg.compile(fn, backward=backward)(Tensor(X), y)
+    assert type(info.value) is CompileError, type(info.value)
+    assert match in str(info.value), str(info.value)
+    # no tracer left behind: an in-place write runs eagerly again
+    t = Tensor(np.ones(2))
+    t += 1.0
+    assert t.data.tolist() == [2.0, 2.0]
+    return info.value
+
+
+def test_reading_a_parameter_after_the_step_is_refused() -> None:
+    W, b, opt = _params()
+
+    def step(X: Tensor, y: np.ndarray) -> Tensor:
+        opt.zero_grad()
+        F.softmax_cross_entropy(X @ W + b, y).backward()
+        opt.step()
+        return (W * W).sum()  # reads the updated W
+    err = _refused(step, "after an optimizer step")
+    assert "(4, 3)" in str(err)
+
+
+def test_reading_a_parameter_after_a_user_optimizer_step_is_refused() -> None:
+    W, b, _ = _params()
+    opt = SignDecay([W, b], lr=0.1)
+
+    def step(X: Tensor, y: np.ndarray) -> Tensor:
+        opt.zero_grad()
+        F.softmax_cross_entropy(X @ W + b, y).backward()
+        opt.step()
+        return F.softmax_cross_entropy(X @ W + b, y)
+    _refused(step, "after an optimizer step")
+
+
+def test_assigning_grad_directly_when_grads_are_present_is_refused() -> None:
+    W, b, opt = _params()
+    X, y = _batch(0)
+    F.softmax_cross_entropy(Tensor(X) @ W + b, y).backward()  # grads present
+
+    def step(X: Tensor, y: np.ndarray) -> Tensor:
+        W.grad = None
+        b.grad = None
+        loss = F.softmax_cross_entropy(X @ W + b, y)
+        loss.backward()
+        opt.step()
+        return loss
+    _refused(step, "assigned directly")
+
+
+def test_assigning_a_grad_tensor_directly_is_refused() -> None:
+    W, b, opt = _params()
+
+    def step(X: Tensor, y: np.ndarray) -> Tensor:
+        W.grad = tg.zeros_like(W)  # no .grad before: a new one
+        loss = F.softmax_cross_entropy(X @ W + b, y)
+        loss.backward()
+        opt.step()
+        return loss
+    _refused(step, "assigned directly")
+
+
+def test_assigning_grad_of_a_parameter_seen_only_through_the_optimizer_is_refused() -> None:
+    W, b, opt = _params()
+    X, y = _batch(0)
+    F.softmax_cross_entropy(Tensor(X) @ W + b, y).backward()
+
+    def step(X: Tensor, y: np.ndarray) -> Tensor:  # W and b are not in the closure: only opt is
+        for p in opt.params:
+            p.grad = None
+        loss = F.softmax_cross_entropy(X @ opt.params[0] + opt.params[1], y)
+        loss.backward()
+        opt.step()
+        return loss
+    _refused(step, "assigned directly")
+
+
+def test_assigning_grad_to_none_after_the_step_is_replayed_or_refused() -> None:
+    # W.grad = None at the end of fn (instead of opt.zero_grad()): no backward follows in the same
+    # call, so it must either be repeated at every call (the next call's backward then starts from
+    # None, as eager) or be refused. Silently dropping it makes the gradients accumulate.
+    def build() -> SimpleNamespace:
+        W, b, opt = _params()
+
+        def step(X: Tensor, y: np.ndarray) -> Tensor:
+            loss = F.softmax_cross_entropy(X @ W + b, y)
+            loss.backward()
+            opt.step()
+            W.grad = None
+            b.grad = None
+            return loss
+        return SimpleNamespace(params=[W, b], opt=opt, step=step)
+    try:
+        _twins(build, calls=4)
+    except CompileError as err:
+        assert "assigned directly" in str(err)
+
+
+def test_reading_grad_accumulated_onto_a_held_grad_is_refused() -> None:
+    W, b, opt = _params()
+    X, y = _batch(0)
+    F.softmax_cross_entropy(Tensor(X) @ W + b, y).backward()  # grads present, no zero_grad in fn
+
+    def step(X: Tensor, y: np.ndarray) -> Any:
+        loss = F.softmax_cross_entropy(X @ W + b, y)
+        loss.backward()
+        gn = (W.grad * W.grad).sum()
+        opt.step()
+        return loss, gn
+    _refused(step, "zero_grad")
+
+
+def test_create_graph_inside_the_step_is_refused() -> None:
+    W, b, opt = _params()
+
+    def step(X: Tensor, y: np.ndarray) -> Tensor:
+        opt.zero_grad()
+        loss = F.softmax_cross_entropy(X @ W + b, y)
+        loss.backward(create_graph=True)
+        opt.step()
+        return loss
+    _refused(step, "create_graph")
+
+
+def test_backward_true_with_a_step_calling_backward_is_refused() -> None:
+    W, b, opt = _params()
+
+    def step(X: Tensor, y: np.ndarray) -> Tensor:
+        opt.zero_grad()
+        loss = F.softmax_cross_entropy(X @ W + b, y)
+        loss.backward()
+        opt.step()
+        return loss
+    _refused(step, "backward() itself", backward=True)
+
+
+@pytest.mark.parametrize("how", ["manual_sgd", "traced_value", "grad_scaling"])
+def test_other_in_place_writes_are_still_refused(how: str) -> None:
+    params = _params()
+
+    def step(X: Tensor, y: np.ndarray) -> Tensor:
+        w, b, opt = params
+        opt.zero_grad()
+        loss = F.softmax_cross_entropy(X @ w + b, y)
+        if how == "traced_value":
+            loss *= 2.0
+        loss.backward()
+        if how == "manual_sgd":
+            with tg.no_grad():
+                w -= 0.1 * w.grad
+        elif how == "grad_scaling":
+            g = w.grad
+            g *= 0.5
+        else:
+            opt.step()
+        return loss
+    _refused(step, "in-place")
+
+
+# ---- 7. random steps ---------------------------------------------------------------------------------
+@given(kind=st.sampled_from(["sgd", "momentum", "nesterov", "adam"]),
+       lr=st.floats(0.001, 0.8, allow_nan=False),
+       calls=st.integers(2, 6),
+       zero=st.sampled_from(["start", "end"]),
+       change=st.booleans(),
+       mlp=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_random_training_steps_compiled_match_eager(kind: str, lr: float, calls: int, zero: str,
+                                                    change: bool, mlp: bool, seed: int) -> None:
+    def make_opt(ps: list[Tensor]) -> Any:
+        if kind == "adam":
+            return Adam(ps, lr=lr)
+        return SGD(ps, lr=lr, momentum=0.0 if kind == "sgd" else 0.9, nesterov=kind == "nesterov")
+    build = _mlp(make_opt, zero=zero, seed=seed) if mlp else _linear(make_opt, zero=zero, seed=seed)
+    _twins(build, calls=calls, change=change)
+
+
+# ---- 8. memory ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("zero", ["start", "keep"])
+def test_plain_sgd_step_does_not_grow_memory_per_call(zero: str) -> None:
+    s = _linear(OPTIMIZERS["sgd"], zero=zero)()
+    compiled = tg.compile(s.step)
+    X, y = _batch(0)
+    Xt = Tensor(X)
+    # Each in-place write (a step's, zero_grad(set_to_none=False)'s) appends a stamp (an int object)
+    # to the tensor's write log, which keeps the last 64: memory allocated before tracemalloc starts
+    # is not counted when freed, so the first window (N = 70 calls) replaces the untracked stamps,
+    # and the second must then add nothing.
+    for _ in range(10):
+        compiled(Xt, y)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for _ in range(70):
+            compiled(Xt, y)
+        first = tracemalloc.get_traced_memory()[0]
+        for _ in range(70):
+            compiled(Xt, y)
+        second = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert second - first < 2048, second - first
+    assert compiled.traces == 1
