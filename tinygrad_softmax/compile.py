@@ -219,7 +219,8 @@ class _Recorder(Tracer):
         self.stepping = 0  # > 0 while an optimizer's step runs (its writes are the step's own)
         self.clearing = False
         self.stepped: dict[int, Tensor] = {}  # parameters an optimizer step has updated
-        self.expect: dict[int, Any] = {}  # id(leaf) -> the .grad it must hold (else: set directly)
+        self.expect: dict[int, tuple[Tensor, Any]] = {}  # id(leaf) -> (leaf, the .grad it must hold)
+        self.known_none: set[int] = set()  # leaves whose .grad a zero_grad in this call set to None
         self.unreplayable: dict[int, str] = {}  # id(tensor) -> why no op may read it
 
     # -- observing
@@ -293,12 +294,7 @@ class _Recorder(Tracer):
         if self.phase == "backward":
             raise CompileError("backward() called inside a backward formula while compiling")
         leaves = _grad_leaves(self, root)
-        for t in leaves:
-            if id(t) in self.expect and t.grad is not self.expect[id(t)]:
-                raise CompileError(
-                    f"the .grad of a tensor of shape {t.shape} was assigned directly inside a "
-                    "compiled function: compile cannot see that assignment to repeat it. Clear "
-                    "gradients with opt.zero_grad() or module.zero_grad() there, or outside")
+        self.check_grads(leaves)
         held = {id(t): t.grad for t in leaves}
         for t in leaves:
             t.grad = None
@@ -316,15 +312,22 @@ class _Recorder(Tracer):
                 t.grad = old
                 continue
             new = Tensor._make(np.array(g.data) if old is None else np.asarray(old.data + g.data))
-            if old is not None:  # a sum with what .grad held: computed here, not by a recorded op
-                self.unreplayable[id(new)] = (
-                    "a .grad that a backward pass added onto the gradient it held already: call "
-                    "opt.zero_grad() inside the compiled function before backward(), and read .grad "
-                    "after one backward pass only")
-            self.nodes.append(_Node(_GradWrite, (t, g, new, old is None), (), new, "backward"))
+            fresh = id(t) in self.known_none  # None at every call, not only at this one
+            self.nodes.append(_Node(_GradWrite, (t, g, new, fresh), (), new, "backward"))
             t.grad = new
-            self.expect[id(t)] = new
+            self.expect[id(t)] = (t, new)
+            self.known_none.discard(id(t))
             self.keep.append(new)
+
+    def check_grads(self, leaves: Any) -> None:
+        """Raise if the ``.grad`` of one of ``leaves`` is not what the recorded steps left in it:
+        fn assigned it directly, which the replay would not repeat."""
+        for t in leaves:
+            if id(t) in self.expect and t.grad is not self.expect[id(t)][1]:
+                raise CompileError(
+                    f"the .grad of a tensor of shape {t.shape} was assigned directly inside a "
+                    "compiled function: compile cannot see that assignment to repeat it. Clear "
+                    "gradients with opt.zero_grad() or module.zero_grad() there, or outside")
 
     def clear_grads(self, params: list[Tensor], set_to_none: bool, clear: Callable[[], None]) -> None:
         self.nodes.append(_Node(_ClearGrads, (list(params), set_to_none), (), None, "zero_grad"))
@@ -334,7 +337,11 @@ class _Recorder(Tracer):
         finally:
             self.clearing = False
         for p in params:
-            self.expect[id(p)] = p.grad
+            self.expect[id(p)] = (p, p.grad)
+            if set_to_none:
+                self.known_none.add(id(p))
+            else:
+                self.known_none.discard(id(p))
             if p.grad is not None:  # zeros written in place over what may be a recorded value
                 self.unreplayable[id(p.grad)] = ("a .grad that zero_grad(set_to_none=False) filled "
                                                  "with zeros: use zero_grad() (set_to_none=True)")
@@ -570,9 +577,9 @@ class Compiled:
             if isinstance(value, Tensor):
                 rec.traced.add(id(value))
                 found.setdefault(id(value), value)
-        for t in found.values():  # a .grad set directly inside fn is then caught at backward()
+        for t in found.values():  # a .grad set directly inside fn is then caught
             if t.grad_fn is None and t._requires_grad:
-                rec.expect[id(t)] = t.grad
+                rec.expect[id(t)] = (t, t.grad)
         with use_tracer(rec):  # this thread's ops only: other threads run eagerly meanwhile
             start = _engine._next_number()
             out = _call_naming_locals(self.fn, args, kwargs, names)
@@ -586,6 +593,7 @@ class Compiled:
                     raise CompileError("compile(fn, backward=True): fn must return a Tensor that "
                                        "requires grad (the loss; the first Tensor of a tuple)")
                 loss.backward()  # recorded by rec.backward_pass, as if fn ended with it
+            rec.check_grads([t for t, _ in rec.expect.values()])
         prog = _Program(self, rec, inputs, out, names, start)
         self.traces += 1
         if len(self._cache) >= self.cache_size:
@@ -912,11 +920,14 @@ class _Program:
         if node.cls is _GradWrite:
             leaf, g, new, fresh = node.ctx
             pv, gv = self.param_index(leaf), self._leaf(g)
-            if fresh:  # ops that read this .grad read the gradient's value
+            if fresh:  # .grad was None: it is the gradient itself now (ops that read it read gv)
                 self._data(new.data, gv)
+            else:  # .grad may have held a gradient this one was added onto: ops that read it read it live
+                ev = _Val("op", _identifier(f"{pv.name}_grad", self.taken), new.shape, new.dtype, new.data)
+                self._data(new.data, ev)
             self.grad_outs.append((leaf, gv))
-            op = _Op("GradWrite", _GradWrite, None, [pv, gv], ev, {}, f"backward: into {pv.name}.grad",
-                     "backward")
+            op = _Op("GradWrite", _GradWrite, None, [pv, gv], ev, {"fresh": fresh},
+                     f"backward: into {pv.name}.grad", "backward")
         elif node.cls is _ClearGrads:
             params, set_to_none = node.ctx
             op = _Op("ClearGrads", _ClearGrads, None, [self.param_index(p) for p in params], ev,
@@ -1403,6 +1414,7 @@ class _Program:
 
     def _emit(self) -> str:
         self.escaping = {id(v) for v in self._outputs()}
+        self.read_live = self.escaping | {id(w) for op in self.ops for w in (*op.ins, *op.extra)}
         if len(self.ops) > _REGISTER_OPS:  # short programs keep one name per value: easier to read
             self._registers()
         args = ", ".join(n for n, _, _ in self.arg_vals)
@@ -1463,10 +1475,15 @@ class _Program:
         if op.rule == "GradWrite":  # as the walk's _accumulate: a copy into .grad, or a sum with it
             pv, gv = op.ins
             holder, src = self._holder(pv), gv.name
-            fresh = gv.kind == "op" and gv.view_of is None and gv.node is not None and gv.node.buffer is None
-            val = src if fresh else f"np.array({src})"
-            return [f"_g = {holder}.grad  # d(output)/d({pv.name}) accumulates into .grad",
-                    f"{holder}.grad = _make({val}) if _g is None else _add_into(_g, {src})"]
+            own = gv.kind == "op" and gv.view_of is None and gv.node is not None and gv.node.buffer is None
+            val = src if own else f"np.array({src})"
+            if op.params["fresh"]:  # a zero_grad earlier in the step set it to None
+                return [f"{holder}.grad = _make({val})  # d(output)/d({pv.name}) into .grad"]
+            lines = [f"_g = {holder}.grad  # d(output)/d({pv.name}) accumulates into .grad",
+                     f"{holder}.grad = _make({val}) if _g is None else _add_into(_g, {src})"]
+            if op.out.kind == "op" and id(op.out) in self.read_live:
+                lines.append(f"{op.out.name} = {holder}.grad.data  # what later lines read of .grad")
+            return lines
         if op.rule == "ClearGrads":
             if not op.params["set_to_none"]:
                 return [f"_clear_grads({op.params['_list']}, False)  # zero_grad(set_to_none=False): "
@@ -1668,6 +1685,10 @@ class _Program:
             expr = f"np.add.reduce({x.name}, axis={ax}{', keepdims=True' if keep else ''}" \
                    f"{', out=' + buf if buf else ''})"
             note = ""
+        if ones is not None and keep and buf:  # the product writes the flat sums into buf's memory
+            flat = tuple(n for i, n in enumerate(op.out.shape) if i not in axes)  # type: ignore[operator]
+            view = self._view(f"{buf}_flat", f"{buf}.reshape({flat!r})", f"{buf} without its kept axis")
+            return [expr.replace(f"out={buf}", f"out={view}") + f"{comment}{note}", f"{o} = {buf}"]
         if ones is not None and keep:
             return [f"{o} = {expr}.reshape({tuple(op.out.shape)!r}){comment}{note}"]
         if op.out.shape or id(op.out) not in self.escaping:
