@@ -177,7 +177,8 @@ def test_article_linear_step_matches_eager_twin(loss: str) -> None:
     # the composed loss reads y as a cache key: keep the targets, change the inputs
     compiled = _twins(_linear(OPTIMIZERS["sgd"], loss=loss), change=(loss == "fused"))
     src = compiled.source
-    for needed in ("zero_grad", "np.subtract(W, _step_W, out=W)", "_bump_version()", "param_groups[0]['lr']"):
+    for needed in ("zero_grad", "np.subtract(W, _step_W, out=W)", "_bump_versions((_P_W, _P_b))",
+                   "param_groups[0]['lr']"):
         assert needed in src, needed
 
 

@@ -443,8 +443,9 @@ def _identifier(name: str, taken: set[str]) -> str:
     return out
 
 
-_RESERVED = {"np", "_make", "_add_into", "_clear_grads", "_lr", "_g", "_refs", "_r", "_K", "_run",
-             "_new_ctx", "_opaque_bw", "_conform_grad", "_check_targets", "_ops", "None", "True", "False"}
+_RESERVED = {"np", "_make", "_add_into", "_clear_grads", "_bump_versions", "_lr", "_g", "_refs", "_r",
+             "_K", "_run", "_new_ctx", "_opaque_bw", "_conform_grad", "_check_targets", "_ops", "None",
+             "True", "False"}
 
 
 def _param_names(fn: Callable[..., Any], names: dict[str, Any] | None,
@@ -1415,6 +1416,7 @@ class _Program:
     def _emit(self) -> str:
         self.escaping = {id(v) for v in self._outputs()}
         self.read_live = self.escaping | {id(w) for op in self.ops for w in (*op.ins, *op.extra)}
+        self.grad_array: dict[str, str] = {}  # holder -> the name of the array its .grad holds now
         if len(self.ops) > _REGISTER_OPS:  # short programs keep one name per value: easier to read
             self._registers()
         args = ", ".join(n for n, _, _ in self.arg_vals)
@@ -1437,6 +1439,7 @@ class _Program:
                 if line.strip() == f"{n} = {n}.data":
                     body[i] = line.replace(f"{n} = {n}.data", f"{n}_t = {n}; {n} = {n}.data")
         helpers = {"_make": Tensor._make, "_add_into": _add_into, "_clear_grads": _engine._clear_grads,
+                   "_bump_versions": _engine._bump_versions,
                    "_refs": getattr(sys, "getrefcount", None),
                    "_run": _run_forward, "_new_ctx": _new_ctx,
                    "_opaque_bw": _opaque_backward, "_check_targets": _check_targets}
@@ -1478,13 +1481,18 @@ class _Program:
             own = gv.kind == "op" and gv.view_of is None and gv.node is not None and gv.node.buffer is None
             val = src if own else f"np.array({src})"
             if op.params["fresh"]:  # a zero_grad earlier in the step set it to None
+                if own:  # .grad.data is src itself, until the next write into this .grad
+                    self.grad_array[holder] = src
                 return [f"{holder}.grad = _make({val})  # d(output)/d({pv.name}) into .grad"]
+            self.grad_array.pop(holder, None)
             lines = [f"_g = {holder}.grad  # d(output)/d({pv.name}) accumulates into .grad",
                      f"{holder}.grad = _make({val}) if _g is None else _add_into(_g, {src})"]
             if op.out.kind == "op" and id(op.out) in self.read_live:
                 lines.append(f"{op.out.name} = {holder}.grad.data  # what later lines read of .grad")
             return lines
         if op.rule == "ClearGrads":
+            for pv in op.ins:
+                self.grad_array.pop(self._holder(pv), None)
             if not op.params["set_to_none"]:
                 return [f"_clear_grads({op.params['_list']}, False)  # zero_grad(set_to_none=False): "
                         "zeros written into each .grad"]
@@ -1492,6 +1500,7 @@ class _Program:
         opt = op.params["_opt"]
         holders = [self._holder(pv) for pv in op.ins]
         if not op.params["_code"]:
+            self.grad_array.clear()  # (a user's step may set .grad)
             return [f"{opt}.step()  # {op.label}: the optimizer's own step, on the live parameters"]
         # SGD: p -= lr * p.grad, as SGD.step does it; its other forms run SGD.step itself
         others = [f"{h}.grad is not None" for h, had in zip(holders, op.params["with_grad"]) if not had]
@@ -1499,14 +1508,17 @@ class _Program:
                  f"    {opt}.step()  # momentum, weight decay or other gradients: SGD.step itself",
                  "else:  # p -= lr * p.grad, in place; lr read live (a scheduler may change it)",
                  f"    _lr = {opt}.param_groups[0]['lr']"]
+        bumped = []
         for pv, h, had in zip(op.ins, holders, op.params["with_grad"]):
             if not had:
                 continue
             scratch = _identifier(f"_step_{pv.name}", self.taken)
             self.consts[scratch] = np.empty(pv.shape, pv.dtype)
-            lines += [f"    np.multiply({h}.grad.data, _lr, out={scratch})",
-                      f"    np.subtract({pv.name}, {scratch}, out={pv.name})",
-                      f"    {h}._bump_version()"]
+            lines += [f"    np.multiply({self.grad_array.get(h, f'{h}.grad.data')}, _lr, out={scratch})",
+                      f"    np.subtract({pv.name}, {scratch}, out={pv.name})"]
+            bumped.append(h)
+        lines.append(f"    _bump_versions(({', '.join(bumped)}{',' if len(bumped) == 1 else ''}))"
+                     "  # each parameter's _version, as SGD.step bumps them")
         return lines
 
     def _out_src(self, tpl: Any) -> str:

@@ -433,19 +433,27 @@ class Tensor(TensorMethods):
         """Record that this tensor's data was changed in place (every in-place write made by
         the library calls it): ``_version`` goes up and the change is stamped, so backward can
         tell that a value an op saved was changed after the op ran (see the end of this file)."""
-        global _last_write
-        if (tracer := _tracer_now()) is not None:  # compile refuses in-place writes
-            tracer.write_in_place(self)
-        _last_write = stamp = _next_number()
-        self._version += 1
-        log = getattr(self, "_write_log", None)
+        return _bump_versions((self,))
+
+
+def _bump_versions(tensors: tuple[Tensor, ...]) -> int:
+    """``_bump_version`` of several tensors changed by one update (a compiled optimizer step), with
+    one stamp: one call instead of one per tensor."""
+    global _last_write
+    if (tracer := _tracer_now()) is not None:  # compile refuses in-place writes
+        for t in tensors:
+            tracer.write_in_place(t)
+    _last_write = stamp = _next_number()
+    for t in tensors:
+        t._version += 1
+        log = getattr(t, "_write_log", None)
         if log is None:
-            self._write_log = [stamp]
+            t._write_log = [stamp]
         else:
             log.append(stamp)
             if len(log) > _LOG_SIZE:
                 del log[0]
-        return stamp
+    return stamp
 
 
 def _walk(root: Tensor, gradient: Any, retain_graph: bool, create_graph: bool) -> None:
