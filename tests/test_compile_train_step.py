@@ -638,3 +638,130 @@ def test_plain_sgd_step_does_not_grow_memory_per_call(zero: str) -> None:
         tracemalloc.stop()
     assert second - first < 2048, second - first
     assert compiled.traces == 1
+
+
+# ---- the bias trick's [W; b] as the parameters' storage (few input columns: D < C) ------------------
+def _narrow_twin(hold: bool = False) -> Callable[[], SimpleNamespace]:
+    """x @ W + b with 2 input columns and 5 classes, so the bias trick applies and [W; b] can become
+    the storage of W and b; with ``hold`` a reference to W's array is kept outside."""
+    def build() -> SimpleNamespace:
+        rng = np.random.default_rng(7)
+        W = Tensor(rng.normal(0, 0.1, (2, 5)), requires_grad=True)
+        b = Tensor(rng.normal(0, 0.1, 5), requires_grad=True)
+        opt = SGD([W, b], lr=0.3)
+
+        def step(X: Tensor, y: np.ndarray) -> Any:
+            opt.zero_grad()
+            loss = F.softmax_cross_entropy(X @ W + b, y) + 0.05 * (W * W).sum()
+            loss.backward()
+            opt.step()
+            return loss
+        return SimpleNamespace(params=[W, b], opt=opt, step=step, held=W.data if hold else None)
+    return build
+
+
+def _narrow_batch(i: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(300 + i)
+    return rng.normal(size=(80, 2)), rng.integers(0, 5, 80)
+
+
+def _run_narrow(build: Callable[[], SimpleNamespace], calls: int,
+                between: Callable[[SimpleNamespace, int], None] | None = None) -> tuple[Any, Any, Compiled]:
+    a, e = build(), build()
+    compiled = tg.compile(a.step)
+    for i in range(calls):
+        X, y = _narrow_batch(i)
+        _close(compiled(Tensor(X), y).data, e.step(Tensor(X), y).data)
+        _same_state(a, e, f"call {i}")
+        if between is not None:
+            between(a, i)
+            between(e, i)
+    return a, e, compiled
+
+
+def test_bias_trick_makes_w_b_views_of_one_array_and_matches_eager() -> None:
+    a, _, compiled = _run_narrow(_narrow_twin(), 6)
+    W, b = a.params
+    assert "_pack(" in compiled.source and "_wa[:2] = W" not in compiled.source
+    assert W.data.base is not None and W.data.base is b.data.base  # both views of [W; b]
+    assert W.data.flags.c_contiguous and not np.shares_memory(W.data, b.data)
+    assert compiled.traces == 1
+
+
+def test_a_reference_held_to_a_parameter_array_keeps_seeing_its_updates() -> None:
+    # something outside holds W's array: it must not be replaced by a view (the holder would stop
+    # seeing the updates); the step copies W and b into [W; b] at every call instead
+    a, e, _ = _run_narrow(_narrow_twin(hold=True), 5)
+    assert a.params[0].data is a.held
+    _close(a.held, e.params[0].data)
+
+
+def test_parameters_rebound_or_written_between_calls_are_used() -> None:
+    def between(s: SimpleNamespace, i: int) -> None:
+        W, b = s.params
+        if i == 1:
+            W.data = W.data + 0.25  # rebound: a new array, packed again at the next call
+        elif i == 2:
+            b.data[...] = -0.5  # written in place (into [W; b] when packed)
+        elif i == 3:
+            s.opt.zero_grad()
+            F.softmax_cross_entropy(Tensor(_narrow_batch(9)[0]) @ W + b, _narrow_batch(9)[1]).backward()
+            s.opt.step()  # an eager step between compiled calls
+    a, _, compiled = _run_narrow(_narrow_twin(), 6, between)
+    assert compiled.traces == 1 and a.params[0].data.base is not None
+
+
+def test_two_compiled_steps_sharing_parameters_both_match_eager() -> None:
+    a, e = _narrow_twin()(), _narrow_twin()()
+
+    def other(s: SimpleNamespace) -> Callable[[Tensor, np.ndarray], Any]:
+        W, b = s.params
+
+        def step2(X: Tensor, y: np.ndarray) -> Any:
+            s.opt.zero_grad()
+            loss = F.softmax_cross_entropy(X @ W + b, y)  # no L2 term: another program
+            loss.backward()
+            s.opt.step()
+            return loss
+        return step2
+    c1, c2, e2 = tg.compile(a.step), tg.compile(other(a)), other(e)
+    for i in range(6):
+        X, y = _narrow_batch(i)
+        fa, fe = (c1, e.step) if i % 2 == 0 else (c2, e2)
+        _close(fa(Tensor(X), y).data, fe(Tensor(X), y).data)
+        _same_state(a, e, f"call {i}")
+
+
+def test_module_parameters_loaded_between_calls_are_used() -> None:
+    def build() -> SimpleNamespace:
+        net = tg.nn.Sequential(tg.nn.Linear(2, 5, rng=np.random.default_rng(1)))
+        opt = SGD(net.parameters(), lr=0.2)
+
+        def step(X: Tensor, y: np.ndarray) -> Any:
+            opt.zero_grad()
+            loss = F.cross_entropy(net(X), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return SimpleNamespace(params=list(net.parameters()), opt=opt, step=step, net=net)
+    state = {k: v * 2.0 for k, v in build().net.state_dict().items()}
+
+    def between(s: SimpleNamespace, i: int) -> None:
+        if i == 2:
+            s.net.load_state_dict(state)
+    _run_narrow(build, 6, between)
+
+
+def test_closed_over_data_is_a_constant_of_the_step() -> None:
+    # X and y closed over: [X, 1] and the one-hot targets are made once, not at every call
+    X, y = _narrow_batch(0)
+    a, e = _narrow_twin()(), _narrow_twin()()
+    Xt = Tensor(X)
+    compiled = tg.compile(lambda: a.step(Xt, y))
+    for i in range(4):
+        _close(compiled().data, e.step(Xt, y).data)
+        _same_state(a, e, f"call {i}")
+    src = compiled.source
+    assert "made once: X is a constant" in src or "made once: " in src
+    assert "one-hot targets Y, made once" in src and "_onehot(" not in src
+    assert "_xa[:, :2] =" not in src

@@ -443,8 +443,8 @@ def _identifier(name: str, taken: set[str]) -> str:
     return out
 
 
-_RESERVED = {"np", "_make", "_add_into", "_clear_grads", "_bump_versions", "_lr", "_g", "_refs", "_r",
-             "_K", "_run", "_new_ctx", "_opaque_bw", "_conform_grad", "_check_targets", "_ops", "None",
+_RESERVED = {"np", "_make", "_add_into", "_clear_grads", "_bump_versions", "_pack", "_lr", "_g", "_refs",
+             "_r", "_K", "_run", "_new_ctx", "_opaque_bw", "_conform_grad", "_check_targets", "_ops", "None",
              "True", "False"}
 
 
@@ -711,6 +711,8 @@ class _Program:
         self.views: dict[str, tuple[str, str]] = {}  # name -> (expression, what): views made once
         self.fortran: set[str] = set()  # buffers made in Fortran order (narrow N x C)
         self.notes: dict[str, str] = {}  # constant name -> a comment for the source
+        self.packed: set[str] = set()  # parameters whose storage is a [W; b] of the bias trick
+        self.pack: list[tuple[str, str, str, str, str]] = []  # (W, b, [W; b], its two views)
         # inputs
         self.input_arrays: list[tuple[_Val, np.ndarray]] = []
         for name, value in inputs:
@@ -763,7 +765,16 @@ class _Program:
             [(i, v.name, a.copy()) for i, (name, kind, v) in enumerate(self.arg_vals)
              if v is not None for (w, a) in self.int_inputs if w is v and not self._int_live(v)]
         self.arg_names = [name for name, _, _ in self.arg_vals]
-        # the trace's arrays and contexts are not needed any more: keep only what replay reads
+        # the trace's arrays and contexts are not needed any more: keep only what replay reads. Ops
+        # and values refer to each other (a reference cycle): cut it, so that the trace's arrays are
+        # freed now, not at the next garbage collection (a parameter's array held on would keep
+        # _pack from making [W; b] its storage)
+        made = [*self.ops, *self.op_of_ctx.values(),
+                *(v.node or v.owner for v in (*self.vals.values(), *self.by_data.values()))]
+        for op in made:  # (ops that rewrites dropped included)
+            if op is not None:
+                op.out.node = op.out.owner = op.ctx = None
+                op.ins, op.extra, op.attrs, op.params = [], [], {}, {}
         for attr in ("vals", "by_data", "keepalive", "ops", "cse", "attr_of", "op_of_ctx",
                      "input_arrays", "int_inputs", "grad_outs", "out_template", "scalars"):
             setattr(self, attr, None)
@@ -1183,6 +1194,15 @@ class _Program:
                 self.notes[wa] = f"[{w.name}; {b.name}], {k + 1} x {n}"
                 op.rule, op.ins = "MatMulBias", [x, w, b]
                 op.params = {"_xa": xa, "_wa": wa, "k": k}
+                if w.kind == b.kind == "param" and tuple(b.shape) == (n,) and w.array.flags.c_contiguous \
+                        and not {w.name, b.name} & self.packed:  # [W; b] becomes their storage
+                    self.packed |= {w.name, b.name}
+                    wv = _identifier(f"{wa}_{w.name}", self.taken)
+                    bv = _identifier(f"{wa}_{b.name}", self.taken)
+                    self.consts[wv], self.consts[bv] = self.consts[wa][:k], self.consts[wa][k]
+                    self.notes[wa] += f": the storage of {w.name} and {b.name}, which are views of it"
+                    self.pack.append((w.name, b.name, wa, wv, bv))
+                    op.params["packed"] = True
                 op.label = op.label.replace("Add", "MatMul + Add")
                 fused.add(id(mm))
                 done.append(op)
@@ -1424,6 +1444,10 @@ class _Program:
         for name, kind, _v in self.arg_vals:
             if kind == "tensor":
                 body.append(f"        {name} = {name}.data")
+        for w, b, wa, wv, bv in self.pack:
+            body += [f"        if _P_{w}.data is not {wv} or _P_{b}.data is not {bv}:  # not (or no longer) "
+                     f"views of {wa}",
+                     f"            _pack(_P_{w}, _P_{b}, {wa}, {wv}, {bv})"]
         for name, _t in self.param_tensors:
             body.append(f"        {name} = _P_{name}.data  # parameter {name}, read live")
         phase = None
@@ -1439,7 +1463,7 @@ class _Program:
                 if line.strip() == f"{n} = {n}.data":
                     body[i] = line.replace(f"{n} = {n}.data", f"{n}_t = {n}; {n} = {n}.data")
         helpers = {"_make": Tensor._make, "_add_into": _add_into, "_clear_grads": _engine._clear_grads,
-                   "_bump_versions": _engine._bump_versions,
+                   "_bump_versions": _engine._bump_versions, "_pack": _pack,
                    "_refs": getattr(sys, "getrefcount", None),
                    "_run": _run_forward, "_new_ctx": _new_ctx,
                    "_opaque_bw": _opaque_backward, "_check_targets": _check_targets}
@@ -1594,8 +1618,10 @@ class _Program:
             xa, wa, k = op.params["_xa"], op.params["_wa"], op.params["k"]
             out = f", out={buf}" if buf else ""
             copy_x = [] if op.ins[0].kind == "const" else [f"{xa}[:, :{k}] = {ins[0]}"]
-            return [*copy_x, f"{wa}[:{k}] = {ins[1]}  # the bias trick: x @ W + b = [x, 1] @ [W; b]",
-                    f"{wa}[{k}] = {ins[2]}",
+            trick = "# the bias trick: x @ W + b = [x, 1] @ [W; b]"
+            copy_w = [f"{trick} ({wa} is {ins[1]}, {ins[2]})"] if op.params.get("packed") else \
+                [f"{wa}[:{k}] = {ins[1]}  {trick}", f"{wa}[{k}] = {ins[2]}"]
+            return [*copy_x, *copy_w,
                     *([f"np.matmul({wa}.T, {xa}.T, out={buf}.T)  # ([x, 1] [W; b])ᵀ into {buf}ᵀ",
                        f"{o} = {buf}{comment}"] if buf in self.fortran else
                       [f"{o} = {wrap(f'np.matmul({xa}, {wa}{out})')}{comment}"])]
@@ -1880,6 +1906,21 @@ def _add_into(g: Tensor, new: Any) -> Tensor:
         g._bump_version()
         return g
     return Tensor._make(np.asarray(a + new))
+
+
+def _pack(w: Tensor, b: Tensor, wa: Any, wv: Any, bv: Any) -> None:
+    """Make ``[W; b]`` of the bias trick (``wa``) the parameters' own storage: copy W and b into it
+    and, when nothing but the two tensors holds their arrays (reference counts), make ``W.data`` and
+    ``b.data`` its views ``wv`` and ``bv`` (C-contiguous, same values), so that later calls copy
+    nothing: an optimizer's in-place update writes into ``wa`` too. If something else holds one of
+    the arrays (a user's reference would stop seeing the updates), they stay as they are and are
+    copied again at every call. A ``.data`` rebound later is packed again at the next call."""
+    wa[:len(wa) - 1] = w.data
+    wa[len(wa) - 1] = b.data
+    if hasattr(sys, "getrefcount") and all(t.data is v or (sys.getrefcount(t.data) == 2  # the slot, the
+                                                           and t.data.flags.writeable)  # argument
+                                           for t, v in ((w, wv), (b, bv))):
+        w.data, b.data = wv, bv
 
 
 def _new_ctx(cls: type, arrays: tuple[Any, ...], needs: tuple[bool, ...]) -> Any:
