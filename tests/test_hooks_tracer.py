@@ -261,3 +261,85 @@ def test_a_compiled_function_called_inside_another_ones_trace_is_recorded_not_ba
         np.testing.assert_allclose(outer(Tensor(x)).data, 3 * (x * W.data).sum())
         np.testing.assert_allclose(W.grad.data, 3 * x)
     assert outer.traces == 1
+
+
+# ---- the three training-step hook points: a backward pass, zero_grad, an optimizer's step -----------
+class Steps(Tracer):
+    """Writes down the training-step hook points with their arguments, then runs what it is handed
+    (``run_as``: how to run the backward walk, e.g. with create_graph forced on)."""
+
+    def __init__(self, run_as: Any = None) -> None:
+        self.events: list[tuple[Any, ...]] = []
+        self.run_as = run_as
+
+    def backward_pass(self, root, gradient, retain_graph, create_graph, walk):
+        self.events.append(("backward", root, gradient, retain_graph, create_graph))
+        walk(root, gradient, *(self.run_as or (retain_graph, create_graph)))
+
+    def clear_grads(self, params, set_to_none, clear):
+        self.events.append(("clear", [id(p) for p in params], set_to_none))
+        clear()
+
+    def optimizer_step(self, optimizer, step):
+        self.events.append(("step", optimizer))
+        step()
+
+
+def _model() -> tuple[Tensor, Tensor, Any]:
+    W = Tensor(np.array([[0.5, -1.0], [2.0, 0.25]]), requires_grad=True)
+    b = Tensor(np.array([0.1, -0.2]), requires_grad=True)
+    return W, b, tg.optim.SGD([W, b], lr=0.5)
+
+
+def test_the_training_step_hook_points_are_told_what_happens_and_change_nothing_by_default():
+    X = Tensor(np.array([[1.0, 2.0], [3.0, -1.0]]))
+    results = []
+    for tracer in (None, Steps()):
+        W, b, opt = _model()
+        with (use_tracer(tracer) if tracer is not None else observe(Observer())):
+            opt.zero_grad(set_to_none=False)
+            loss = ((X @ W + b) ** 2).sum()
+            loss.backward(retain_graph=True)
+            opt.step()
+        results.append((W.data.copy(), b.data.copy(), W.grad.data.copy(), W._version))
+        if tracer is not None:
+            kinds = [e[0] for e in tracer.events]
+            assert kinds == ["clear", "backward", "step"], kinds
+            assert tracer.events[0][1:] == ([id(W), id(b)], False)
+            assert tracer.events[1][1] is loss and tracer.events[1][2:] == (None, True, False)
+            assert tracer.events[2][1] is opt
+    for got, want in zip(results[1], results[0]):  # the default methods run the step as asked
+        np.testing.assert_array_equal(got, want)
+
+
+def test_module_zero_grad_and_a_user_optimizers_step_reach_the_tracer():
+    class Halve(tg.optim.Optimizer):
+        def step(self):
+            for p in self.params:
+                p.data *= 0.5
+                p._bump_version()
+
+    class Quarter(Halve):
+        def step(self):  # calls its parent's step: the tracer is told twice, the inner call nested
+            super().step()
+            super().step()
+
+    net = tg.nn.Linear(2, 2, rng=np.random.default_rng(0))
+    opt = Quarter(net.parameters())
+    with use_tracer(Steps()) as tracer:
+        net.zero_grad()
+        opt.step()
+    assert [e[0] for e in tracer.events] == ["clear", "step", "step", "step"]
+    assert tracer.events[0][1] == [id(p) for p in net.parameters()] and tracer.events[0][2] is True
+    assert Quarter.step.__wrapped__ is not None  # every subclass's own step is announced
+
+
+def test_a_tracer_may_run_the_backward_walk_its_own_way():
+    W, b, _ = _model()
+    X = Tensor(np.array([[1.0, 2.0]]))
+    with use_tracer(Steps(run_as=(True, True))):  # create_graph forced on: .grad has a graph
+        ((X @ W + b) ** 2).sum().backward()
+    assert W.grad.requires_grad and W.grad.grad_fn is not None
+    plain = _model()[0]
+    ((X @ plain + b.detach()) ** 2).sum().backward()
+    np.testing.assert_allclose(W.grad.data, plain.grad.data, rtol=0, atol=0)
