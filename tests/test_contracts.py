@@ -256,14 +256,28 @@ def test_grads_passed_through_unchanged_are_independent() -> None:
     assert_close(c.grad, seed)
 
 
-def test_accumulated_grad_is_independent_of_the_first() -> None:
+def test_a_second_backward_accumulates_into_the_first_grad_in_place_as_pytorch() -> None:
+    # PyTorch 2.13 (checked): first = a.grad; a second backward -> first is a.grad, both [4, 4]
     a = Tensor([1.0, 2.0], requires_grad=True)
     y = (a * 2).sum()
     y.backward(retain_graph=True)
     first = a.grad
+    first_array, version = first.data, first._version
     y.backward()
-    assert_close(first, np.array([2.0, 2.0]))  # the first .grad object was not changed in place
-    assert_close(a.grad, np.array([4.0, 4.0]))
+    assert a.grad is first and a.grad.data is first_array
+    assert_close(first, np.array([4.0, 4.0]))
+    assert first._version == version + 1  # an in-place write, as PyTorch's += bumps it
+
+
+def test_a_grad_that_cannot_be_written_in_place_gets_a_new_array() -> None:
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    frozen = np.array([1.0, 1.0])
+    frozen.flags.writeable = False
+    a.grad = Tensor(frozen)
+    (a * 2).sum().backward()
+    assert a.grad.data is not frozen
+    assert_close(a.grad, np.array([3.0, 3.0]))
+    assert_close(frozen, np.array([1.0, 1.0]))
 
 
 # ---- 5. shapes and dtypes, not just values ---------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Gradients accumulated in place (PyTorch semantics) by a compiled step, zero_grad(set_to_none=False)
+"""Gradients accumulated in place (PyTorch semantics, eager and compiled alike) by a compiled step, zero_grad(set_to_none=False)
 zeroing in place, and SGD's update: values as eager, and what a holder of the old ``.grad`` array
 sees."""
 
@@ -50,10 +50,13 @@ def test_compiled_step_accumulates_into_the_existing_grad_in_place_with_eager_va
     assert W.grad is first_W and b.grad is first_b and W.grad.data is held
     np.testing.assert_allclose(W.grad.data, 3 * dW, rtol=1e-12)
     np.testing.assert_allclose(b.grad.data, 3 * db, rtol=1e-12, atol=1e-15)
-    # eager gives the same values (it builds a new array instead; see docs/compile.md)
+    # eager gives the same values, and also adds into the first .grad array
     W2, b2 = Tensor(W.data, requires_grad=True), Tensor(b.data, requires_grad=True)
-    for _ in range(3):
+    (F.softmax_cross_entropy(X @ W2 + b2, y) + 0.05 * (W2 * W2).sum()).backward()
+    eager_first = W2.grad
+    for _ in range(2):
         (F.softmax_cross_entropy(X @ W2 + b2, y) + 0.05 * (W2 * W2).sum()).backward()
+    assert W2.grad is eager_first
     np.testing.assert_allclose(W.grad.data, W2.grad.data, rtol=1e-12)
     np.testing.assert_allclose(b.grad.data, b2.grad.data, rtol=1e-12, atol=1e-15)
     assert step.traces == 1

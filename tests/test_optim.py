@@ -156,3 +156,32 @@ def test_bad_parameter_types_raise_type_errors():
         optim.SGD([np.zeros(2)], lr=0.1)
     with pytest.raises(TypeError, match="number"):
         optim.SGD([Tensor([1.0], requires_grad=True)], lr="0.1")
+
+
+def _make_opt(kind, params):
+    if kind == "adam":
+        return optim.Adam(params, lr=0.5)
+    return optim.SGD(params, lr=0.5, momentum=0.9 if kind == "momentum" else 0.0)
+
+
+@pytest.mark.parametrize("make", ["sgd", "momentum", "adam"])
+def test_a_parameter_appended_to_the_group_is_updated_as_in_pytorch(make):
+    # torch.optim keeps state per parameter, made lazily: a parameter appended to
+    # param_groups[0]["params"] is stepped like the others (it was silently skipped here before)
+    w = Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    extra = Tensor(np.array([3.0]), requires_grad=True)
+    opt = _make_opt(make, [w])
+    opt.param_groups[0]["params"].append(extra)
+    for _ in range(2):
+        opt.zero_grad()
+        ((w * w).sum() + (extra * extra).sum()).backward()
+        opt.step()
+    assert extra.data[0] != 3.0 and extra._version == 2
+    # the same rule on the appended parameter alone, from its own start
+    alone = Tensor(np.array([3.0]), requires_grad=True)
+    opt2 = _make_opt(make, [alone])
+    for _ in range(2):
+        opt2.zero_grad()
+        (alone * alone).sum().backward()
+        opt2.step()
+    np.testing.assert_allclose(extra.data, alone.data, rtol=1e-15)

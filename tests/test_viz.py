@@ -254,6 +254,11 @@ def test_show_grads_all_shows_every_intermediate_gradient_without_retain_grad():
     nodes, _ = parse(to_dot(loss, show_grads="all", composites="none", names={"scores": scores, "W": W},
                             max_label=400))
     assert W.grad is None and b.grad is None  # nothing changed for the caller
+    W.grad = Tensor(np.full(W.shape, 7.0))  # an existing .grad is put back with its values
+    held = W.grad
+    to_dot(loss, show_grads="all")
+    assert W.grad is held and (held.data == 7.0).all()
+    W.grad = None
     f = scores.data
     S = np.exp(f - f.max(axis=1, keepdims=True))
     S /= S.sum(axis=1, keepdims=True)

@@ -77,6 +77,11 @@ class CompileError(RuntimeError):
     """``compile`` cannot trace this function faithfully (random ops, in-place writes ...)."""
 
 
+class _Retrace(Exception):
+    """Raised by a replay, before it changes anything, when a parameter's array no longer has the
+    dtype or shape it was traced with: the call traces again."""
+
+
 class TracingError(CompileError):
     """A traced value was turned into a Python value (``bool``, ``item``, ``float``, ``numpy``)."""
 
@@ -214,18 +219,23 @@ class _Recorder(Tracer):
         self.grad_cache: dict[Any, Any] = {}
         self.running: list[Function] = []  # the ops whose backward formulas run, innermost last
         self.leaf_grads: dict[int, Tensor] = {}  # id(leaf) -> the gradient it received (not its copy)
+        self.visited: list[Function] = []  # the ops whose backward the current pass ran
         # the training steps inside fn: backward passes, zero_grad, optimizer steps
         self.passes = 0
+        self.effects = False  # whether a zero_grad, backward pass or optimizer step has run
         self.stepping = 0  # > 0 while an optimizer's step runs (its writes are the step's own)
-        self.clearing = False
+        self.writing = False  # True while a zero_grad or a .grad accumulation recorded as an event runs
         self.stepped: dict[int, Tensor] = {}  # parameters an optimizer step has updated
         self.expect: dict[int, tuple[Tensor, Any]] = {}  # id(leaf) -> (leaf, the .grad it must hold)
         self.known_none: set[int] = set()  # leaves whose .grad a zero_grad in this call set to None
         self.unreplayable: dict[int, str] = {}  # id(tensor) -> why no op may read it
+        # copies of parameters and of the .grad arrays the trace wrote: a write through .data
+        # (invisible to the tracer, so never replayed) is caught by comparing with them
+        self.snaps: dict[tuple[str, int], tuple[Tensor, Any, Any]] = {}
 
     # -- observing
     def forward(self, ctx: Any, parents: tuple[Tensor, ...], result: Tensor) -> None:
-        if self.stepping or self.clearing:  # ops inside an optimizer's step: the step is one event
+        if self.stepping or self.writing:  # ops inside an optimizer's step: the step is one event
             return
         for p in parents:
             if id(p) in self.stepped or id(p) in self.unreplayable:
@@ -252,6 +262,8 @@ class _Recorder(Tracer):
     def backward(self, t: Tensor, g: Any, input_grads: Any) -> None:
         if input_grads is None and self.phase == "backward":  # a leaf: g, before .grad's copy of it
             self.leaf_grads[id(t)] = g
+        elif self.phase == "backward" and t.grad_fn is not None:
+            self.visited.append(t.grad_fn)
         self.label_pending("leaf" if t.grad_fn is None else t.grad_fn.name)
         self.handed_on = {id(g) for g in input_grads or () if g is not None}
 
@@ -270,7 +282,7 @@ class _Recorder(Tracer):
                 "call the function eagerly, without compile")
 
     def write_in_place(self, tensor: Tensor) -> None:
-        if self.stepping or self.clearing:  # an optimizer's update, a zero_grad: recorded as one event
+        if self.stepping or self.writing:  # an optimizer's update, a zero_grad: recorded as one event
             return
         raise CompileError(
             f"an in-place write to a tensor of shape {tensor.shape} inside a compiled function: the "
@@ -294,32 +306,68 @@ class _Recorder(Tracer):
         if self.phase == "backward":
             raise CompileError("backward() called inside a backward formula while compiling")
         leaves = _grad_leaves(self, root)
-        self.check_grads(leaves)
+        self._check_grads(leaves)
+        self._check_data()
+        self.effects = True
         held = {id(t): t.grad for t in leaves}
         for t in leaves:
             t.grad = None
-        self.leaf_grads = {}
+        self.leaf_grads, self.visited = {}, []
         self.phase = "backward"
         try:
             walk(root, gradient, True, True)  # the graph stays: the program is built from it
             self.label_pending("leaf" if root.grad_fn is None else root.grad_fn.name)
+        except BaseException:
+            for t in leaves:  # as eager leaves them: .grad untouched by a pass that failed
+                t.grad = held[id(t)]
+            raise
         finally:
             self.phase = "forward"
+        if not retain_graph:  # what eager frees: a second backward through these ops raises, as eagerly
+            for op in self.visited:
+                op._freed = True
         self.passes += 1
         for t in leaves:
             g, old = self.leaf_grads.get(id(t)), held[id(t)]
             if g is None:
                 t.grad = old
                 continue
-            new = Tensor._make(np.array(g.data) if old is None else np.asarray(old.data + g.data))
+            if old is None:  # as eager's _accumulate: a copy, or a sum added into old's array
+                new = Tensor._make(np.array(g.data))
+            else:
+                self.writing = True
+                try:
+                    new = _engine._add_into(old, g.data)
+                finally:
+                    self.writing = False
             fresh = id(t) in self.known_none  # None at every call, not only at this one
             self.nodes.append(_Node(_GradWrite, (t, g, new, fresh), (), new, "backward"))
             t.grad = new
+            self._snap(t, "grad")
             self.expect[id(t)] = (t, new)
             self.known_none.discard(id(t))
             self.keep.append(new)
 
-    def check_grads(self, leaves: Any) -> None:
+    def _snap(self, p: Tensor, what: str) -> None:
+        """Remember the array of parameter ``p`` (``what`` "data") or of its ``.grad`` ("grad"), and a
+        copy of its values."""
+        arr = p.data if what == "data" else p.grad.data  # type: ignore[union-attr]
+        self.snaps[(what, id(p))] = (p, arr, np.array(arr, copy=True))
+
+    def _check_data(self) -> None:
+        """Raise if a parameter or a .grad the trace wrote was changed through ``.data`` since it was
+        remembered: the replay would not repeat that write."""
+        for (what, _), (p, arr, copy) in self.snaps.items():
+            now = p.data if what == "data" else None if p.grad is None else p.grad.data
+            if now is not arr or not np.array_equal(arr, copy, equal_nan=True):
+                raise CompileError(
+                    f"the {'values' if what == 'data' else '.grad'} of a parameter of shape {copy.shape} "
+                    "changed through .data inside a compiled function (e.g. p.data -= ..., or "
+                    "np.clip(p.grad.data, ..., out=p.grad.data)): compile sees only tensor ops, "
+                    "so the replay would skip that write. Write it with tensor ops, in an "
+                    "optimizer's step, or outside the compiled function")
+
+    def _check_grads(self, leaves: Any) -> None:
         """Raise if the ``.grad`` of one of ``leaves`` is not what the recorded steps left in it:
         fn assigned it directly, which the replay would not repeat."""
         for t in leaves:
@@ -330,26 +378,32 @@ class _Recorder(Tracer):
                     "gradients with opt.zero_grad() or module.zero_grad() there, or outside")
 
     def clear_grads(self, params: list[Tensor], set_to_none: bool, clear: Callable[[], None]) -> None:
+        self._check_data()
+        self.effects = True
         self.nodes.append(_Node(_ClearGrads, (list(params), set_to_none), (), None, "zero_grad"))
-        self.clearing = True
+        self.writing = True
         try:
             clear()
         finally:
-            self.clearing = False
+            self.writing = False
         for p in params:
             self.expect[id(p)] = (p, p.grad)
             if set_to_none:
                 self.known_none.add(id(p))
             else:
                 self.known_none.discard(id(p))
+            self.snaps.pop(("grad", id(p)), None)
             if p.grad is not None:  # zeros written in place over what may be a recorded value
                 self.unreplayable[id(p.grad)] = ("a .grad that zero_grad(set_to_none=False) filled "
                                                  "with zeros: use zero_grad() (set_to_none=True)")
+                self._snap(p, "grad")
 
     def optimizer_step(self, optimizer: Any, step: Callable[[], None]) -> None:
         if self.stepping:  # a subclass's step calling its parent's: one step
             step()
             return
+        self._check_data()
+        self.effects = True
         params = list(getattr(optimizer, "params", ()))
         with_grad = [p.grad is not None for p in params]
         self.nodes.append(_Node(_OptStep, (optimizer, params, with_grad), (), None, "step"))
@@ -358,8 +412,11 @@ class _Recorder(Tracer):
             step()
         finally:
             self.stepping -= 1
-        for p in params:
+        for p in params:  # what the step changed (it is replayed as a whole)
             self.stepped[id(p)] = p
+            self._snap(p, "data")
+            if p.grad is not None and ("grad", id(p)) in self.snaps:
+                self._snap(p, "grad")
 
     # -- recording what eager computes outside Functions, and the opaque backward formulas
     def constant(self, kind: str, inputs: tuple[Tensor, ...], params: dict[str, Any]) -> Tensor | None:
@@ -443,8 +500,9 @@ def _identifier(name: str, taken: set[str]) -> str:
     return out
 
 
-_RESERVED = {"np", "_make", "_add_into", "_clear_grads", "_bump_versions", "_pack", "_lr", "_g", "_refs",
-             "_r", "_K", "_run", "_new_ctx", "_opaque_bw", "_conform_grad", "_check_targets", "_ops", "None",
+# the names the generated source uses for its own helpers and locals (a user's name is renamed)
+_RESERVED = {"np", "_make", "_add_into", "_clear_grads", "_bump_versions", "_pack", "_Retrace", "_lr", "_g",
+             "_refs", "_r", "_K", "_run", "_new_ctx", "_opaque_bw", "_check_targets", "_picked", "None",
              "True", "False"}
 
 
@@ -559,10 +617,13 @@ class Compiled:
             raise TypeError("compile: non-array arguments are part of the cache key and must be "
                             "hashable (numbers, strings, tuples)") from None
         if prog is not None:
-            if not kwargs and not prog.guards:  # the common case, one call less
-                return prog.replay(*args)
-            if prog.guard(args, kwargs):
-                return prog.run(args, kwargs)
+            try:
+                if not kwargs and not prog.guards:  # the common case, one call less
+                    return prog.replay(*args)
+                if prog.guard(args, kwargs):
+                    return prog.run(args, kwargs)
+            except _Retrace:  # a parameter of another dtype or shape now
+                pass
         prog = self._trace(args, kwargs, key)
         return prog.first_result
 
@@ -578,24 +639,32 @@ class Compiled:
             if isinstance(value, Tensor):
                 rec.traced.add(id(value))
                 found.setdefault(id(value), value)
-        for t in found.values():  # a .grad set directly inside fn is then caught
+        for t in found.values():  # a .grad set directly, or .data written, inside fn is then caught
             if t.grad_fn is None and t._requires_grad:
                 rec.expect[id(t)] = (t, t.grad)
-        with use_tracer(rec):  # this thread's ops only: other threads run eagerly meanwhile
-            start = _engine._next_number()
-            out = _call_naming_locals(self.fn, args, kwargs, names)
-            if self.backward:
-                loss = _first_tensor(out)
-                if rec.passes:
-                    raise CompileError("compile(fn, backward=True): fn calls backward() itself; "
-                                       "compile it without backward=True (its backward() and "
-                                       "optimizer step are then recorded as written)")
-                if loss is None or not loss.requires_grad:
-                    raise CompileError("compile(fn, backward=True): fn must return a Tensor that "
-                                       "requires grad (the loss; the first Tensor of a tuple)")
-                loss.backward()  # recorded by rec.backward_pass, as if fn ended with it
-            rec.check_grads([t for t, _ in rec.expect.values()])
-        prog = _Program(self, rec, inputs, out, names, start)
+                rec._snap(t, "data")
+        try:
+            with use_tracer(rec):  # this thread's ops only: other threads run eagerly meanwhile
+                start = _engine._next_number()
+                out = _call_naming_locals(self.fn, args, kwargs, names)
+                if self.backward:
+                    loss = _first_tensor(out)
+                    if rec.passes:
+                        raise CompileError("compile(fn, backward=True): fn calls backward() itself; "
+                                           "compile it without backward=True (its backward() and "
+                                           "optimizer step are then recorded as written)")
+                    if loss is None or not loss.requires_grad:
+                        raise CompileError("compile(fn, backward=True): fn must return a Tensor that "
+                                           "requires grad (the loss; the first Tensor of a tuple)")
+                    loss.backward()  # recorded by rec.backward_pass, as if fn ended with it
+                rec._check_grads([t for t, _ in rec.expect.values()])
+                rec._check_data()
+            prog = _Program(self, rec, inputs, out, names, start)
+        except CompileError as e:
+            if not rec.effects:
+                raise
+            raise type(e)(f"{e}. (Tracing ran fn eagerly up to this error: the zero_grad, backward() "
+                          "and optimizer steps before it have taken effect)") from None
         self.traces += 1
         if len(self._cache) >= self.cache_size:
             self._cache.pop(next(iter(self._cache)))
@@ -682,6 +751,8 @@ def _detach_out(out: Any) -> Any:
         return tuple(_detach_out(o) for o in out)
     if isinstance(out, list):
         return [_detach_out(o) for o in out]
+    if isinstance(out, dict):
+        return {k: _detach_out(o) for k, o in out.items()}
     return out
 
 
@@ -932,11 +1003,11 @@ class _Program:
         if node.cls is _GradWrite:
             leaf, g, new, fresh = node.ctx
             pv, gv = self.param_index(leaf), self._leaf(g)
-            if fresh:  # .grad was None: it is the gradient itself now (ops that read it read gv)
-                self._data(new.data, gv)
-            else:  # .grad may have held a gradient this one was added onto: ops that read it read it live
-                ev = _Val("op", _identifier(f"{pv.name}_grad", self.taken), new.shape, new.dtype, new.data)
-                self._data(new.data, ev)
+            # ops that read this .grad read it live, after the write (it may be a copy of the gradient,
+            # or a sum with what .grad held; new may be the old .grad, added into in place)
+            ev = _Val("op", _identifier(f"{pv.name}_grad", self.taken), new.shape, new.dtype, new.data)
+            self.vals[id(new)] = self.by_data[id(new.data)] = ev
+            self.keepalive.append(new.data)
             self.grad_outs.append((leaf, gv))
             op = _Op("GradWrite", _GradWrite, None, [pv, gv], ev, {"fresh": fresh},
                      f"backward: into {pv.name}.grad", "backward")
@@ -1098,12 +1169,14 @@ class _Program:
     def _template(self, out: Any) -> Any:
         if isinstance(out, Tensor):
             return ("T", self._leaf(out))
-        if isinstance(out, (tuple, list)):
+        if type(out) in (tuple, list):
             return (type(out).__name__, [self._template(o) for o in out])
-        if out is None or isinstance(out, (int, float, str, bool)):
+        if type(out) is dict and all(type(k) in (str, int) for k in out):
+            return ("dict", [(k, self._template(v)) for k, v in out.items()])
+        if out is None or type(out) in (int, float, str, bool):
             return ("value", out)
-        raise CompileError(f"compile: fn returned a {type(out).__name__}; return Tensors, tuples or lists "
-                           "of them, or plain numbers")
+        raise CompileError(f"compile: fn returned a {type(out).__name__}; return Tensors, or tuples, "
+                           "lists or dicts (str or int keys) of them, or plain numbers")
 
     def _name_grads(self) -> None:
         for leaf, gv in self.grad_outs:
@@ -1120,6 +1193,9 @@ class _Program:
                 vals.append(tpl[1])
             elif tpl[0] in ("tuple", "list"):
                 for t in tpl[1]:
+                    walk(t)
+            elif tpl[0] == "dict":
+                for _, t in tpl[1]:
                     walk(t)
         walk(self.out_template)
         return vals
@@ -1437,6 +1513,8 @@ class _Program:
         self.escaping = {id(v) for v in self._outputs()}
         self.read_live = self.escaping | {id(w) for op in self.ops for w in (*op.ins, *op.extra)}
         self.grad_array: dict[str, str] = {}  # holder -> the name of the array its .grad holds now
+        self.handed: set[int] = set()  # gradient values already handed to a .grad
+        self.written: set[str] = set()  # holders whose .grad a backward pass has written (not None)
         if len(self.ops) > _REGISTER_OPS:  # short programs keep one name per value: easier to read
             self._registers()
         args = ", ".join(n for n, _, _ in self.arg_vals)
@@ -1444,12 +1522,19 @@ class _Program:
         for name, kind, _v in self.arg_vals:
             if kind == "tensor":
                 body.append(f"        {name} = {name}.data")
-        for w, b, wa, wv, bv in self.pack:
+        for w, b, wa, wv, bv in self.pack:  # (before the reads below: _pack counts references)
             body += [f"        if _P_{w}.data is not {wv} or _P_{b}.data is not {bv}:  # not (or no longer) "
                      f"views of {wa}",
                      f"            _pack(_P_{w}, _P_{b}, {wa}, {wv}, {bv})"]
         for name, _t in self.param_tensors:
             body.append(f"        {name} = _P_{name}.data  # parameter {name}, read live")
+        packed = {n for w, b, *_ in self.pack for n in (w, b)}
+        checks = [f"{name}.dtype is not {self._const_obj(np.dtype(t.dtype), 'dt')} or {name}.shape != "
+                  f"{tuple(t.shape)!r}" for name, t in self.param_tensors if name not in packed]
+        sizes = {op.params["_opt"]: len(op.ins) for op in self.ops if op.rule == "OptStep"}
+        checks += [f"len({opt}.params) != {n}" for opt, n in sizes.items()]  # (parameters added since)
+        if checks:  # a parameter rebound to another dtype or shape: trace again
+            body += [f"        if {' or '.join(checks)}:", "            raise _Retrace()  # trace again"]
         phase = None
         for op in self.ops:
             if op.phase != phase:
@@ -1462,9 +1547,9 @@ class _Program:
             for n in self.tensor_args:
                 if line.strip() == f"{n} = {n}.data":
                     body[i] = line.replace(f"{n} = {n}.data", f"{n}_t = {n}; {n} = {n}.data")
-        helpers = {"_make": Tensor._make, "_add_into": _add_into, "_clear_grads": _engine._clear_grads,
-                   "_bump_versions": _engine._bump_versions, "_pack": _pack,
-                   "_refs": getattr(sys, "getrefcount", None),
+        helpers = {"_make": Tensor._make, "_add_into": _engine._add_into,
+                   "_clear_grads": _engine._clear_grads, "_bump_versions": _engine._bump_versions,
+                   "_pack": _pack, "_Retrace": _Retrace, "_refs": getattr(sys, "getrefcount", None),
                    "_run": _run_forward, "_new_ctx": _new_ctx,
                    "_opaque_bw": _opaque_backward, "_check_targets": _check_targets}
         head = ["import numpy as np", "", "", "def _build(_K):",
@@ -1502,21 +1587,26 @@ class _Program:
         if op.rule == "GradWrite":  # as the walk's _accumulate: a copy into .grad, or a sum with it
             pv, gv = op.ins
             holder, src = self._holder(pv), gv.name
-            own = gv.kind == "op" and gv.view_of is None and gv.node is not None and gv.node.buffer is None
+            own = gv.kind == "op" and gv.view_of is None and gv.node is not None and gv.node.buffer is None \
+                and id(gv) not in self.handed  # (one value for two leaves: the second gets a copy)
+            self.handed.add(id(gv))
             val = src if own else f"np.array({src})"
+            self.written.add(holder)
             if op.params["fresh"]:  # a zero_grad earlier in the step set it to None
                 if own:  # .grad.data is src itself, until the next write into this .grad
                     self.grad_array[holder] = src
-                return [f"{holder}.grad = _make({val})  # d(output)/d({pv.name}) into .grad"]
-            self.grad_array.pop(holder, None)
-            lines = [f"_g = {holder}.grad  # d(output)/d({pv.name}) accumulates into .grad",
-                     f"{holder}.grad = _make({val}) if _g is None else _add_into(_g, {src})"]
-            if op.out.kind == "op" and id(op.out) in self.read_live:
+                lines = [f"{holder}.grad = _make({val})  # d(output)/d({pv.name}) into .grad"]
+            else:
+                self.grad_array.pop(holder, None)
+                lines = [f"_g = {holder}.grad  # d(output)/d({pv.name}) accumulates into .grad",
+                         f"{holder}.grad = _make({val}) if _g is None else _add_into(_g, {src})"]
+            if id(op.out) in self.read_live:
                 lines.append(f"{op.out.name} = {holder}.grad.data  # what later lines read of .grad")
             return lines
         if op.rule == "ClearGrads":
             for pv in op.ins:
                 self.grad_array.pop(self._holder(pv), None)
+                self.written.discard(self._holder(pv))
             if not op.params["set_to_none"]:
                 return [f"_clear_grads({op.params['_list']}, False)  # zero_grad(set_to_none=False): "
                         "zeros written into each .grad"]
@@ -1525,9 +1615,11 @@ class _Program:
         holders = [self._holder(pv) for pv in op.ins]
         if not op.params["_code"]:
             self.grad_array.clear()  # (a user's step may set .grad)
+            self.written.clear()
             return [f"{opt}.step()  # {op.label}: the optimizer's own step, on the live parameters"]
         # SGD: p -= lr * p.grad, as SGD.step does it; its other forms run SGD.step itself
-        others = [f"{h}.grad is not None" for h, had in zip(holders, op.params["with_grad"]) if not had]
+        others = [f"{h}.grad is not None" if not had else f"{h}.grad is None"  # (as at trace time, or else)
+                  for h, had in zip(holders, op.params["with_grad"]) if not had or h not in self.written]
         lines = [f"if {' or '.join([f'{opt}.momentum', f'{opt}.weight_decay', *others])}:",
                  f"    {opt}.step()  # momentum, weight decay or other gradients: SGD.step itself",
                  "else:  # p -= lr * p.grad, in place; lr read live (a scheduler may change it)",
@@ -1555,6 +1647,8 @@ class _Program:
             return f"({inner}{',' if len(tpl[1]) == 1 else ''})"
         if tpl[0] == "list":
             return "[" + ", ".join(self._out_src(t) for t in tpl[1]) + "]"
+        if tpl[0] == "dict":
+            return "{" + ", ".join(f"{k!r}: {self._out_src(t)}" for k, t in tpl[1]) + "}"
         return repr(tpl[1])
 
     def _lines(self, op: _Op) -> list[str]:
@@ -1894,20 +1988,6 @@ def _freeze(params: dict[str, Any]) -> Any:
     return tuple(out)
 
 
-def _add_into(g: Tensor, new: Any) -> Tensor:
-    """Accumulate ``new`` into an existing ``.grad``. In place, as PyTorch does (whoever holds the
-    old ``.grad`` sees the sum, and no array is allocated), when that ``.grad`` is a plain array of
-    the gradient's shape and dtype that is writeable and not part of a graph; otherwise into a
-    new array, as the eager engine always does."""
-    a = g.data
-    if g.grad_fn is None and not g._requires_grad and type(a) is np.ndarray and a.shape == new.shape \
-            and a.dtype == new.dtype and a.flags.writeable:
-        np.add(a, new, out=a)
-        g._bump_version()
-        return g
-    return Tensor._make(np.asarray(a + new))
-
-
 def _pack(w: Tensor, b: Tensor, wa: Any, wv: Any, bv: Any) -> None:
     """Make ``[W; b]`` of the bias trick (``wa``) the parameters' own storage: copy W and b into it
     and, when nothing but the two tensors holds their arrays (reference counts), make ``W.data`` and
@@ -1915,11 +1995,15 @@ def _pack(w: Tensor, b: Tensor, wa: Any, wv: Any, bv: Any) -> None:
     nothing: an optimizer's in-place update writes into ``wa`` too. If something else holds one of
     the arrays (a user's reference would stop seeing the updates), they stay as they are and are
     copied again at every call. A ``.data`` rebound later is packed again at the next call."""
+    if w.data.dtype != wa.dtype or b.data.dtype != wa.dtype or w.data.shape != wv.shape \
+            or b.data.shape != bv.shape:
+        raise _Retrace
     wa[:len(wa) - 1] = w.data
     wa[len(wa) - 1] = b.data
-    if hasattr(sys, "getrefcount") and all(t.data is v or (sys.getrefcount(t.data) == 2  # the slot, the
-                                                           and t.data.flags.writeable)  # argument
-                                           for t, v in ((w, wv), (b, bv))):
+    if hasattr(sys, "getrefcount") and all(
+            t.data is v or (sys.getrefcount(t.data) == 2  # held by the tensor's slot (and the argument)
+                            and t.data.base is None and t.data.flags.writeable)  # its own memory
+            for t, v in ((w, wv), (b, bv))):
         w.data, b.data = wv, bv
 
 

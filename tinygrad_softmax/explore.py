@@ -335,6 +335,8 @@ def _build(loss: Tensor, names: Mapping[str, Tensor] | None, gradient: Any, titl
 
     # the engine's backward, traced; every .grad put back as it was
     saved = [(t, t.grad) for t in tensors]
+    for t in tensors:  # (else backward would add into the arrays of the .grad put back below)
+        t.grad = None
     try:
         trace = traced_backward(loss, gradient, retain_graph=True, names=names)
     finally:

@@ -104,8 +104,15 @@ class Optimizer:
     def step(self) -> None:
         raise NotImplementedError
 
+    def _states(self) -> list[dict[str, Any]]:
+        """``state``, one dict per parameter: a parameter appended to ``params`` (the list in
+        ``param_groups[0]["params"]``) since gets an empty one, as PyTorch makes state lazily."""
+        if len(self.state) < len(self.params):
+            self.state.extend({} for _ in range(len(self.params) - len(self.state)))
+        return self.state
+
     def _grads(self) -> Iterable[tuple[Tensor, np.ndarray, dict[str, Any]]]:
-        for p, state in zip(self.params, self.state):
+        for p, state in zip(self.params, self._states()):
             if p.grad is not None:
                 yield p, p.grad.data, state
 
@@ -152,7 +159,7 @@ class SGD(Optimizer):
     def step(self) -> None:
         lr = self.lr
         wd, mom = self.weight_decay, self.momentum
-        for p, state in zip(self.params, self.state):
+        for p, state in zip(self.params, self._states()):
             gt = p.grad
             if gt is None:
                 continue

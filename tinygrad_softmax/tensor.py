@@ -440,7 +440,7 @@ def _bump_versions(tensors: tuple[Tensor, ...]) -> int:
     """``_bump_version`` of several tensors changed by one update (a compiled optimizer step), with
     one stamp: one call instead of one per tensor."""
     global _last_write
-    if (tracer := _tracer_now()) is not None:  # compile refuses in-place writes
+    if (tracer := _tracer_now()) is not None:  # compile refuses in-place writes (but its own)
         for t in tensors:
             tracer.write_in_place(t)
     _last_write = stamp = _next_number()
@@ -519,8 +519,22 @@ def _accumulate(t: Tensor, g: Any, create_graph: bool) -> None:
         t.grad = ops.Copy.apply(g) if t.grad is None else t.grad + g
     elif t.grad is None:  # a copy: g may also be another tensor's gradient, or the caller's array
         t.grad = Tensor._make(np.array(g))
-    else:  # (NumPy makes a scalar of a 0-d sum: asarray keeps .grad an array)
-        t.grad = Tensor._make(np.asarray(t.grad.data + g))
+    else:
+        t.grad = _add_into(t.grad, g)
+
+
+def _add_into(grad: Tensor, g: Array) -> Tensor:
+    """``grad + g`` for ``.grad``: written into grad's own array, as PyTorch accumulates (whoever
+    holds that ``.grad`` sees the sum, and no array is allocated), when it is a plain writeable
+    array of g's shape and dtype outside any graph; else a new tensor (a ``.grad`` that is part
+    of a graph, read-only, or of a shape that broadcasts)."""
+    a = grad.data
+    if grad.grad_fn is None and not grad._requires_grad and type(a) is np.ndarray and a.shape == g.shape \
+            and a.dtype == g.dtype and a.flags.writeable:
+        np.add(a, g, out=a)
+        grad._bump_version()
+        return grad
+    return Tensor._make(np.asarray(a + g))  # (NumPy makes a scalar of a 0-d sum: asarray keeps an array)
 
 
 def _clear_grads(params: list[Tensor], set_to_none: bool) -> None:

@@ -151,6 +151,8 @@ def _all_grads(tensor: Tensor, gradient: Any) -> dict[int, np.ndarray]:
     """The gradient of every tensor of the graph: a traced backward (graph kept, .grad restored)."""
     graph = _Graph(tensor)
     saved = [(t, t.grad) for t in graph.tensors]
+    for t in graph.tensors:  # (else backward would add into the arrays of the .grad put back below)
+        t.grad = None
     try:
         trace = traced_backward(tensor, gradient, retain_graph=True)
     except RuntimeError as e:
