@@ -430,6 +430,21 @@ def _params() -> tuple[Tensor, Tensor, SGD]:
     return W, b, SGD([W, b], lr=0.1)
 
 
+def _usual_step(W: Tensor, b: Tensor, opt: Any, between: Callable[[Tensor], None] | None = None
+                ) -> Callable[[Tensor, np.ndarray], Tensor]:
+    """zero_grad, the fused loss of X @ W + b, backward(), step(); ``between(loss)`` runs after the
+    backward (what a test adds there)."""
+    def step(X: Tensor, y: np.ndarray) -> Tensor:
+        opt.zero_grad()
+        loss = F.softmax_cross_entropy(X @ W + b, y)
+        loss.backward()
+        if between is not None:
+            between(loss)
+        opt.step()
+        return loss
+    return step
+
+
 def _refused(fn: Callable[..., Any], match: str, backward: bool = False) -> CompileError:
     X, y = _batch(0)
     with pytest.raises(CompileError) as info:
@@ -545,25 +560,11 @@ def test_reading_grad_accumulated_onto_a_held_grad_matches_eager() -> None:
 def test_create_graph_inside_the_step_is_refused() -> None:
     W, b, opt = _params()
 
-    def step(X: Tensor, y: np.ndarray) -> Tensor:
-        opt.zero_grad()
-        loss = F.softmax_cross_entropy(X @ W + b, y)
-        loss.backward(create_graph=True)
-        opt.step()
-        return loss
-    _refused(step, "create_graph")
+    _refused(_usual_step(W, b, opt, lambda loss: loss.backward(create_graph=True)), "create_graph")
 
 
 def test_backward_true_with_a_step_calling_backward_is_refused() -> None:
-    W, b, opt = _params()
-
-    def step(X: Tensor, y: np.ndarray) -> Tensor:
-        opt.zero_grad()
-        loss = F.softmax_cross_entropy(X @ W + b, y)
-        loss.backward()
-        opt.step()
-        return loss
-    _refused(step, "backward() itself", backward=True)
+    _refused(_usual_step(*_params()), "backward() itself", backward=True)
 
 
 @pytest.mark.parametrize("how", ["manual_sgd", "traced_value", "grad_scaling"])
@@ -863,12 +864,7 @@ def test_a_parameter_rebound_to_another_dtype_traces_again(narrow: bool) -> None
     shapes = ((2, 5), (5,)) if narrow else ((D, C), (C,))
 
     def body(X: Tensor, y: np.ndarray, ps: list[Tensor], o: Any) -> Any:
-        W, b = ps
-        o.zero_grad()
-        loss = F.softmax_cross_entropy(X @ W + b, y)
-        loss.backward()
-        o.step()
-        return loss
+        return _usual_step(ps[0], ps[1], o)(X, y)
     a, e = _custom(body, shapes)(), _custom(body, shapes)()
     c = tg.compile(a.step)
     batch = _narrow_batch if narrow else _batch
@@ -888,14 +884,7 @@ def test_a_parameter_rebound_to_another_dtype_traces_again(narrow: bool) -> None
 
 
 def test_a_second_backward_without_retain_graph_raises_as_eagerly() -> None:
-    W, b, opt = _params()
-
-    def step(X: Tensor, y: np.ndarray) -> Tensor:
-        opt.zero_grad()
-        loss = F.softmax_cross_entropy(X @ W + b, y)
-        loss.backward()
-        loss.backward()
-        return loss
+    step = _usual_step(*_params(), between=lambda loss: loss.backward())
     X, y = _batch(0)
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         step(Tensor(X), y)
@@ -907,17 +896,12 @@ def test_a_second_backward_without_retain_graph_raises_as_eagerly() -> None:
 def test_writes_through_data_inside_the_step_are_refused(write: str) -> None:
     W, b, opt = _params()
 
-    def step(X: Tensor, y: np.ndarray) -> Tensor:
-        opt.zero_grad()
-        loss = F.softmax_cross_entropy(X @ W + b, y)
-        loss.backward()
+    def through_data(loss: Tensor) -> None:
         if write == "clip the gradient":
             np.clip(W.grad.data, -0.01, 0.01, out=W.grad.data)
         else:
             W.data *= 0.99
-        opt.step()
-        return loss
-    err = _refused(step, "through .data")
+    err = _refused(_usual_step(W, b, opt, through_data), "through .data")
     assert "Tracing ran fn eagerly up to this error" in str(err)
 
 
@@ -1000,12 +984,8 @@ def test_an_error_in_a_backward_while_tracing_leaves_grads_as_eager_does() -> No
 
 def test_a_dict_of_outputs_is_returned_and_a_namedtuple_refused() -> None:
     def body(X: Tensor, y: np.ndarray, ps: list[Tensor], o: Any) -> Any:
-        W, b = ps
-        o.zero_grad()
-        loss = F.softmax_cross_entropy(X @ W + b, y)
-        loss.backward()
-        o.step()
-        return {"loss": loss, "grad_W": W.grad, "n": 3}
+        loss = _usual_step(ps[0], ps[1], o)(X, y)
+        return {"loss": loss, "grad_W": ps[0].grad, "n": 3}
     compiled = _twins(_custom(body))
     out = compiled(Tensor(_batch(0)[0]), _batch(0)[1])
     assert set(out) == {"loss", "grad_W", "n"} and out["n"] == 3

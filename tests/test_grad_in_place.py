@@ -1,6 +1,6 @@
-"""Gradients accumulated in place (PyTorch semantics, eager and compiled alike) by a compiled step, zero_grad(set_to_none=False)
-zeroing in place, and SGD's update: values as eager, and what a holder of the old ``.grad`` array
-sees."""
+"""Gradients accumulated in place (PyTorch semantics; eager and compiled alike) by a compiled step,
+zero_grad(set_to_none=False) zeroing in place, and SGD's update: values as eager, and what a holder
+of the old ``.grad`` array sees."""
 
 from __future__ import annotations
 
