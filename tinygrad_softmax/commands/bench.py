@@ -48,7 +48,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                    help="pin BLAS threads to N (default 1; 0 leaves the library's default). Uses "
                         "threadpoolctl if installed, else sets OPENBLAS/OMP/MKL_NUM_THREADS and restarts")
     p.add_argument("--torch", action="store_true",
-                   help="add PyTorch rows for W1-W5 if torch is installed (never a dependency)")
+                   help="add PyTorch rows for W1-W5 if torch is installed (never a dependency), timed in "
+                        "the same reps as this framework's rows")
     p.add_argument("--reps", type=int, default=None, help="timed reps per workload (default 15; quick: 3)")
     p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                    help="what a rep measures: wall-clock time (default), or the process's CPU time, "
@@ -344,7 +345,7 @@ def _linear_softmax_workload(name: str, desc: str, X: Any, y: Any, reg: float, l
                              torch: Any = None) -> list[Row]:
     """W1/W1c/W2: the article's linear classifier, one full-batch gradient-descent step: this
     framework eagerly, the same step compiled, and the article's plain NumPy step, each against
-    the careful floor (with ``torch`` given: PyTorch instead, one row)."""
+    the careful floor (with ``torch`` given: PyTorch's step too, in the same reps)."""
     import numpy as np
 
     from .. import functional as F
@@ -400,19 +401,18 @@ def _linear_softmax_workload(name: str, desc: str, X: Any, y: Any, reg: float, l
             return loss
         return step, lambda: tuple(state)
 
-    impls: list[tuple[Row, Any]]
+    impls: list[tuple[Row, Any]] = [(Row(name, desc, target), framework("eager"))]
+    if compiled_target is not None:
+        impls += [(Row(f"{name} compiled", "compile(train_step), zero_grad to opt.step(), the data "
+                       "closed over (constants of the step, as in the floor): " + desc, compiled_target),
+                   framework("compiled")),
+                  (Row(f"{name} compiled args", "the same, with X and y passed in at each call: " + desc,
+                       None), framework("compiled args"))]
+    impls.append((Row(f"{name} plain", "the article's plain NumPy step (np.max, fancy-index "
+                      "one-hot, np.sum): " + desc, None), plain_impl()))
     if torch is not None:
-        impls = [(Row(name, desc, None), torch_impl())]
-    else:
-        impls = [(Row(name, desc, target), framework("eager"))]
-        if compiled_target is not None:
-            impls += [(Row(f"{name} compiled", "compile(train_step), zero_grad to opt.step(), the data "
-                           "closed over (constants of the step, as in the floor): " + desc, compiled_target),
-                       framework("compiled")),
-                      (Row(f"{name} compiled args", "the same, with X and y passed in at each call: " + desc,
-                           None), framework("compiled args"))]
-        impls.append((Row(f"{name} plain", "the article's plain NumPy step (np.max, fancy-index "
-                          "one-hot, np.sum): " + desc, None), plain_impl()))
+        impls.append((Row(f"{name} torch", f"PyTorch {torch.__version__}, eager: " + desc, None),
+                       torch_impl()))
     floor, floor_params = careful_linear_step(X, y, W0, np.zeros(c, dtype), lr, reg)
     return _check_then_compare(impls, floor, floor_params, "loss, W and b", rtol, reps, budget)
 
@@ -539,15 +539,15 @@ def workload_mlp(reps: int, budget: float, torch: Any = None) -> list[Row]:
             return float(loss.detach())
         return step, lambda: tuple(p.detach().numpy() for p in params)
 
-    impls: list[tuple[Row, Any]]
+    impls: list[tuple[Row, Any]] = [
+        (Row("W3", desc, 1.2), framework("eager")),
+        (Row("W3 compiled", "compile(train_step), zero_grad to opt.step(), the data closed over "
+             "(constants of the step, as in the floor): " + desc, 1.0), framework("compiled")),
+        (Row("W3 compiled args", "the same, with X and y passed in at each call: " + desc, None),
+         framework("compiled args"))]
     if torch is not None:
-        impls = [(Row("W3", desc, None), torch_impl())]
-    else:
-        impls = [(Row("W3", desc, 1.2), framework("eager")),
-                 (Row("W3 compiled", "compile(train_step), zero_grad to opt.step(), the data closed over "
-                      "(constants of the step, as in the floor): " + desc, 1.0), framework("compiled")),
-                 (Row("W3 compiled args", "the same, with X and y passed in at each call: " + desc, None),
-                  framework("compiled args"))]
+        impls.append((Row("W3 torch", f"PyTorch {torch.__version__}, eager: " + desc, None),
+                       torch_impl()))
     floor, floor_params = careful_mlp_step(X, y, init, lr, reg)
     return _check_then_compare(impls, floor, floor_params, "loss and all weights", 1e-10, reps, budget)
 
@@ -587,7 +587,7 @@ def workload_tiny_ops(reps: int, budget: float, torch: Any = None) -> list[Row]:
     if torch is not None:
         tcs = [torch.from_numpy(c) for c in consts]
 
-        def ours() -> Any:
+        def theirs() -> Any:
             x = torch.tensor(x0, requires_grad=True)
             y = x
             for i, c in enumerate(tcs):
@@ -611,10 +611,11 @@ def workload_tiny_ops(reps: int, budget: float, torch: Any = None) -> list[Row]:
         return g
 
     desc = "200 tiny ops on shape (4,), forward + backward"
-    rows = [(Row("W4", desc, None if torch is not None else 5.0, unit="op"), ours)]
-    if torch is None:
-        rows.append((Row("W4 compiled", "compile(chain, backward=True): " + desc, 1.5, unit="op"),
-                     ours_compiled))
+    rows = [(Row("W4", desc, 5.0, unit="op"), ours),
+            (Row("W4 compiled", "compile(chain, backward=True): " + desc, 1.5, unit="op"), ours_compiled)]
+    if torch is not None:
+        rows.append((Row("W4 torch", f"PyTorch {torch.__version__}, eager: " + desc, None, unit="op"),
+                     theirs))
     expected = hand()
     for row, fn in rows:
         row.check = "gradients agree with the floor" if _close(fn(), expected, 1e-12) else \
@@ -656,7 +657,7 @@ def workload_chain(length: int, deep: int, reps: int, budget: float, torch: Any 
     if torch is not None:
         tc = torch.from_numpy(c0)
 
-        def ours() -> Any:
+        def theirs() -> Any:
             x = torch.tensor(x0, requires_grad=True)
             y = x
             for _ in range(length):
@@ -671,10 +672,11 @@ def workload_chain(length: int, deep: int, reps: int, budget: float, torch: Any 
         return np.ones_like(x0), y  # d(sum y)/dx = 1: the closed form of the backward
 
     desc = f"a chain of {length:,} adds, forward + backward"
-    rows = [(Row("W5", desc, None if torch is not None else 6.0, unit="chain"), ours)]
-    if torch is None:
-        rows.append((Row("W5 compiled", "compile(chain, backward=True): " + desc, 1.5, unit="chain"),
-                     ours_compiled))
+    rows = [(Row("W5", desc, 6.0, unit="chain"), ours),
+            (Row("W5 compiled", "compile(chain, backward=True): " + desc, 1.5, unit="chain"), ours_compiled)]
+    if torch is not None:
+        rows.append((Row("W5 torch", f"PyTorch {torch.__version__}, eager: " + desc, None, unit="chain"),
+                     theirs))
     g2, y2 = hand()
     for row, fn in rows:
         g1, y1 = fn()
@@ -783,35 +785,14 @@ def _array(t: Any) -> Any:
     return t.data if isinstance(t, Tensor) else t.detach().numpy()
 
 
-def workload_torch(quick: bool, reps: int, budget: float) -> list[Row]:
-    """The same workloads with PyTorch on the 'ours' side (only with --torch, if installed):
-    the same hand-written baselines, the same correctness checks, one CPU thread."""
+def _load_torch() -> Any:
+    """PyTorch, on one CPU thread, if it is installed (never a dependency); else None."""
     try:
         import torch
     except ImportError:
-        return [Row("torch", "PyTorch is not installed: no torch rows", None, check="skipped")]
-    import numpy as np
-
-    from ..datasets import load_blog
-
+        return None
     torch.set_num_threads(1)
-    X, y = load_blog()
-    rng = np.random.default_rng(0)
-    X2, y2 = rng.standard_normal((500, 3073)).astype(np.float32), rng.integers(0, 10, 500)
-    y2[:10] = np.arange(10)
-    rows = [
-        *_linear_softmax_workload("W1 torch", "PyTorch: " + W1_DESC, X, y, 0.1, 1e-2, True, None, None, reps,
-                                  budget, torch),
-        *_linear_softmax_workload("W2 torch", "PyTorch: " + W2_DESC, X2, y2, 0.25, 1e-7, True, None, None,
-                                  reps, budget, torch),
-        *workload_mlp(reps, budget, torch),
-        *workload_tiny_ops(reps, budget, torch),
-        *workload_chain(1_000 if quick else 10_000, 0, reps, budget, torch),
-    ]
-    for row in rows:
-        row.name = row.name if row.name.endswith("torch") else f"{row.name} torch"
-        row.target, row.note = None, f"torch {torch.__version__}"
-    return rows
+    return torch
 
 
 # ---- the run and its report -----------------------------------------------------------------
@@ -856,9 +837,13 @@ def run(quick: bool = False, reps: int | None = None, only: str = "",
         return not wanted or name.upper() in wanted
 
     rows: list[Row] = []
+    torch = _load_torch() if torch_rows else None  # its rows are timed in the same reps as ours
+    if torch_rows and torch is None:
+        rows.append(Row("torch", "PyTorch is not installed: no torch rows", None, check="skipped"))
     X, y = load_blog()
     if want("W1"):
-        rows.extend(_linear_softmax_workload("W1", W1_DESC, X, y, 0.1, 1e-2, True, 1.5, 1.2, reps, budget))
+        rows.extend(_linear_softmax_workload("W1", W1_DESC, X, y, 0.1, 1e-2, True, 1.5, 1.2, reps, budget,
+                                             torch))
     if want("W1c"):
         rows.extend(_linear_softmax_workload("W1c", "article model N=1000 D=2 C=3, composed loss", X, y,
                                              0.1, 1e-2, False, 3.0, None, reps, budget)[:1])
@@ -868,17 +853,16 @@ def run(quick: bool = False, reps: int | None = None, only: str = "",
         y2 = rng.integers(0, 10, 500)
         y2[:10] = np.arange(10)  # every class present
         rows.extend(_linear_softmax_workload("W2", W2_DESC, X2, y2, 0.25, 1e-7, True, 1.05, 1.0, reps,
-                                             budget))
+                                             budget, torch))
     if want("W3"):
-        rows.extend(workload_mlp(reps, budget))
+        rows.extend(workload_mlp(reps, budget, torch))
     if want("W4"):
-        rows.extend(workload_tiny_ops(reps, budget))
+        rows.extend(workload_tiny_ops(reps, budget, torch))
     if want("W5"):
-        rows.extend(workload_chain(1_000 if quick else 10_000, 0 if quick else 1_000_000, reps, budget))
+        rows.extend(workload_chain(1_000 if quick else 10_000, 0 if quick else 1_000_000, reps, budget,
+                                   torch))
     if want("MEM"):
         rows.extend(workload_memory(*((512, 100) if quick else (4096, 1000))))
-    if torch_rows:
-        rows.extend(workload_torch(quick, reps, budget))
     results = [r.summary() for r in rows]
     return {"machine": machine_facts(), "quick": quick, "reps": reps, "results": results,
             "checks_passed": all(not r["check"].startswith("MISMATCH") and "FAILED" not in r["check"]
