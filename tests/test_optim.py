@@ -185,3 +185,40 @@ def test_a_parameter_appended_to_the_group_is_updated_as_in_pytorch(make):
         (alone * alone).sum().backward()
         opt2.step()
     np.testing.assert_allclose(extra.data, alone.data, rtol=1e-15)
+
+
+def test_a_user_optimizers_step_keeps_its_arguments_name_and_docstring():
+    # Optimizer.__init_subclass__ wraps a subclass's own step so that a tracer is told it runs
+    # (optim._announced): the wrapped step still gets its positional and keyword arguments, eagerly
+    # and under a tracer, and keeps its name and docstring (functools.wraps); a subclass without a
+    # step of its own inherits the wrapped one and is not wrapped twice.
+    from tinygrad_softmax import hooks
+
+    class Scaled(optim.Optimizer):
+        def step(self, scale, *, shift=0.0):
+            """p <- scale * p + shift."""
+            for p in self.params:
+                p.data *= scale
+                p.data += shift
+                p._bump_version()
+
+    class Inherits(Scaled):
+        pass
+
+    assert Scaled.step.__name__ == "step" and Scaled.step.__doc__ == "p <- scale * p + shift."
+    assert Inherits.step is Scaled.step
+    p = Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    opt = Inherits([p])
+    opt.step(3.0, shift=0.5)  # eagerly: [3.5, -5.5]
+    np.testing.assert_array_equal(p.data, [3.5, -5.5])
+    told = []
+
+    class Told(hooks.Tracer):
+        def optimizer_step(self, optimizer, step):
+            told.append(optimizer)
+            step()
+
+    with hooks.use_tracer(Told()):
+        opt.step(2.0, shift=-1.0)  # under a tracer: [6.0, -12.0]
+    np.testing.assert_array_equal(p.data, [6.0, -12.0])
+    assert told == [opt] and p._version == 2
