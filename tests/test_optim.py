@@ -222,3 +222,23 @@ def test_a_user_optimizers_step_keeps_its_arguments_name_and_docstring():
         opt.step(2.0, shift=-1.0)  # under a tracer: [6.0, -12.0]
     np.testing.assert_array_equal(p.data, [6.0, -12.0])
     assert told == [opt] and p._version == 2
+
+
+def test_a_user_optimizers_step_returns_what_it_returns_as_in_pytorch():
+    # torch.optim's step(closure) returns the closure's loss; the announcing wrapper hands it back
+    from tinygrad_softmax.hooks import Tracer, use_tracer
+
+    class WithClosure(optim.Optimizer):
+        def step(self, closure=None):
+            loss = closure() if closure is not None else None
+            for p in self.params:
+                p.data -= 0.1
+                p._bump_version()
+            return loss
+
+    w = Tensor(np.array([1.0]), requires_grad=True)
+    opt = WithClosure([w])
+    assert opt.step(lambda: 42.0) == 42.0
+    with use_tracer(Tracer()):
+        assert opt.step(lambda: 7.0) == 7.0
+    np.testing.assert_allclose(w.data, [0.8])

@@ -117,15 +117,20 @@ class Optimizer:
                 yield p, p.grad.data, state
 
 
-def _announced(step: Callable[..., None]) -> Callable[..., None]:
-    """``step``, which first tells this thread's tracer (if any) that it runs."""
+def _announced(step: Callable[..., Any]) -> Callable[..., Any]:
+    """``step``, which first tells this thread's tracer (if any) that it runs; what it returns (a
+    user's ``step(closure)`` may return the loss, as in PyTorch) is handed back."""
     @functools.wraps(step)
-    def announced_step(self: Optimizer, *args: Any, **kwargs: Any) -> None:
+    def announced_step(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
         tracer = _tracer_now()
         if tracer is None:
-            step(self, *args, **kwargs)
-        else:
-            tracer.optimizer_step(self, lambda: step(self, *args, **kwargs))
+            return step(self, *args, **kwargs)
+        returned: list[Any] = [None]
+
+        def run() -> None:
+            returned[0] = step(self, *args, **kwargs)
+        tracer.optimizer_step(self, run)
+        return returned[0]
     return announced_step
 
 
