@@ -29,7 +29,7 @@ from tinygrad_softmax.optim.lr_scheduler import ExponentialLR, StepLR
 N, D, C = 64, 4, 3  # (64, 3) float64 logits: 1536 bytes, large enough for out= buffers
 
 
-def _close(got: Any, want: Any) -> None:
+def assert_same(got: Any, want: Any) -> None:
     np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=0, atol=1e-12)
 
 
@@ -48,16 +48,16 @@ def _values(out: Any) -> list[Any]:
     return [out]
 
 
-def _same_state(a: SimpleNamespace, e: SimpleNamespace, where: str) -> None:
+def assert_same_state(a: SimpleNamespace, e: SimpleNamespace, where: str) -> None:
     for k, (p, q) in enumerate(zip(a.params, e.params)):
-        _close(p.data, q.data)
+        assert_same(p.data, q.data)
         assert p._version == q._version, (where, k, p._version, q._version)
         assert (p.grad is None) == (q.grad is None), (where, k, p.grad, q.grad)
         if p.grad is not None:
-            _close(p.grad.data, q.grad.data)
+            assert_same(p.grad.data, q.grad.data)
 
 
-def _twins(build: Callable[[], SimpleNamespace], calls: int = 6, change: bool = True,
+def assert_twins_agree(build: Callable[[], SimpleNamespace], calls: int = 6, change: bool = True,
            between: Callable[[SimpleNamespace, int], None] | None = None) -> Compiled:
     """Run build()'s step compiled and a twin's eagerly for ``calls`` calls; compare after each."""
     a, e = build(), build()
@@ -67,8 +67,8 @@ def _twins(build: Callable[[], SimpleNamespace], calls: int = 6, change: bool = 
         got = compiled(Tensor(X), y.copy())
         want = e.step(Tensor(X), y.copy())
         for g, w in zip(_values(got), _values(want), strict=True):
-            _close(g, w)
-        _same_state(a, e, f"call {i}")
+            assert_same(g, w)
+        assert_same_state(a, e, f"call {i}")
         if between is not None:
             between(a, i)
             between(e, i)
@@ -177,7 +177,7 @@ OPTIMIZERS: dict[str, Callable[[list[Tensor]], Any]] = {
 @pytest.mark.parametrize("loss", ["fused", "composed"])
 def test_article_linear_step_matches_eager_twin(loss: str) -> None:
     # the composed loss reads y as a cache key: keep the targets, change the inputs
-    compiled = _twins(_linear(OPTIMIZERS["sgd"], loss=loss), change=(loss == "fused"))
+    compiled = assert_twins_agree(_linear(OPTIMIZERS["sgd"], loss=loss), change=(loss == "fused"))
     src = compiled.source
     for needed in ("zero_grad", "np.subtract(W, _step_W, out=W)", "_bump_versions((_P_W, _P_b))",
                    "param_groups[0]['lr']"):
@@ -191,8 +191,8 @@ def test_article_linear_step_with_changing_inputs_and_composed_loss_matches_eage
     _, y = _batch(0)
     for i in range(6):
         X, _ = _batch(i)
-        _close(compiled(Tensor(X), y).data, e.step(Tensor(X), y).data)
-        _same_state(a, e, f"call {i}")
+        assert_same(compiled(Tensor(X), y).data, e.step(Tensor(X), y).data)
+        assert_same_state(a, e, f"call {i}")
     assert compiled.traces == 1
 
 
@@ -211,12 +211,12 @@ def test_composed_cross_entropy_alone_replays_like_eager(rows: int) -> None:
         W.grad = None
         want = F.cross_entropy(X @ W, y)
         want.backward()
-        _close(got, want.data)
-        _close(g, W.grad.data)
+        assert_same(got, want.data)
+        assert_same(g, W.grad.data)
 
 
 def test_mlp_via_nn_modules_matches_eager_twin() -> None:
-    compiled = _twins(_mlp(OPTIMIZERS["sgd"]))
+    compiled = assert_twins_agree(_mlp(OPTIMIZERS["sgd"]))
     assert "Relu" in compiled.source or "maximum" in compiled.source
 
 
@@ -268,20 +268,20 @@ def _zeros_kept_at_the_end(X: Tensor, y: np.ndarray, W: Tensor, b: Tensor, U: Te
                          ids=["two_backward", "two_optimizers", "zeros_kept_at_end"])
 def test_steps_with_several_passes_optimizers_and_a_parameter_without_grad(body: Any, momentum: float
                                                                            ) -> None:
-    _twins(_linear_custom(body, momentum=momentum))
+    assert_twins_agree(_linear_custom(body, momentum=momentum))
 
 
 # ---- 2. optimizers --------------------------------------------------------------------------------
 @pytest.mark.parametrize("kind", sorted(OPTIMIZERS))
 def test_each_optimizer_matches_eager_twin_over_calls(kind: str) -> None:
-    compiled = _twins(_linear(OPTIMIZERS[kind]), calls=7)
+    compiled = assert_twins_agree(_linear(OPTIMIZERS[kind]), calls=7)
     if kind != "sgd":  # not plain SGD: the optimizer's own step runs at its place
         assert ".step()" in compiled.source
 
 
 @pytest.mark.parametrize("kind", ["momentum", "adam", "user"])
 def test_each_optimizer_on_the_mlp_matches_eager_twin(kind: str) -> None:
-    _twins(_mlp(OPTIMIZERS[kind]), calls=5)
+    assert_twins_agree(_mlp(OPTIMIZERS[kind]), calls=5)
 
 
 def test_user_optimizer_step_runs_at_every_call() -> None:
@@ -298,7 +298,7 @@ def test_user_optimizer_step_runs_at_every_call() -> None:
 def test_lr_set_between_calls_is_honored(kind: str) -> None:
     def set_lr(s: SimpleNamespace, i: int) -> None:
         s.opt.lr = [0.05, 0.5, 0.0, 0.2, 0.11, 0.3][i]
-    _twins(_linear(OPTIMIZERS[kind]), between=set_lr)
+    assert_twins_agree(_linear(OPTIMIZERS[kind]), between=set_lr)
 
 
 @pytest.mark.parametrize("sched", ["step", "exp"])
@@ -311,7 +311,7 @@ def test_lr_scheduler_between_calls_is_honored(sched: str) -> None:
 
     def tick(s: SimpleNamespace, i: int) -> None:
         s.sched.step()
-    _twins(build, calls=7, between=tick)
+    assert_twins_agree(build, calls=7, between=tick)
 
 
 def test_lr_scheduler_changes_lr_of_the_generated_plain_sgd_update() -> None:
@@ -337,19 +337,19 @@ def test_turning_on_momentum_or_weight_decay_after_tracing_is_honored(attr: str,
             setattr(s.opt, attr, value)
         if i == 4:
             setattr(s.opt, attr, 0.0)
-    _twins(_linear(OPTIMIZERS["sgd"]), calls=7, between=switch)
+    assert_twins_agree(_linear(OPTIMIZERS["sgd"]), calls=7, between=switch)
 
 
 # ---- 4. zero_grad variants ------------------------------------------------------------------------
 @pytest.mark.parametrize("zero", ["start", "end", "none", "keep"])
 @pytest.mark.parametrize("kind", ["sgd", "momentum", "adam"])
 def test_zero_grad_variants_on_the_linear_model(zero: str, kind: str) -> None:
-    _twins(_linear(OPTIMIZERS[kind], zero=zero))
+    assert_twins_agree(_linear(OPTIMIZERS[kind], zero=zero))
 
 
 @pytest.mark.parametrize("zero", ["start", "end", "none", "keep", "model", "model_keep"])
 def test_zero_grad_variants_on_the_mlp(zero: str) -> None:
-    _twins(_mlp(OPTIMIZERS["sgd"], zero=zero))
+    assert_twins_agree(_mlp(OPTIMIZERS["sgd"], zero=zero))
 
 
 def test_zero_grad_at_the_end_leaves_no_grad_after_each_call() -> None:
@@ -372,7 +372,7 @@ def test_missing_zero_grad_accumulates_across_calls_as_eager() -> None:
     for k in range(1, 5):
         compiled(Tensor(X), y)
         for p, g in zip(s.params, one):
-            _close(p.grad.data, k * g)
+            assert_same(p.grad.data, k * g)
 
 
 def test_trace_with_grads_already_present_accumulates_onto_them() -> None:
@@ -384,15 +384,15 @@ def test_trace_with_grads_already_present_accumulates_onto_them() -> None:
     compiled = tg.compile(a.step)
     for i in range(5):
         X, y = _batch(i)
-        _close(compiled(Tensor(X), y).data, e.step(Tensor(X), y).data)
-        _same_state(a, e, f"call {i}")
+        assert_same(compiled(Tensor(X), y).data, e.step(Tensor(X), y).data)
+        assert_same_state(a, e, f"call {i}")
 
 
 # ---- 5. values computed from .grad after backward ---------------------------------------------------
 @pytest.mark.parametrize("zero", ["start", "end", "keep"])
 @pytest.mark.parametrize("kind", ["sgd", "momentum"])
 def test_grad_norm_returned_from_the_step_matches_eager(zero: str, kind: str) -> None:
-    _twins(_linear(OPTIMIZERS[kind], zero=zero, grad_norm=True))
+    assert_twins_agree(_linear(OPTIMIZERS[kind], zero=zero, grad_norm=True))
 
 
 def test_grad_norm_without_zero_grad_matches_eager_or_is_refused() -> None:
@@ -400,7 +400,7 @@ def test_grad_norm_without_zero_grad_matches_eager_or_is_refused() -> None:
     # onto the .grad left by the previous one, so W.grad (what the norm reads) is the accumulated
     # gradient. A faithful compile returns eager's value, or refuses (mentioning zero_grad).
     try:
-        _twins(_linear(OPTIMIZERS["sgd"], zero="none", grad_norm=True), calls=4)
+        assert_twins_agree(_linear(OPTIMIZERS["sgd"], zero="none", grad_norm=True), calls=4)
     except CompileError as err:
         assert "zero_grad" in str(err)
 
@@ -419,7 +419,7 @@ def test_returning_the_grad_tensor_itself_matches_eager() -> None:
             opt.step()
             return loss, g
         return SimpleNamespace(params=[W], opt=opt, step=step)
-    _twins(build)
+    assert_twins_agree(build)
 
 
 # ---- 6. refusals ------------------------------------------------------------------------------------
@@ -533,7 +533,7 @@ def test_assigning_grad_to_none_after_the_step_is_replayed_or_refused() -> None:
             return loss
         return SimpleNamespace(params=[W, b], opt=opt, step=step)
     try:
-        _twins(build, calls=4)
+        assert_twins_agree(build, calls=4)
     except CompileError as err:
         assert "assigned directly" in str(err)
 
@@ -553,7 +553,7 @@ def test_reading_grad_accumulated_onto_a_held_grad_matches_eager() -> None:
             opt.step()
             return loss, gn
         return SimpleNamespace(params=[W, b], opt=opt, step=step)
-    compiled = _twins(build, calls=4)
+    compiled = assert_twins_agree(build, calls=4)
     assert "W_grad = _P_W.grad.data" in compiled.source
 
 
@@ -605,7 +605,7 @@ def test_random_training_steps_compiled_match_eager(kind: str, lr: float, calls:
             return Adam(ps, lr=lr)
         return SGD(ps, lr=lr, momentum=0.0 if kind == "sgd" else 0.9, nesterov=kind == "nesterov")
     build = _mlp(make_opt, zero=zero, seed=seed) if mlp else _linear(make_opt, zero=zero, seed=seed)
-    _twins(build, calls=calls, change=change)
+    assert_twins_agree(build, calls=calls, change=change)
 
 
 # ---- 8. memory ------------------------------------------------------------------------------------------
@@ -661,14 +661,14 @@ def _narrow_batch(i: int) -> tuple[np.ndarray, np.ndarray]:
     return rng.normal(size=(80, 2)), rng.integers(0, 5, 80)
 
 
-def _run_narrow(build: Callable[[], SimpleNamespace], calls: int,
+def assert_narrow_twins_agree(build: Callable[[], SimpleNamespace], calls: int,
                 between: Callable[[SimpleNamespace, int], None] | None = None) -> tuple[Any, Any, Compiled]:
     a, e = build(), build()
     compiled = tg.compile(a.step)
     for i in range(calls):
         X, y = _narrow_batch(i)
-        _close(compiled(Tensor(X), y).data, e.step(Tensor(X), y).data)
-        _same_state(a, e, f"call {i}")
+        assert_same(compiled(Tensor(X), y).data, e.step(Tensor(X), y).data)
+        assert_same_state(a, e, f"call {i}")
         if between is not None:
             between(a, i)
             between(e, i)
@@ -676,7 +676,7 @@ def _run_narrow(build: Callable[[], SimpleNamespace], calls: int,
 
 
 def test_bias_trick_makes_w_b_views_of_one_array_and_matches_eager() -> None:
-    a, _, compiled = _run_narrow(_narrow_twin(), 6)
+    a, _, compiled = assert_narrow_twins_agree(_narrow_twin(), 6)
     W, b = a.params
     assert "_pack(" in compiled.source and "_wa[:2] = W" not in compiled.source
     assert W.data.base is not None and W.data.base is b.data.base  # both views of [W; b]
@@ -687,9 +687,9 @@ def test_bias_trick_makes_w_b_views_of_one_array_and_matches_eager() -> None:
 def test_a_reference_held_to_a_parameter_array_keeps_seeing_its_updates() -> None:
     # something outside holds W's array: it must not be replaced by a view (the holder would stop
     # seeing the updates); the step copies W and b into [W; b] at every call instead
-    a, e, _ = _run_narrow(_narrow_twin(hold=True), 5)
+    a, e, _ = assert_narrow_twins_agree(_narrow_twin(hold=True), 5)
     assert a.params[0].data is a.held
-    _close(a.held, e.params[0].data)
+    assert_same(a.held, e.params[0].data)
 
 
 def test_parameters_rebound_or_written_between_calls_are_used() -> None:
@@ -703,7 +703,7 @@ def test_parameters_rebound_or_written_between_calls_are_used() -> None:
             s.opt.zero_grad()
             F.softmax_cross_entropy(Tensor(_narrow_batch(9)[0]) @ W + b, _narrow_batch(9)[1]).backward()
             s.opt.step()  # an eager step between compiled calls
-    a, _, compiled = _run_narrow(_narrow_twin(), 6, between)
+    a, _, compiled = assert_narrow_twins_agree(_narrow_twin(), 6, between)
     assert compiled.traces == 1 and a.params[0].data.base is not None
 
 
@@ -724,8 +724,8 @@ def test_two_compiled_steps_sharing_parameters_both_match_eager() -> None:
     for i in range(6):
         X, y = _narrow_batch(i)
         fa, fe = (c1, e.step) if i % 2 == 0 else (c2, e2)
-        _close(fa(Tensor(X), y).data, fe(Tensor(X), y).data)
-        _same_state(a, e, f"call {i}")
+        assert_same(fa(Tensor(X), y).data, fe(Tensor(X), y).data)
+        assert_same_state(a, e, f"call {i}")
 
 
 def test_module_parameters_loaded_between_calls_are_used() -> None:
@@ -745,7 +745,7 @@ def test_module_parameters_loaded_between_calls_are_used() -> None:
     def between(s: SimpleNamespace, i: int) -> None:
         if i == 2:
             s.net.load_state_dict(state)
-    _run_narrow(build, 6, between)
+    assert_narrow_twins_agree(build, 6, between)
 
 
 def test_closed_over_data_is_a_constant_of_the_step() -> None:
@@ -755,8 +755,8 @@ def test_closed_over_data_is_a_constant_of_the_step() -> None:
     Xt = Tensor(X)
     compiled = tg.compile(lambda: a.step(Xt, y))
     for i in range(4):
-        _close(compiled().data, e.step(Xt, y).data)
-        _same_state(a, e, f"call {i}")
+        assert_same(compiled().data, e.step(Xt, y).data)
+        assert_same_state(a, e, f"call {i}")
     src = compiled.source
     assert "made once: X is a constant" in src or "made once: " in src
     assert "one-hot targets Y, made once" in src and "_onehot(" not in src
@@ -788,7 +788,7 @@ def _w_plus_v(X: Tensor, y: np.ndarray, ps: list[Tensor], o: Any) -> Any:
 
 
 def test_two_parameters_given_the_same_gradient_get_arrays_of_their_own() -> None:
-    _twins(_custom(_w_plus_v, shapes=((D, C), (D, C))))
+    assert_twins_agree(_custom(_w_plus_v, shapes=((D, C), (D, C))))
     a = _custom(_w_plus_v, shapes=((D, C), (D, C)))()
     c = tg.compile(a.step)
     for i in range(3):
@@ -808,7 +808,7 @@ def _grad_between_passes(X: Tensor, y: np.ndarray, ps: list[Tensor], o: Any) -> 
 
 
 def test_a_grad_held_between_two_passes_sees_the_sum_as_in_pytorch_and_eager() -> None:
-    _twins(_custom(_grad_between_passes))
+    assert_twins_agree(_custom(_grad_between_passes))
 
 
 @pytest.mark.parametrize("zero", ["none", "keep"])
@@ -828,9 +828,9 @@ def test_a_grad_held_across_calls_behaves_as_eagerly(zero: str) -> None:
             (ha, ca), (he, ce) = held["a"], held["e"]
             assert (ha is a.params[0].grad) == (he is e.params[0].grad)
             assert np.array_equal(ha.data, ca) == np.array_equal(he.data, ce)
-            _close(ha.data, he.data)
+            assert_same(ha.data, he.data)
             assert ha._version == he._version
-        _same_state(a, e, f"call {i}")
+        assert_same_state(a, e, f"call {i}")
 
 
 def test_parameters_that_are_views_of_a_users_array_are_not_moved() -> None:
@@ -854,9 +854,9 @@ def test_parameters_that_are_views_of_a_users_array_are_not_moved() -> None:
         X, y = _narrow_batch(i)
         c(Tensor(X), y)
         e.step(Tensor(X), y)
-        _same_state(a, e, f"call {i}")
+        assert_same_state(a, e, f"call {i}")
     assert np.shares_memory(a.params[0].data, fa)  # still the user's memory, which kept updating
-    _close(fa, fe)
+    assert_same(fa, fe)
 
 
 @pytest.mark.parametrize("narrow", [False, True])
@@ -927,8 +927,8 @@ def test_parameters_added_to_the_optimizer_after_tracing_trace_again() -> None:
                 s.params.append(s.extra)
                 s.opt.params.append(s.extra)
         X, y = _batch(i)
-        _close(c(Tensor(X), y).data, e.step(Tensor(X), y).data)
-        _same_state(a, e, f"call {i}")
+        assert_same(c(Tensor(X), y).data, e.step(Tensor(X), y).data)
+        assert_same_state(a, e, f"call {i}")
     assert c.traces == 2
 
 
@@ -955,7 +955,7 @@ def test_a_step_only_function_follows_which_parameters_have_a_grad() -> None:
         prepare(e, i)
         c()
         e.step()
-        _same_state(a, e, f"call {i}")
+        assert_same_state(a, e, f"call {i}")
 
 
 def test_an_error_in_a_backward_while_tracing_leaves_grads_as_eager_does() -> None:
@@ -986,7 +986,7 @@ def test_a_dict_of_outputs_is_returned_and_a_namedtuple_refused() -> None:
     def body(X: Tensor, y: np.ndarray, ps: list[Tensor], o: Any) -> Any:
         loss = _usual_step(ps[0], ps[1], o)(X, y)
         return {"loss": loss, "grad_W": ps[0].grad, "n": 3}
-    compiled = _twins(_custom(body))
+    compiled = assert_twins_agree(_custom(body))
     out = compiled(Tensor(_batch(0)[0]), _batch(0)[1])
     assert set(out) == {"loss", "grad_W", "n"} and out["n"] == 3
 
