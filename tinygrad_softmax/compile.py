@@ -1587,8 +1587,7 @@ class _Program:
         if op.rule == "GradWrite":  # as the walk's _accumulate: a copy into .grad, or a sum with it
             pv, gv = op.ins
             holder, src = self._holder(pv), gv.name
-            own = gv.kind == "op" and gv.view_of is None and gv.node is not None and gv.node.buffer is None \
-                and id(gv) not in self.handed  # (one value for two leaves: the second gets a copy)
+            own = _fresh_array(gv) and id(gv) not in self.handed  # (one value, two leaves: one copy)
             self.handed.add(id(gv))
             val = src if own else f"np.array({src})"
             self.written.add(holder)
@@ -1640,8 +1639,7 @@ class _Program:
     def _out_src(self, tpl: Any) -> str:
         if tpl[0] == "T":
             v = tpl[1]
-            fresh = v.kind == "op" and v.view_of is None and v.node is not None and v.node.buffer is None
-            return f"_make({v.name})" if fresh else f"_make(np.array({v.name}))"
+            return f"_make({v.name})" if _fresh_array(v) else f"_make(np.array({v.name}))"
         if tpl[0] == "tuple":
             inner = ", ".join(self._out_src(t) for t in tpl[1])
             return f"({inner}{',' if len(tpl[1]) == 1 else ''})"
@@ -1961,6 +1959,12 @@ def _narrow(shape: tuple[int, ...], dtype: Any) -> bool:
     written transposed (``np.matmul(bᵀ, aᵀ, out=bufᵀ)``), and ``vdot`` reads ``.T``."""
     return len(shape) == 2 and 1 < shape[1] <= _SHORT_AXIS and shape[0] >= 8 * shape[1] \
         and np.dtype(dtype).kind == "f"
+
+
+def _fresh_array(v: _Val) -> bool:
+    """Whether ``v`` is a new array at every call (an op's result, not a view, not in a reused
+    buffer): it can be handed out as it is; anything else is handed out as a copy."""
+    return v.kind == "op" and v.view_of is None and v.node is not None and v.node.buffer is None
 
 
 def _sum_has_out(op: _Op) -> bool:
