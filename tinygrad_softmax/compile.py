@@ -398,10 +398,9 @@ class _Recorder(Tracer):
                                                  "with zeros: use zero_grad() (set_to_none=True)")
                 self._snap(p, "grad")
 
-    def optimizer_step(self, optimizer: Any, step: Callable[[], None]) -> None:
+    def optimizer_step(self, optimizer: Any, step: Callable[[], Any]) -> Any:
         if self.stepping:  # a subclass's step calling its parent's: one step
-            step()
-            return
+            return step()
         self._check_data()
         self.effects = True
         params = list(getattr(optimizer, "params", ()))
@@ -409,7 +408,7 @@ class _Recorder(Tracer):
         self.nodes.append(_Node(_OptStep, (optimizer, params, with_grad), (), None, "step"))
         self.stepping += 1
         try:
-            step()
+            returned = step()
         finally:
             self.stepping -= 1
         for p in params:  # what the step changed (it is replayed as a whole)
@@ -417,6 +416,7 @@ class _Recorder(Tracer):
             self._snap(p, "data")
             if p.grad is not None and ("grad", id(p)) in self.snaps:
                 self._snap(p, "grad")
+        return returned
 
     # -- recording what eager computes outside Functions, and the opaque backward formulas
     def constant(self, kind: str, inputs: tuple[Tensor, ...], params: dict[str, Any]) -> Tensor | None:

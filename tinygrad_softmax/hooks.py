@@ -123,11 +123,12 @@ class Tracer(Observer):
         ``params`` (to None, or by writing zeros into them): ``clear()`` does it."""
         clear()
 
-    def optimizer_step(self, optimizer: Any, step: Callable[[], None]) -> None:
+    def optimizer_step(self, optimizer: Any, step: Callable[[], Any]) -> Any:
         """``optimizer.step()`` was called: ``step()`` runs it (it updates the parameters in
-        place, each write announced by ``write_in_place``). Also called for a subclass's step
-        that calls its parent's (the inner call comes while the outer one runs)."""
-        step()
+        place, each write announced by ``write_in_place``) and returns what ``step`` returns.
+        Also called for a subclass's step that calls its parent's (the inner call comes while the
+        outer one runs)."""
+        return step()
 
 
 @contextmanager

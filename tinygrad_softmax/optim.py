@@ -125,12 +125,7 @@ def _announced(step: Callable[..., Any]) -> Callable[..., Any]:
         tracer = _tracer_now()
         if tracer is None:
             return step(self, *args, **kwargs)
-        returned: list[Any] = [None]
-
-        def run() -> None:
-            returned[0] = step(self, *args, **kwargs)
-        tracer.optimizer_step(self, run)
-        return returned[0]
+        return tracer.optimizer_step(self, lambda: step(self, *args, **kwargs))
     return announced_step
 
 
