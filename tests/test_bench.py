@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from tinygrad_softmax import functional as F
 from tinygrad_softmax.commands import bench
@@ -64,3 +65,45 @@ def test_cpu_clock_option_times_with_process_cpu_time(capsys, monkeypatch):
     assert report["machine"]["clock"] == "process CPU time" and calls
     assert bench.main(["--quick", "--json", "--only", "W4", "--reps", "1"]) == 0
     assert json.loads(capsys.readouterr().out)["machine"]["clock"] == "wall clock"
+
+
+def _row(name, ratios, check="ok"):
+    return bench.Row(name, "", None, ours=[2 * r for r in ratios], numpy=[2.0] * len(ratios),
+                     ratios=list(ratios), check=check)
+
+
+def test_pooled_instances_merge_every_rep_of_every_instance():
+    made = []
+
+    def make_rows(i):
+        made.append(i)
+        return [_row("A", [1.0 + i, 1.5 + i]), _row("B", [3.0 + i])]
+    rows = bench.pooled(make_rows, 3)
+    assert made == [0, 1, 2]  # a fresh build per instance
+    a, b = rows
+    assert a.ratios == [1.0, 1.5, 2.0, 2.5, 3.0, 3.5] and b.ratios == [3.0, 4.0, 5.0]
+    assert a.ours == [2 * r for r in a.ratios] and len(a.numpy) == 6
+    assert a.summary()["ratio"] == 2.25  # the median of all six reps
+
+
+def test_pooled_keeps_a_failed_check_from_any_instance():
+    rows = bench.pooled(lambda i: [_row("A", [1.0], "MISMATCH: x" if i == 1 else "ok")], 3)
+    assert rows[0].check == "MISMATCH: x"
+
+
+def test_pooled_refuses_bad_instance_counts_and_new_rows():
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match=f"at least 1, got {bad}"):
+            bench.pooled(lambda i: [_row("A", [1.0])], bad)
+    with pytest.raises(ValueError, match="'B'"):
+        bench.pooled(lambda i: [_row("A" if i == 0 else "B", [1.0])], 2)
+
+
+def test_instances_option_pools_and_says_so(capsys):
+    assert bench.main(["--quick", "--only", "W4", "--reps", "2", "--instances", "2", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["instances"] == 2
+    row = next(r for r in report["results"] if r["name"] == "W4 compiled")
+    assert row["ratio"] > 0 and "MISMATCH" not in row["check"]
+    assert bench.main(["--quick", "--only", "W4", "--reps", "1", "--instances", "2"]) == 0
+    assert "2 instances, pooled" in capsys.readouterr().out

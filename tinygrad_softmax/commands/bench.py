@@ -55,6 +55,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                    help="what a rep measures: wall-clock time (default), or the process's CPU time, "
                         "which time taken by other jobs on a shared machine does not inflate (with one "
                         "BLAS thread, BLAS runs in the bench's own thread and is counted)")
+    p.add_argument("--instances", type=int, default=1, metavar="K",
+                   help="build each timed workload K times (a fresh floor and fresh implementations each "
+                        "time, so new buffers at new addresses) and pool the reps of all K: where arrays "
+                        "land moves a step's time by a few per cent here, the same code included")
     p.add_argument("--only", default="", metavar="W1,W5,...",
                    help="comma-separated workloads to run (W1 W1c W2 W3 W4 W5 MEM); default all")
     return p.parse_args(argv)
@@ -66,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     global _CLOCK
     _CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     try:
-        report = run(quick=args.quick, reps=args.reps, only=args.only, torch_rows=args.torch)
+        report = run(quick=args.quick, reps=args.reps, only=args.only, torch_rows=args.torch,
+                     instances=args.instances)
     finally:
         if limiter is not None:
             limiter.unregister()
@@ -823,8 +828,29 @@ W1_DESC = "article model N=1000 D=2 C=3, fused loss"
 W2_DESC = "linear softmax N=500 D=3073 C=10, float32, fused"
 
 
+def pooled(make_rows: Callable[[int], list[Row]], instances: int) -> list[Row]:
+    """The rows of ``make_rows(i)`` for i in 0..instances-1 (each call builds the floor and every
+    implementation afresh), merged by name: every instance's reps, each still a ratio against the
+    floor timed in that same rep. A row whose check failed in any instance keeps that check."""
+    if instances < 1:
+        raise ValueError(f"instances must be at least 1, got {instances}")
+    merged: list[Row] = make_rows(0)
+    by_name = {row.name: row for row in merged}
+    for i in range(1, instances):
+        for row in make_rows(i):
+            into = by_name.get(row.name)
+            if into is None:
+                raise ValueError(f"instance {i} made a row {row.name!r} the first did not")
+            into.ours += row.ours
+            into.numpy += row.numpy
+            into.ratios += row.ratios
+            if into.check != row.check and not into.check.startswith("MISMATCH"):
+                into.check = row.check
+    return merged
+
+
 def run(quick: bool = False, reps: int | None = None, only: str = "",
-        torch_rows: bool = False) -> dict[str, Any]:
+        torch_rows: bool = False, instances: int = 1) -> dict[str, Any]:
     import numpy as np
 
     from ..datasets import load_blog
@@ -841,30 +867,30 @@ def run(quick: bool = False, reps: int | None = None, only: str = "",
     if torch_rows and torch is None:
         rows.append(Row("torch", "PyTorch is not installed: no torch rows", None, check="skipped"))
     X, y = load_blog()
-    if want("W1"):
-        rows.extend(_linear_softmax_workload("W1", W1_DESC, X, y, 0.1, 1e-2, True, 1.5, 1.2, reps, budget,
-                                             torch))
-    if want("W1c"):
-        rows.extend(_linear_softmax_workload("W1c", "article model N=1000 D=2 C=3, composed loss", X, y,
-                                             0.1, 1e-2, False, 3.0, None, reps, budget)[:1])
-    if want("W2"):
-        rng = np.random.default_rng(0)
-        X2 = rng.standard_normal((500, 3073)).astype(np.float32)
-        y2 = rng.integers(0, 10, 500)
-        y2[:10] = np.arange(10)  # every class present
-        rows.extend(_linear_softmax_workload("W2", W2_DESC, X2, y2, 0.25, 1e-7, True, 1.05, 1.0, reps,
-                                             budget, torch))
-    if want("W3"):
-        rows.extend(workload_mlp(reps, budget, torch))
-    if want("W4"):
-        rows.extend(workload_tiny_ops(reps, budget, torch))
-    if want("W5"):
-        rows.extend(workload_chain(1_000 if quick else 10_000, 0 if quick else 1_000_000, reps, budget,
-                                   torch))
+    rng = np.random.default_rng(0)
+    X2 = rng.standard_normal((500, 3073)).astype(np.float32)
+    y2 = rng.integers(0, 10, 500)
+    y2[:10] = np.arange(10)  # every class present
+    timed: dict[str, Callable[[int], list[Row]]] = {
+        "W1": lambda i: _linear_softmax_workload("W1", W1_DESC, X, y, 0.1, 1e-2, True, 1.5, 1.2, reps,
+                                                 budget, torch),
+        "W1c": lambda i: _linear_softmax_workload("W1c", "article model N=1000 D=2 C=3, composed loss", X,
+                                                  y, 0.1, 1e-2, False, 3.0, None, reps, budget)[:1],
+        "W2": lambda i: _linear_softmax_workload("W2", W2_DESC, X2, y2, 0.25, 1e-7, True, 1.05, 1.0, reps,
+                                                 budget, torch),
+        "W3": lambda i: workload_mlp(reps, budget, torch),
+        "W4": lambda i: workload_tiny_ops(reps, budget, torch),
+        # the 1,000,000-op chain is a check, not a timing: the first instance runs it
+        "W5": lambda i: workload_chain(1_000 if quick else 10_000, 0 if quick or i else 1_000_000, reps,
+                                       budget, torch)}
+    for name, make_rows in timed.items():
+        if want(name):
+            rows.extend(pooled(make_rows, instances))
     if want("MEM"):
         rows.extend(workload_memory(*((512, 100) if quick else (4096, 1000))))
     results = [r.summary() for r in rows]
-    return {"machine": machine_facts(), "quick": quick, "reps": reps, "results": results,
+    return {"machine": machine_facts(), "quick": quick, "reps": reps, "instances": instances,
+            "results": results,
             "checks_passed": all(not r["check"].startswith("MISMATCH") and "FAILED" not in r["check"]
                                  and "KEPT ALIVE" not in r["check"] for r in results)}
 
@@ -881,7 +907,9 @@ def _fmt_value(value: float, unit: str) -> str:
 
 def format_report(report: dict[str, Any]) -> str:
     m = report["machine"]
-    lines = [f"tinygrad-softmax bench ({'quick' if report['quick'] else 'full'}, {report['reps']} reps)",
+    k = report.get("instances", 1)
+    reps = f"{report['reps']} reps" + (f" x {k} instances, pooled" if k > 1 else "")
+    lines = [f"tinygrad-softmax bench ({'quick' if report['quick'] else 'full'}, {reps})",
              f"machine: {m['cpu_count']} CPUs, Python {m['python']}, NumPy {m['numpy']}, BLAS {m['blas']}, "
              f"BLAS threads {m.get('blas_threads')}, {m.get('clock', 'wall clock')}",
              "", f"{'workload':<13}{'ours (median)':>16}{'numpy (median)':>17}{'ratio':>8}"
