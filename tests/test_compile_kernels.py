@@ -157,3 +157,46 @@ def test_products_into_fortran_ordered_buffers_match_eager_over_training():
         return Tensor(rng.standard_normal((200, 2))), rng.integers(0, 4, 200)
     _train_side_by_side(step, fn_e, pc, pe, data, 3)
     assert "order='F'" in step.source and "(a b)ᵀ = bᵀ aᵀ" in step.source
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("slot", [0, 1, 2, 5, 40])
+def test_spaced_buffers_start_where_asked_within_a_page(slot: int, order: str) -> None:
+    from tinygrad_softmax.compile import _spaced
+    a = _spaced((300, 70), np.float32, slot, order)
+    assert a.shape == (300, 70) and a.dtype == np.float32 and a.flags.writeable
+    assert a.flags.c_contiguous if order == "C" else a.flags.f_contiguous
+    address = a.__array_interface__["data"][0]
+    assert address % 4096 == slot * 1088 % 4096 and address % 64 == 0
+    a[...] = np.arange(a.size, dtype=np.float32).reshape(a.shape)  # the whole range is its own memory
+    start = address - a.base.__array_interface__["data"][0]
+    assert a[-1, -1] == a.size - 1 and a.base.nbytes >= start + a.nbytes  # inside the raw block
+
+
+def test_big_buffers_of_a_program_each_start_at_their_own_offset_in_a_page():
+    """The 2 -> 100 ReLU -> 3 MLP on 1000 rows: its (1000, 100) buffers (the hidden layer, the ReLU
+    mask, the hidden gradient) each start at a different place in a page; small ones are plain."""
+    def make() -> tuple[list[Tensor], Callable[..., Tensor]]:
+        rng = np.random.default_rng(1)
+        W1 = Tensor(rng.normal(0, 0.5, (2, 100)), requires_grad=True)
+        b1 = Tensor(rng.normal(0, 0.1, 100), requires_grad=True)
+        W2 = Tensor(rng.normal(0, 0.5, (100, 3)), requires_grad=True)
+
+        def loss_of(x: Tensor, y: np.ndarray) -> Tensor:
+            return F.softmax_cross_entropy((x @ W1 + b1).relu() @ W2, y)
+        return [W1, b1, W2], loss_of
+    (pc, fn_c), (pe, fn_e) = make(), make()
+    step = tg.compile(fn_c, backward=True)
+
+    def data(i: int) -> tuple:
+        rng = np.random.default_rng(30 + i)
+        return Tensor(rng.standard_normal((1000, 2))), rng.integers(0, 3, 1000)
+    _train_side_by_side(step, fn_e, pc, pe, data, 2)
+    src = step.source
+    spaced = [line for line in src.splitlines() if "= _spaced((1000, 100)" in line]
+    assert len(spaced) >= 2 and "np.empty((1000, 100)" not in src
+    closure = dict(zip(step._last.replay.__code__.co_freevars,
+                       (c.cell_contents for c in step._last.replay.__closure__)))
+    offsets = {closure[line.split("=")[0].strip()].__array_interface__["data"][0] % 4096 for line in spaced
+               if line.split("=")[0].strip() in closure}
+    assert len(offsets) >= 2  # (the replay reads at least two of them, each at its own offset)
