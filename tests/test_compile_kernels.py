@@ -137,6 +137,20 @@ def test_views_of_buffers_are_made_once_and_the_replay_stays_right():
     np.testing.assert_allclose(gW, wW, rtol=1e-12, atol=1e-15)
 
 
+def _compiled_beside_eager(make: Callable[[], tuple[list[Tensor], Callable[..., Tensor]]], rows: int,
+                           classes: int, seed: int, steps: int) -> Callable[..., Tensor]:
+    """Two copies of the model ``make`` builds, one compiled: trained side by side on new 2-column
+    data each step (see _train_side_by_side); returns the compiled step."""
+    (pc, fn_c), (pe, fn_e) = make(), make()
+    step = tg.compile(fn_c, backward=True)
+
+    def data(i: int) -> tuple:
+        rng = np.random.default_rng(seed + i)
+        return Tensor(rng.standard_normal((rows, 2))), rng.integers(0, classes, rows)
+    _train_side_by_side(step, fn_e, pc, pe, data, steps)
+    return step
+
+
 def test_products_into_fortran_ordered_buffers_match_eager_over_training():
     """A 2 -> 30 ReLU -> 4 MLP on 200 rows: the scores (200 x 4) live in a Fortran-ordered buffer,
     the second product is written transposed into it, its bias added there."""
@@ -149,13 +163,7 @@ def test_products_into_fortran_ordered_buffers_match_eager_over_training():
         def loss_of(x: Tensor, y: np.ndarray) -> Tensor:
             return F.softmax_cross_entropy((x @ W1).relu() @ W2 + b2, y) + 0.01 * (W2 * W2).sum()
         return [W1, W2, b2], loss_of
-    (pc, fn_c), (pe, fn_e) = make(), make()
-    step = tg.compile(fn_c, backward=True)
-
-    def data(i: int) -> tuple:
-        rng = np.random.default_rng(20 + i)
-        return Tensor(rng.standard_normal((200, 2))), rng.integers(0, 4, 200)
-    _train_side_by_side(step, fn_e, pc, pe, data, 3)
+    step = _compiled_beside_eager(make, rows=200, classes=4, seed=20, steps=3)
     assert "order='F'" in step.source and "(a b)ᵀ = bᵀ aᵀ" in step.source
 
 
@@ -185,13 +193,7 @@ def test_big_buffers_of_a_program_each_start_at_their_own_offset_in_a_page():
         def loss_of(x: Tensor, y: np.ndarray) -> Tensor:
             return F.softmax_cross_entropy((x @ W1 + b1).relu() @ W2, y)
         return [W1, b1, W2], loss_of
-    (pc, fn_c), (pe, fn_e) = make(), make()
-    step = tg.compile(fn_c, backward=True)
-
-    def data(i: int) -> tuple:
-        rng = np.random.default_rng(30 + i)
-        return Tensor(rng.standard_normal((1000, 2))), rng.integers(0, 3, 1000)
-    _train_side_by_side(step, fn_e, pc, pe, data, 2)
+    step = _compiled_beside_eager(make, rows=1000, classes=3, seed=30, steps=2)
     src = step.source
     spaced = [line for line in src.splitlines() if "= _spaced((1000, 100)" in line]
     assert len(spaced) >= 2 and "np.empty((1000, 100)" not in src
