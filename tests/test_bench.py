@@ -89,6 +89,17 @@ def test_pooled_instances_merge_every_rep_of_every_instance():
 def test_pooled_keeps_a_failed_check_from_any_instance():
     rows = bench.pooled(lambda i: [_row("A", [1.0], "MISMATCH: x" if i == 1 else "ok")], 3)
     assert rows[0].check == "MISMATCH: x"
+    # the first instance's failure (the deep chain runs only there) survives later passing checks
+    rows = bench.pooled(lambda i: [_row("W5", [1.0], "ok; deep chain FAILED" if i == 0 else "ok")], 3)
+    assert rows[0].check == "ok; deep chain FAILED"
+    rows = bench.pooled(lambda i: [_row("A", [1.0], f"ok {i}")], 2)
+    assert rows[0].check == "ok 0"  # passing checks: the first instance's words
+
+
+def test_instances_below_one_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        bench.main(["--quick", "--instances", "0"])
+    assert info.value.code == 2 and "--instances must be at least 1, got 0" in capsys.readouterr().err
 
 
 def test_pooled_refuses_bad_instance_counts_and_new_rows():
