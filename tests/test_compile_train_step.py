@@ -445,7 +445,7 @@ def _usual_step(W: Tensor, b: Tensor, opt: Any, between: Callable[[Tensor], None
     return step
 
 
-def _refused(fn: Callable[..., Any], match: str, backward: bool = False) -> CompileError:
+def assert_refused(fn: Callable[..., Any], match: str, backward: bool = False) -> CompileError:
     X, y = _batch(0)
     with pytest.raises(CompileError) as info:
         tg.compile(fn, backward=backward)(Tensor(X), y)
@@ -466,7 +466,7 @@ def test_reading_a_parameter_after_the_step_is_refused() -> None:
         F.softmax_cross_entropy(X @ W + b, y).backward()
         opt.step()
         return (W * W).sum()  # reads the updated W
-    err = _refused(step, "after an optimizer step")
+    err = assert_refused(step, "after an optimizer step")
     assert "(4, 3)" in str(err)
 
 
@@ -479,7 +479,7 @@ def test_reading_a_parameter_after_a_user_optimizer_step_is_refused() -> None:
         F.softmax_cross_entropy(X @ W + b, y).backward()
         opt.step()
         return F.softmax_cross_entropy(X @ W + b, y)
-    _refused(step, "after an optimizer step")
+    assert_refused(step, "after an optimizer step")
 
 
 @pytest.mark.parametrize("case", ["None, grads present", "a new tensor, no grads before"])
@@ -499,7 +499,7 @@ def test_assigning_grad_directly_is_refused(case: str) -> None:
         loss.backward()
         opt.step()
         return loss
-    _refused(step, "assigned directly")
+    assert_refused(step, "assigned directly")
 
 
 def test_assigning_grad_of_a_parameter_seen_only_through_the_optimizer_is_refused() -> None:
@@ -514,7 +514,7 @@ def test_assigning_grad_of_a_parameter_seen_only_through_the_optimizer_is_refuse
         loss.backward()
         opt.step()
         return loss
-    _refused(step, "assigned directly")
+    assert_refused(step, "assigned directly")
 
 
 def test_assigning_grad_to_none_after_the_step_is_replayed_or_refused() -> None:
@@ -560,11 +560,11 @@ def test_reading_grad_accumulated_onto_a_held_grad_matches_eager() -> None:
 def test_create_graph_inside_the_step_is_refused() -> None:
     W, b, opt = _params()
 
-    _refused(_usual_step(W, b, opt, lambda loss: loss.backward(create_graph=True)), "create_graph")
+    assert_refused(_usual_step(W, b, opt, lambda loss: loss.backward(create_graph=True)), "create_graph")
 
 
 def test_backward_true_with_a_step_calling_backward_is_refused() -> None:
-    _refused(_usual_step(*_params()), "backward() itself", backward=True)
+    assert_refused(_usual_step(*_params()), "backward() itself", backward=True)
 
 
 @pytest.mark.parametrize("how", ["manual_sgd", "traced_value", "grad_scaling"])
@@ -587,7 +587,7 @@ def test_other_in_place_writes_are_still_refused(how: str) -> None:
         else:
             opt.step()
         return loss
-    _refused(step, "in-place")
+    assert_refused(step, "in-place")
 
 
 # ---- 7. random steps ---------------------------------------------------------------------------------
@@ -901,7 +901,7 @@ def test_writes_through_data_inside_the_step_are_refused(write: str) -> None:
             np.clip(W.grad.data, -0.01, 0.01, out=W.grad.data)
         else:
             W.data *= 0.99
-    err = _refused(_usual_step(W, b, opt, through_data), "through .data")
+    err = assert_refused(_usual_step(W, b, opt, through_data), "through .data")
     assert "Tracing ran fn eagerly up to this error" in str(err)
 
 

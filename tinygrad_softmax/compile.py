@@ -504,9 +504,8 @@ def _identifier(name: str, taken: set[str]) -> str:
 
 # the names the generated source uses for its own helpers and locals (a user's name is renamed)
 _RESERVED = {"np", "_make", "_add_into", "_clear_grads", "_bump_versions", "_pack", "_spaced", "_Retrace",
-             "_lr", "_g",
-             "_refs", "_r", "_K", "_run", "_new_ctx", "_opaque_bw", "_check_targets", "_picked", "None",
-             "True", "False"}
+             "_lr", "_g", "_refs", "_r", "_K", "_run", "_new_ctx", "_opaque_bw", "_check_targets", "_picked",
+             "None", "True", "False"}
 
 
 def _param_names(fn: Callable[..., Any], names: dict[str, Any] | None,
