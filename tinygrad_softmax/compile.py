@@ -334,14 +334,13 @@ class _Recorder(Tracer):
             if g is None:
                 t.grad = old
                 continue
-            if old is None:  # as eager's _accumulate: a copy, or a sum added into old's array
-                new = Tensor._make(np.array(g.data))
-            else:
-                self.writing = True
-                try:
-                    new = _engine._add_into(old, g.data)
-                finally:
-                    self.writing = False
+            t.grad = old  # eager's own _accumulate: a copy, or a sum added into old's array
+            self.writing = True
+            try:
+                _engine._accumulate(t, g.data, False)
+            finally:
+                self.writing = False
+            new = t.grad
             fresh = id(t) in self.known_none  # None at every call, not only at this one
             self.nodes.append(_Node(_GradWrite, (t, g, new, fresh), (), new, "backward"))
             t.grad = new
@@ -503,7 +502,8 @@ def _identifier(name: str, taken: set[str]) -> str:
 
 
 # the names the generated source uses for its own helpers and locals (a user's name is renamed)
-_RESERVED = {"np", "_make", "_add_into", "_clear_grads", "_bump_versions", "_pack", "_spaced", "_Retrace",
+_RESERVED = {"np", "_make", "_add_into", "_clear_grads", "_bump_versions", "_pack", "_spaced", "_same_items",
+             "_Retrace",
              "_lr", "_g", "_refs", "_r", "_K", "_run", "_new_ctx", "_opaque_bw", "_check_targets", "_picked",
              "None", "True", "False"}
 
@@ -737,6 +737,11 @@ def _grad_leaves(rec: _Recorder, loss: Tensor) -> list[Tensor]:
             if t._requires_grad:
                 seen[id(t)] = t
             continue
+        if t._retains_grad:  # the replay writes the leaves' .grad only
+            raise CompileError(
+                f"retain_grad() on a non-leaf tensor of shape {t.shape} (made by {t.grad_fn.name}) "
+                "inside a compiled function: the replay would leave its .grad None. Return the "
+                "value from the function and differentiate it eagerly, or run the step eagerly")
         stack.extend(t.grad_fn.parents)
     order: dict[int, Tensor] = {}
     for node in rec.nodes:
@@ -778,6 +783,10 @@ class _Program:
         self.suspicious = False
         self.keepalive: list[Any] = []  # arrays whose ids are keys above
         self.param_tensors: list[tuple[str, Tensor]] = []
+        # tensors from before the trace, closed over, that do not require grad: constants of the
+        # step, each kept with its array and version so that a replay can tell they changed
+        self.const_tensors: dict[int, tuple[Tensor, Any, int]] = {}
+        self.frozen: dict[int, str] = {}  # id(value) -> the Tensor of a frozen optimizer parameter
         self.arg_vals: list[tuple[str, Any, _Val | None]] = []
         self.names = names
         self.counter = 0
@@ -915,6 +924,8 @@ class _Program:
         if v is not None:
             return v
         d = t.data
+        if t._number <= self.start and t.grad_fn is None and not t._requires_grad:
+            self.const_tensors.setdefault(id(t), (t, d, t._version))
         known = self.by_data.get(id(d))
         if known is not None and not (t._requires_grad and t.grad_fn is None and known.kind != "param"):
             self.vals[id(t)] = known
@@ -1015,19 +1026,38 @@ class _Program:
                      f"backward: into {pv.name}.grad", "backward")
         elif node.cls is _ClearGrads:
             params, set_to_none = node.ctx
+            self._refuse_arguments(params, "zero_grad()")
             op = _Op("ClearGrads", _ClearGrads, None, [self.param_index(p) for p in params], ev,
                      {"set_to_none": set_to_none}, "zero_grad", "zero_grad")
             if not set_to_none:
                 op.params["_list"] = self._const_obj(list(params), "params")
         else:
             opt, params, with_grad = node.ctx
+            self._refuse_arguments(params, f"{type(opt).__name__}.step()")
             op = _Op("OptStep", _OptStep, None, [self.param_index(p) for p in params], ev,
                      {"_opt": self._const_obj(opt, "opt"), "with_grad": with_grad},
                      f"{type(opt).__name__}.step()", "step")
             op.params["_code"] = type(opt) is SGD and all(p.data.dtype.kind == "f" for p in params)
+            op.params["_held"] = self._const_obj(tuple(opt.params), "params")  # what the step acts on
         ev.node = op
         op.index = len(self.ops)
         self.ops.append(op)
+
+    def _refuse_arguments(self, params: list[Tensor], what: str) -> None:
+        """``what`` acts on ``params`` as the objects it holds: a replay would act on whatever
+        tensor is passed in that argument's place instead, so such a parameter must be closed over.
+        A parameter that does not require grad (frozen) is a constant of the step: its Tensor
+        object is kept for the replay, which sets its ``.grad`` as eager does."""
+        for p in params:
+            v = self.param_index(p)
+            if v.kind not in ("param", "input"):
+                self.frozen[id(v)] = self._const_obj(p, f"{self.names.get(id(p), 'frozen')}_t")
+            if v.kind == "input":
+                raise CompileError(
+                    f"{what} acts on the tensor passed in as argument {v.name!r} (shape {p.shape}): "
+                    "a replay would act on whatever tensor is passed there next, where eager acts "
+                    "on the one it holds. Close over the parameters (use them from the enclosing "
+                    "scope or a module) instead of passing them in")
 
     # -- ops
     def _add(self, node: _Node) -> None:
@@ -1515,6 +1545,7 @@ class _Program:
         self.escaping = {id(v) for v in self._outputs()}
         self.read_live = self.escaping | {id(w) for op in self.ops for w in (*op.ins, *op.extra)}
         self.grad_array: dict[str, str] = {}  # holder -> the name of the array its .grad holds now
+        self.step_scratch: dict[tuple[Any, ...], str] = {}  # (shape, dtype) -> the SGD update's scratch
         self.handed: set[int] = set()  # gradient values already handed to a .grad
         self.written: set[str] = set()  # holders whose .grad a backward pass has written (not None)
         if len(self.ops) > _REGISTER_OPS:  # short programs keep one name per value: easier to read
@@ -1531,12 +1562,23 @@ class _Program:
         for name, _t in self.param_tensors:
             body.append(f"        {name} = _P_{name}.data  # parameter {name}, read live")
         packed = {n for w, b, *_ in self.pack for n in (w, b)}
-        checks = [f"{name}.dtype is not {self._const_obj(np.dtype(t.dtype), 'dt')} or {name}.shape != "
-                  f"{tuple(t.shape)!r}" for name, t in self.param_tensors if name not in packed]
-        sizes = {op.params["_opt"]: len(op.ins) for op in self.ops if op.rule == "OptStep"}
-        checks += [f"len({opt}.params) != {n}" for opt, n in sizes.items()]  # (parameters added since)
-        if checks:  # a parameter rebound to another dtype or shape: trace again
-            body += [f"        if {' or '.join(checks)}:", "            raise _Retrace()  # trace again"]
+        # what the trace assumed and a caller may change between calls: each a check, in the
+        # program's first lines, that traces again if it no longer holds
+        checks = [([f"{name}.dtype is not {self._const_obj(np.dtype(t.dtype), 'dt')} or {name}.shape != "
+                    f"{tuple(t.shape)!r}" for name, t in self.param_tensors if name not in packed],
+                   "a parameter rebound to another dtype or shape"),
+                  ([f"not _P_{name}._requires_grad" for name, _ in self.param_tensors], "a parameter frozen")]
+        for t, d, version in self.const_tensors.values():
+            name = self.names.get(id(t), "tensor")
+            ct = self._const_obj(t, f"{name}_t")
+            checks.append(([f"{ct}.data is not {self._const_obj(d, name)} or {ct}._version != {version} "
+                            f"or {ct}._requires_grad"], f"{name} (closed over: a constant) changed"))
+        checks += [([f"not _same_items({op.params['_opt']}.params, {op.params['_held']})"],
+                    "parameters added to or replaced in the optimizer")
+                   for op in self.ops if op.rule == "OptStep"]
+        for conditions, why in checks:
+            if conditions:
+                body += [f"        if {' or '.join(conditions)}:  # {why}", "            raise _Retrace()"]
         phase = None
         for op in self.ops:
             if op.phase != phase:
@@ -1551,7 +1593,8 @@ class _Program:
                     body[i] = line.replace(f"{n} = {n}.data", f"{n}_t = {n}; {n} = {n}.data")
         helpers = {"_make": Tensor._make, "_add_into": _engine._add_into,
                    "_clear_grads": _engine._clear_grads, "_bump_versions": _engine._bump_versions,
-                   "_pack": _pack, "_Retrace": _Retrace, "_refs": getattr(sys, "getrefcount", None),
+                   "_pack": _pack, "_same_items": _same_items, "_Retrace": _Retrace,
+                   "_refs": getattr(sys, "getrefcount", None),
                    "_run": _run_forward, "_new_ctx": _new_ctx,
                    "_opaque_bw": _opaque_backward, "_check_targets": _check_targets}
         head = ["import numpy as np", "", "", "def _build(_K):",
@@ -1591,6 +1634,8 @@ class _Program:
         """The Tensor object of a parameter (or of an input that requires grad) in the source."""
         if pv.kind == "param":
             return f"_P_{pv.name}"
+        if id(pv) in self.frozen:
+            return self.frozen[id(pv)]
         self.tensor_args.add(pv.name)
         return f"{pv.name}_t"
 
@@ -1633,13 +1678,16 @@ class _Program:
         lines = [f"if {' or '.join([f'{opt}.momentum', f'{opt}.weight_decay', *others])}:",
                  f"    {opt}.step()  # momentum, weight decay or other gradients: SGD.step itself",
                  "else:  # p -= lr * p.grad, in place; lr read live (a scheduler may change it)",
-                 f"    _lr = {opt}.param_groups[0]['lr']"]
+                 f"    _lr = {opt}.lr"]  # (a float, as SGD.step reads it)
         bumped = []
         for pv, h, had in zip(op.ins, holders, op.params["with_grad"]):
             if not had:
                 continue
-            scratch = _identifier(f"_step_{pv.name}", self.taken)
-            self.consts[scratch] = np.empty(pv.shape, pv.dtype)
+            key = (tuple(pv.shape), np.dtype(pv.dtype))  # one scratch array per shape: used in turn
+            scratch = self.step_scratch.get(key)
+            if scratch is None:
+                scratch = self.step_scratch[key] = _identifier(f"_step_{pv.name}", self.taken)
+                self.consts[scratch] = np.empty(pv.shape, pv.dtype)
             lines += [f"    np.multiply({self.grad_array.get(h, f'{h}.grad.data')}, _lr, out={scratch})",
                       f"    np.subtract({pv.name}, {scratch}, out={pv.name})"]
             bumped.append(h)
@@ -2022,6 +2070,12 @@ def _pack(w: Tensor, b: Tensor, wa: Any, wv: Any, bv: Any) -> None:
                             and t.data.base is None and t.data.flags.writeable)  # its own memory
             for t, v in ((w, wv), (b, bv))):
         w.data, b.data = wv, bv
+
+
+def _same_items(live: list[Any], held: tuple[Any, ...]) -> bool:
+    """Whether the list ``live`` holds the objects ``held``, in order (by identity: a Tensor's
+    ``==`` is an op)."""
+    return len(live) == len(held) and all(map(operator.is_, live, held))
 
 
 def _spaced(shape: tuple[int, ...], dtype: Any, slot: int, order: str = "C") -> Any:
